@@ -1,0 +1,399 @@
+//! `RunFunctionRequest` and the messages only a request carries.
+
+use std::collections::BTreeMap;
+
+use serde::de::{DeserializeOwned, Deserializer, MapAccess};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::de::{Message, known_capabilities, next_or_default, nullable, read_message};
+use crate::{Capability, Resource, State, base64};
+
+/// What Crossplane sends a function (`RunFunctionRequest`), as the host hands it to a module.
+///
+/// `input` is the step's `config` from the `Module` input, not the `Module` input itself, so a
+/// module sees exactly what a standalone Crossplane function would see.
+///
+/// # Examples
+/// ```
+/// use xfn_sdk::Request;
+///
+/// let req: Request = serde_json::from_str(r#"{
+///     "meta": {"tag": "abc"},
+///     "observed": {"composite": {"resource": {"kind": "XBucket", "spec": {"region": "eu"}}}},
+///     "input": {"greeting": "Hi"}
+/// }"#).unwrap();
+/// assert_eq!(req.tag(), "abc");
+/// let xr = req.observed_composite().unwrap();
+/// assert_eq!(xr.get_str("spec.region"), Some("eu"));
+/// assert_eq!(req.input().unwrap()["greeting"], "Hi");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Request {
+    /// The tag and the caller's capabilities.
+    #[serde(skip_serializing_if = "RequestMeta::is_empty")]
+    pub meta: RequestMeta,
+    /// The observed state, as of the start of the pipeline; the same for every step.
+    #[serde(skip_serializing_if = "State::is_empty")]
+    pub observed: State,
+    /// The desired state accumulated by earlier steps; empty for the first step.
+    #[serde(skip_serializing_if = "State::is_empty")]
+    pub desired: State,
+    /// The step's configuration: the `config` of the `Module` input.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<Map<String, Value>>,
+    /// Context shared by the steps of the pipeline, as earlier steps left it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<Map<String, Value>>,
+    /// Resources required through the deprecated `requirements.extraResources`
+    /// (Crossplane before 2.0); [`Request::required_resources`] reads both maps.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra_resources: BTreeMap<String, Resources>,
+    /// Credentials by the name the pipeline step gives them.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub credentials: BTreeMap<String, Credentials>,
+    /// Resources the step required, by requirement name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub required_resources: BTreeMap<String, Resources>,
+    /// Schemas the step required, by requirement name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub required_schemas: BTreeMap<String, Schema>,
+    /// Fields this SDK does not know yet.
+    #[serde(flatten)]
+    pub unknown_fields: Map<String, Value>,
+}
+
+impl Request {
+    /// The request's tag; [`Response::from_request`](crate::Response::from_request) echoes it.
+    pub fn tag(&self) -> &str {
+        &self.meta.tag
+    }
+
+    /// Whether the caller advertises `capability`.
+    ///
+    /// Callers older than Crossplane 2.2 advertise nothing. When this returns `false` for
+    /// something other than [`Capability::Capabilities`], check
+    /// `has_capability(Capability::Capabilities)` to tell "not supported" from "not told".
+    pub fn has_capability(&self, capability: Capability) -> bool {
+        self.meta.capabilities.contains(&capability)
+    }
+
+    /// The observed composite resource (XR), if the request has one.
+    ///
+    /// Composition pipelines always send it; Operations do not.
+    pub fn observed_composite(&self) -> Option<&Resource> {
+        self.observed.composite.as_ref()
+    }
+
+    /// The observed composed resources, by composition resource name.
+    pub fn observed_resources(&self) -> &BTreeMap<String, Resource> {
+        &self.observed.resources
+    }
+
+    /// The observed composed resource `name`.
+    pub fn observed_resource(&self, name: &str) -> Option<&Resource> {
+        self.observed.resources.get(name)
+    }
+
+    /// The desired composite resource, as earlier steps left it.
+    pub fn desired_composite(&self) -> Option<&Resource> {
+        self.desired.composite.as_ref()
+    }
+
+    /// The desired composed resources, as earlier steps left them.
+    pub fn desired_resources(&self) -> &BTreeMap<String, Resource> {
+        &self.desired.resources
+    }
+
+    /// The desired composed resource `name`, as earlier steps left it.
+    pub fn desired_resource(&self, name: &str) -> Option<&Resource> {
+        self.desired.resources.get(name)
+    }
+
+    /// The step's configuration (the `Module` input's `config`), if it has one.
+    pub fn input(&self) -> Option<&Map<String, Value>> {
+        self.input.as_ref()
+    }
+
+    /// The step's configuration read into `T`; a missing `config` reads as `{}`, so a `T`
+    /// whose fields all have defaults works without one.
+    ///
+    /// # Errors
+    /// The [`serde_json::Error`] when the configuration does not fit `T`. Turn it into a fatal
+    /// result that names the field, e.g. `"config: {error}"`.
+    ///
+    /// # Examples
+    /// ```
+    /// use serde::Deserialize;
+    /// use xfn_sdk::Request;
+    ///
+    /// #[derive(Deserialize, Default)]
+    /// #[serde(default)]
+    /// struct Config {
+    ///     greeting: Option<String>,
+    /// }
+    ///
+    /// let req: Request = serde_json::from_str(r#"{"input": {"greeting": "Hi"}}"#).unwrap();
+    /// let config: Config = req.input_as().unwrap();
+    /// assert_eq!(config.greeting.as_deref(), Some("Hi"));
+    /// let config: Config = Request::default().input_as().unwrap();
+    /// assert_eq!(config.greeting, None);
+    /// ```
+    pub fn input_as<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        T::deserialize(Value::Object(self.input.clone().unwrap_or_default()))
+    }
+
+    /// The context value `key`, as earlier steps left it.
+    pub fn context_value(&self, key: &str) -> Option<&Value> {
+        self.context.as_ref()?.get(key)
+    }
+
+    /// The resources fetched for the requirement `name`: from `requiredResources`, or from the
+    /// deprecated `extraResources` that Crossplane before 2.0 fills.
+    ///
+    /// `None` means Crossplane has not fetched the requirement yet (return it in
+    /// [`Response::requirements`](crate::Response::requirements) and wait for the next call);
+    /// an empty slice means it fetched and found nothing.
+    pub fn required_resources(&self, name: &str) -> Option<&[Resource]> {
+        self.required_resources
+            .get(name)
+            .or_else(|| self.extra_resources.get(name))
+            .map(|resources| resources.items.as_slice())
+    }
+
+    /// The OpenAPI v3 schema fetched for the schema requirement `name`; `None` when it has not
+    /// been fetched or the kind has no schema.
+    pub fn required_schema(&self, name: &str) -> Option<&Map<String, Value>> {
+        self.required_schemas.get(name)?.openapi_v3.as_ref()
+    }
+
+    /// The credential data `name`, each value base64 as sent.
+    pub fn credential(&self, name: &str) -> Option<&BTreeMap<String, String>> {
+        Some(&self.credentials.get(name)?.credential_data.as_ref()?.data)
+    }
+
+    /// The value `key` of the credential `name`, decoded from base64.
+    ///
+    /// # Examples
+    /// ```
+    /// use xfn_sdk::Request;
+    ///
+    /// let req: Request = serde_json::from_str(r#"{"credentials": {"aws": {
+    ///     "credentialData": {"data": {"token": "czNjcmV0"}}}}}"#).unwrap();
+    /// assert_eq!(req.credential_bytes("aws", "token").unwrap(), b"s3cret");
+    /// ```
+    pub fn credential_bytes(&self, name: &str, key: &str) -> Option<Vec<u8>> {
+        base64::decode(self.credential(name)?.get(key)?).ok()
+    }
+
+    /// Turns the request into the response a function starts from, moving `desired` and
+    /// `context` instead of copying them; see [`Response::from_request`](crate::Response::from_request).
+    /// Read what you need from the request first.
+    pub fn into_response(self) -> crate::Response {
+        crate::Response::start(self.meta.tag, self.desired, self.context)
+    }
+}
+
+impl<'de> Deserialize<'de> for Request {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        read_message(deserializer)
+    }
+}
+
+impl Message for Request {
+    const EXPECTING: &'static str = "a RunFunctionRequest";
+
+    fn read_field<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match key {
+            "meta" => self.meta = next_or_default(map)?,
+            "observed" => self.observed = next_or_default(map)?,
+            "desired" => self.desired = next_or_default(map)?,
+            "input" => self.input = map.next_value()?,
+            "context" => self.context = map.next_value()?,
+            "extraResources" | "extra_resources" => self.extra_resources = next_or_default(map)?,
+            "credentials" => self.credentials = next_or_default(map)?,
+            "requiredResources" | "required_resources" => {
+                self.required_resources = next_or_default(map)?;
+            }
+            "requiredSchemas" | "required_schemas" => {
+                self.required_schemas = next_or_default(map)?;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn unknown_fields(&mut self) -> &mut Map<String, Value> {
+        &mut self.unknown_fields
+    }
+}
+
+/// Request metadata (`RequestMeta`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RequestMeta {
+    /// An opaque tag identifying the request; echo it in the response and never depend on its
+    /// value. Empty before Crossplane 1.20.
+    #[serde(
+        deserialize_with = "nullable",
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub tag: String,
+    /// What the caller supports (Crossplane 2.2 and later). Values this SDK does not know are
+    /// dropped when reading.
+    #[serde(
+        deserialize_with = "known_capabilities",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub capabilities: Vec<Capability>,
+}
+
+impl RequestMeta {
+    fn is_empty(&self) -> bool {
+        self.tag.is_empty() && self.capabilities.is_empty()
+    }
+}
+
+/// A list of resources fetched for one requirement (`Resources`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Resources {
+    /// The resources; empty when none matched.
+    #[serde(deserialize_with = "nullable", skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<Resource>,
+}
+
+/// Credentials a step receives (`Credentials`); today only Secret data.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Credentials {
+    /// The Secret's data.
+    #[serde(alias = "credential_data", skip_serializing_if = "Option::is_none")]
+    pub credential_data: Option<CredentialData>,
+}
+
+/// Secret data (`CredentialData`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CredentialData {
+    /// Each key's value, base64 as in protojson; decode with
+    /// [`Request::credential_bytes`] or [`base64::decode`].
+    #[serde(
+        deserialize_with = "nullable",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub data: BTreeMap<String, String>,
+}
+
+/// A schema fetched for a schema requirement (`Schema`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Schema {
+    /// The kind's OpenAPI v3 schema; `None` when the kind was not found.
+    #[serde(alias = "openapi_v3", skip_serializing_if = "Option::is_none")]
+    pub openapi_v3: Option<Map<String, Value>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::Ready;
+
+    fn sample() -> Value {
+        json!({
+            "meta": {"tag": "t1", "capabilities": ["CAPABILITY_CAPABILITIES", "CAPABILITY_TELEPATHY", 4]},
+            "observed": {
+                "composite": {"resource": {"apiVersion": "example.org/v1", "kind": "XR"}},
+                "resources": {"db": {"resource": {"kind": "DB"}, "ready": "READY_TRUE"}},
+            },
+            "desired": {"resources": {"cm": {"resource": {"kind": "ConfigMap"}}}},
+            "input": {"x": 1},
+            "context": {"k": "v"},
+            "extraResources": {"old": {"items": [{"resource": {"kind": "A"}}]}},
+            "requiredResources": {"new": {"items": []}},
+            "requiredSchemas": {"s": {"openapiV3": {"type": "object"}}},
+            "credentials": {"c": {"credentialData": {"data": {"k": "dg=="}}}},
+            "somethingNew": true,
+        })
+    }
+
+    #[test]
+    fn reads_every_field() {
+        let req: Request = serde_json::from_value(sample()).unwrap();
+        assert_eq!(req.tag(), "t1");
+        assert!(req.has_capability(Capability::Capabilities));
+        assert!(req.has_capability(Capability::Conditions));
+        assert!(!req.has_capability(Capability::Credentials));
+        assert_eq!(req.observed_composite().unwrap().kind(), Some("XR"));
+        assert_eq!(req.observed_resource("db").unwrap().ready, Ready::True);
+        assert_eq!(
+            req.desired_resource("cm").unwrap().kind(),
+            Some("ConfigMap")
+        );
+        assert_eq!(req.desired_composite(), None);
+        assert_eq!(req.input().unwrap()["x"], 1);
+        assert_eq!(req.context_value("k"), Some(&json!("v")));
+        assert_eq!(req.required_resources("old").unwrap().len(), 1);
+        assert_eq!(req.required_resources("new").unwrap().len(), 0);
+        assert_eq!(req.required_resources("missing"), None);
+        assert_eq!(req.required_schema("s").unwrap()["type"], "object");
+        assert_eq!(req.credential_bytes("c", "k").unwrap(), b"v");
+        assert_eq!(req.unknown_fields["somethingNew"], true);
+    }
+
+    #[test]
+    fn round_trips_except_unknown_capabilities_and_defaults() {
+        let req: Request = serde_json::from_value(sample()).unwrap();
+        let mut expected = sample();
+        expected["meta"]["capabilities"] =
+            json!(["CAPABILITY_CAPABILITIES", "CAPABILITY_CONDITIONS"]);
+        // An empty list is protojson's default, so it is omitted.
+        expected["requiredResources"]["new"] = json!({});
+        assert_eq!(serde_json::to_value(&req).unwrap(), expected);
+    }
+
+    #[test]
+    fn reads_snake_case_names_and_nulls() {
+        let req: Request = serde_json::from_value(json!({
+            "meta": null,
+            "observed": null,
+            "required_resources": {"r": {"items": null}},
+            "extra_resources": null,
+            "required_schemas": {"s": {"openapi_v3": null}},
+        }))
+        .unwrap();
+        assert_eq!(req.required_resources("r"), Some(&[][..]));
+        assert_eq!(req.required_schema("s"), None);
+    }
+
+    #[test]
+    fn a_request_that_is_not_an_object_is_an_error() {
+        let error = serde_json::from_str::<Request>("[1]").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invalid type: sequence, expected a RunFunctionRequest at line 1 column 0"
+        );
+    }
+
+    #[test]
+    fn input_as_reports_the_mismatch() {
+        #[derive(Debug, Deserialize)]
+        #[expect(dead_code, reason = "only the error is checked")]
+        struct Config {
+            count: u32,
+        }
+        let req: Request = serde_json::from_value(json!({"input": {"count": "three"}})).unwrap();
+        let error = req.input_as::<Config>().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invalid type: string \"three\", expected u32"
+        );
+    }
+}

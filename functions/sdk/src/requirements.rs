@@ -1,0 +1,124 @@
+//! `Requirements`: resources and schemas a function asks Crossplane to fetch.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::de::nullable;
+
+/// What the function needs fetched before it can finish (`Requirements`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Requirements {
+    /// The deprecated form of `resources`, for Crossplane before 2.0.
+    #[serde(
+        alias = "extra_resources",
+        deserialize_with = "nullable",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub extra_resources: BTreeMap<String, ResourceSelector>,
+    /// Resources to fetch, by requirement name.
+    #[serde(
+        deserialize_with = "nullable",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub resources: BTreeMap<String, ResourceSelector>,
+    /// Schemas to fetch, by requirement name.
+    #[serde(
+        deserialize_with = "nullable",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub schemas: BTreeMap<String, SchemaSelector>,
+}
+
+/// Which resources to fetch (`ResourceSelector`): by name or by labels.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ResourceSelector {
+    /// The resources' `apiVersion`.
+    #[serde(alias = "api_version", deserialize_with = "nullable")]
+    pub api_version: String,
+    /// The resources' `kind`.
+    #[serde(deserialize_with = "nullable")]
+    pub kind: String,
+    /// Match the resource with this name. Set this or `match_labels`, not both.
+    #[serde(alias = "match_name", skip_serializing_if = "Option::is_none")]
+    pub match_name: Option<String>,
+    /// Match resources with these labels.
+    #[serde(alias = "match_labels", skip_serializing_if = "Option::is_none")]
+    pub match_labels: Option<MatchLabels>,
+    /// Look in this namespace; unset means cluster-scoped, or all namespaces for labels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+impl ResourceSelector {
+    /// Selects the resource of `api_version` and `kind` named `name`.
+    pub fn by_name(
+        api_version: impl Into<String>,
+        kind: impl Into<String>,
+        name: impl Into<String>,
+    ) -> ResourceSelector {
+        ResourceSelector {
+            api_version: api_version.into(),
+            kind: kind.into(),
+            match_name: Some(name.into()),
+            ..ResourceSelector::default()
+        }
+    }
+
+    /// Selects the resources of `api_version` and `kind` that carry all of `labels`.
+    ///
+    /// # Examples
+    /// ```
+    /// use xfn_sdk::ResourceSelector;
+    ///
+    /// let selector = ResourceSelector::by_labels("v1", "Secret", [("team", "a")]).in_namespace("ops");
+    /// assert_eq!(selector.match_labels.unwrap().labels["team"], "a");
+    /// assert_eq!(selector.namespace.as_deref(), Some("ops"));
+    /// ```
+    pub fn by_labels<K: Into<String>, V: Into<String>>(
+        api_version: impl Into<String>,
+        kind: impl Into<String>,
+        labels: impl IntoIterator<Item = (K, V)>,
+    ) -> ResourceSelector {
+        ResourceSelector {
+            api_version: api_version.into(),
+            kind: kind.into(),
+            match_labels: Some(MatchLabels {
+                labels: labels
+                    .into_iter()
+                    .map(|(k, v)| (k.into(), v.into()))
+                    .collect(),
+            }),
+            ..ResourceSelector::default()
+        }
+    }
+
+    /// The same selector, restricted to `namespace`.
+    pub fn in_namespace(mut self, namespace: impl Into<String>) -> ResourceSelector {
+        self.namespace = Some(namespace.into());
+        self
+    }
+}
+
+/// Labels to match (`MatchLabels`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MatchLabels {
+    /// Label keys and values; a resource must carry all of them.
+    #[serde(deserialize_with = "nullable")]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Which kind's schema to fetch (`SchemaSelector`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SchemaSelector {
+    /// The kind's `apiVersion`.
+    #[serde(alias = "api_version", deserialize_with = "nullable")]
+    pub api_version: String,
+    /// The kind.
+    #[serde(deserialize_with = "nullable")]
+    pub kind: String,
+}

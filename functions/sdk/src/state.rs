@@ -1,0 +1,365 @@
+//! `State` and `Resource`: the observed and desired composite and composed resources.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::mem;
+
+use serde::de::{Deserializer, MapAccess};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::de::{Message, next_or_default, read_message};
+use crate::path::{FieldPath, PathError};
+use crate::{Ready, base64};
+
+/// A composite or composed resource (`Resource`).
+///
+/// `resource` is the Kubernetes object as plain JSON (the protocol's `google.protobuf.Struct`).
+/// `connection_details` keep the protojson form of `bytes`: base64 strings, so that a module
+/// passes secrets through without decoding them; [`Resource::connection_detail`] and
+/// [`Resource::set_connection_detail`] convert.
+///
+/// # Examples
+/// ```
+/// use serde_json::json;
+/// use xfn_sdk::{Ready, Resource};
+///
+/// let mut bucket = Resource::from_value(json!({
+///     "apiVersion": "s3.aws.upbound.io/v1beta1",
+///     "kind": "Bucket",
+///     "spec": {"forProvider": {"region": "eu-west-1"}},
+/// }))
+/// .unwrap();
+/// bucket.ready = Ready::True;
+/// assert_eq!(bucket.kind(), Some("Bucket"));
+/// assert_eq!(bucket.get_str("spec.forProvider.region"), Some("eu-west-1"));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resource {
+    /// The Kubernetes object: `apiVersion`, `kind`, `metadata`, `spec`, `status`...
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub resource: Map<String, Value>,
+    /// Connection details, each value base64 as in protojson. Crossplane fills them on observed
+    /// resources; on desired ones it uses only the composite's, and only for legacy XRs.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub connection_details: BTreeMap<String, String>,
+    /// Whether the resource is ready; see [`Ready`].
+    #[serde(skip_serializing_if = "is_unspecified")]
+    pub ready: Ready,
+    /// Fields this SDK does not know, kept so that a resource passed through loses nothing.
+    #[serde(flatten)]
+    pub unknown_fields: Map<String, Value>,
+}
+
+/// A value given as a resource body was not a JSON object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotAnObject {
+    /// What it was instead: `"an array"`, `"a string"`...
+    pub found: &'static str,
+}
+
+impl fmt::Display for NotAnObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "a resource must be a JSON object with apiVersion and kind, got {}",
+            self.found
+        )
+    }
+}
+
+impl std::error::Error for NotAnObject {}
+
+impl Resource {
+    /// A resource with body `resource`, no connection details and readiness unspecified.
+    pub fn new(resource: Map<String, Value>) -> Resource {
+        Resource {
+            resource,
+            ..Resource::default()
+        }
+    }
+
+    /// A resource whose body is `value`, typically built with [`serde_json::json!`].
+    ///
+    /// # Errors
+    /// [`NotAnObject`] when `value` is not a JSON object.
+    pub fn from_value(value: Value) -> Result<Resource, NotAnObject> {
+        match value {
+            Value::Object(resource) => Ok(Resource::new(resource)),
+            other => Err(NotAnObject {
+                found: match other {
+                    Value::Null => "null",
+                    Value::Bool(_) => "a boolean",
+                    Value::Number(_) => "a number",
+                    Value::String(_) => "a string",
+                    Value::Array(_) => "an array",
+                    Value::Object(_) => "an object",
+                },
+            }),
+        }
+    }
+
+    /// The value at the field path `path` in the body (see [`get_path`](crate::get_path)).
+    pub fn get_path(&self, path: &str) -> Option<&Value> {
+        FieldPath::parse(path).ok()?.get_in(&self.resource)
+    }
+
+    /// The string at the field path `path` in the body; `None` when missing or not a string.
+    pub fn get_str(&self, path: &str) -> Option<&str> {
+        self.get_path(path)?.as_str()
+    }
+
+    /// Sets the value at the field path `path` in the body, creating objects and arrays on the
+    /// way (see [`FieldPath::set`]).
+    ///
+    /// # Errors
+    /// [`PathError`] for an invalid path or a value of another type in the way.
+    ///
+    /// # Examples
+    /// ```
+    /// use serde_json::json;
+    /// use xfn_sdk::Resource;
+    ///
+    /// let mut xr = Resource::default();
+    /// xr.set_path("status.region", json!("eu-west-1")).unwrap();
+    /// assert_eq!(xr.get_str("status.region"), Some("eu-west-1"));
+    /// ```
+    pub fn set_path(&mut self, path: &str, value: Value) -> Result<(), PathError> {
+        let path = FieldPath::parse(path)?;
+        let mut body = Value::Object(mem::take(&mut self.resource));
+        let result = path.set(&mut body, value);
+        if let Value::Object(resource) = body {
+            self.resource = resource;
+        }
+        result
+    }
+
+    /// `apiVersion`, if it is a string.
+    pub fn api_version(&self) -> Option<&str> {
+        self.resource.get("apiVersion")?.as_str()
+    }
+
+    /// `kind`, if it is a string.
+    pub fn kind(&self) -> Option<&str> {
+        self.resource.get("kind")?.as_str()
+    }
+
+    /// `metadata.name`, if it is a string.
+    pub fn name(&self) -> Option<&str> {
+        get_path_in(&self.resource, "metadata", "name")
+    }
+
+    /// `metadata.namespace`, if it is a string. Namespaced (Crossplane v2) XRs have one; their
+    /// composed resources must live in the same namespace.
+    pub fn namespace(&self) -> Option<&str> {
+        get_path_in(&self.resource, "metadata", "namespace")
+    }
+
+    /// The connection detail `key`, decoded from base64; `None` when there is no such key or its
+    /// value is not base64 (the host always sends valid base64).
+    pub fn connection_detail(&self, key: &str) -> Option<Vec<u8>> {
+        base64::decode(self.connection_details.get(key)?).ok()
+    }
+
+    /// Sets the connection detail `key` to `value`, encoding it as base64.
+    ///
+    /// # Examples
+    /// ```
+    /// use xfn_sdk::Resource;
+    ///
+    /// let mut xr = Resource::default();
+    /// xr.set_connection_detail("password", b"hunter2");
+    /// assert_eq!(xr.connection_details["password"], "aHVudGVyMg==");
+    /// assert_eq!(xr.connection_detail("password").unwrap(), b"hunter2");
+    /// ```
+    pub fn set_connection_detail(&mut self, key: impl Into<String>, value: &[u8]) {
+        self.connection_details
+            .insert(key.into(), base64::encode(value));
+    }
+}
+
+impl<'de> Deserialize<'de> for Resource {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        read_message(deserializer)
+    }
+}
+
+impl Message for Resource {
+    const EXPECTING: &'static str = "a Resource";
+
+    fn read_field<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match key {
+            "resource" => self.resource = next_or_default(map)?,
+            "connectionDetails" | "connection_details" => {
+                self.connection_details = next_or_default(map)?;
+            }
+            "ready" => self.ready = next_or_default(map)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn unknown_fields(&mut self) -> &mut Map<String, Value> {
+        &mut self.unknown_fields
+    }
+}
+
+/// Observed or desired state (`State`): the composite resource and the composed resources by
+/// name.
+///
+/// The names are the composition resource names (the `crossplane.io/composition-resource-name`
+/// annotation), not `metadata.name`. Composed resources are kept sorted by name, so output is
+/// deterministic.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct State {
+    /// The composite resource (XR). Absent from the desired state the first step sees.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub composite: Option<Resource>,
+    /// Composed resources by composition resource name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub resources: BTreeMap<String, Resource>,
+    /// Fields this SDK does not know, kept so that a state passed through loses nothing.
+    #[serde(flatten)]
+    pub unknown_fields: Map<String, Value>,
+}
+
+impl State {
+    /// Whether the state has no composite, no composed resources and no unknown fields.
+    pub fn is_empty(&self) -> bool {
+        self.composite.is_none() && self.resources.is_empty() && self.unknown_fields.is_empty()
+    }
+}
+
+impl<'de> Deserialize<'de> for State {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        read_message(deserializer)
+    }
+}
+
+impl Message for State {
+    const EXPECTING: &'static str = "a State";
+
+    fn read_field<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match key {
+            "composite" => self.composite = map.next_value()?,
+            "resources" => self.resources = next_or_default(map)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn unknown_fields(&mut self) -> &mut Map<String, Value> {
+        &mut self.unknown_fields
+    }
+}
+
+fn is_unspecified(ready: &Ready) -> bool {
+    *ready == Ready::Unspecified
+}
+
+fn get_path_in<'a>(object: &'a Map<String, Value>, outer: &str, inner: &str) -> Option<&'a str> {
+    object.get(outer)?.get(inner)?.as_str()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn resource_reads_camel_and_snake_case_and_keeps_unknown_fields() {
+        let resource: Resource = serde_json::from_value(json!({
+            "resource": {"kind": "Bucket"},
+            "connection_details": {"user": "YWRtaW4="},
+            "ready": "READY_TRUE",
+            "futureField": {"x": 1},
+        }))
+        .unwrap();
+        assert_eq!(resource.kind(), Some("Bucket"));
+        assert_eq!(resource.connection_detail("user").unwrap(), b"admin");
+        assert_eq!(resource.ready, Ready::True);
+        assert_eq!(
+            serde_json::to_value(&resource).unwrap(),
+            json!({
+                "resource": {"kind": "Bucket"},
+                "connectionDetails": {"user": "YWRtaW4="},
+                "ready": "READY_TRUE",
+                "futureField": {"x": 1},
+            })
+        );
+    }
+
+    #[test]
+    fn null_fields_read_as_defaults() {
+        let state: State = serde_json::from_value(json!({
+            "composite": null,
+            "resources": {"a": {"resource": null, "ready": null, "connectionDetails": null}},
+        }))
+        .unwrap();
+        assert_eq!(state.composite, None);
+        assert_eq!(state.resources["a"], Resource::default());
+    }
+
+    #[test]
+    fn empty_fields_are_omitted() {
+        assert_eq!(serde_json::to_string(&Resource::default()).unwrap(), "{}");
+        assert_eq!(serde_json::to_string(&State::default()).unwrap(), "{}");
+    }
+
+    #[test]
+    fn state_keeps_unknown_fields() {
+        let input = json!({"composite": {"resource": {"kind": "XR"}}, "somethingNew": [1, 2]});
+        let state: State = serde_json::from_value(input.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&state).unwrap(), input);
+    }
+
+    #[test]
+    fn from_value_rejects_non_objects() {
+        let error = Resource::from_value(json!(["a"])).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "a resource must be a JSON object with apiVersion and kind, got an array"
+        );
+    }
+
+    #[test]
+    fn metadata_accessors() {
+        let resource = Resource::from_value(json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "cm", "namespace": "team-a"},
+        }))
+        .unwrap();
+        assert_eq!(resource.api_version(), Some("v1"));
+        assert_eq!(resource.name(), Some("cm"));
+        assert_eq!(resource.namespace(), Some("team-a"));
+        assert_eq!(Resource::default().namespace(), None);
+    }
+
+    #[test]
+    fn set_path_on_the_body() {
+        let mut resource = Resource::default();
+        resource
+            .set_path("metadata.labels[app.kubernetes.io/name]", json!("x"))
+            .unwrap();
+        assert_eq!(
+            Value::Object(resource.resource.clone()),
+            json!({"metadata": {"labels": {"app.kubernetes.io/name": "x"}}})
+        );
+        let error = resource.set_path("[0]", json!(1)).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            r#"cannot set "[0]": (root) is an object, not an array; remove or replace it first"#
+        );
+    }
+}

@@ -1,0 +1,384 @@
+//! The WebAssembly host: one engine, modules prepared once, a fresh sandboxed instance per call.
+//!
+//! Guests get WASI preview 1 with nothing granted (no preopened directories, no environment, no
+//! arguments, no sockets; clocks and randomness work) plus the `xfn` imports. Every call runs under an
+//! epoch deadline, a memory cap and output and log caps ([`Limits`]), on a blocking thread, behind a
+//! semaphore that queues calls past the concurrency bound.
+
+mod abi;
+mod command;
+mod engine;
+mod guest;
+mod limits;
+mod reactor;
+mod stdio;
+mod ticker;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use wasmtime::{InstancePre, Linker, Module, Store, Trap, WasmBacktrace};
+use wasmtime_wasi::WasiCtxBuilder;
+use wasmtime_wasi::p2::pipe::MemoryInputPipe;
+
+pub use abi::{Abi, AbiMismatch};
+pub use limits::Limits;
+
+use crate::units::{format_duration, format_quantity};
+use guest::{GuestState, LogSink, OutOfBounds, OutputTooLarge};
+use limits::{MemoryLimitReached, MemoryLimiter};
+use stdio::{CappedPipe, Overflow};
+use ticker::EpochTicker;
+
+/// How a module is named in messages: its name and the first 12 hex digits of its sha256.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ModuleId {
+    /// The name the step used (a bundled or directory module), or `inline` for inline sources.
+    pub name: String,
+    /// The lowercase hex sha256 of the module's bytes.
+    pub digest: String,
+}
+
+impl fmt::Display for ModuleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let short = self.digest.get(..12).unwrap_or(&self.digest);
+        write!(f, "module \"{}\" (sha256:{short})", self.name)
+    }
+}
+
+/// Everything that can go wrong when preparing or calling a module.
+///
+/// Each message names the module and says what happened; callers turn them into FATAL results.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The engine could not be built (e.g. the pooling allocator could not reserve memory).
+    #[error("cannot start the WebAssembly engine")]
+    Engine(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The epoch ticker thread could not be started.
+    #[error("cannot start the epoch ticker thread")]
+    Ticker(#[source] std::io::Error),
+    /// The bytes are not a valid WebAssembly module.
+    #[error("{module}: is not a valid WebAssembly module")]
+    Compile {
+        /// The module.
+        module: ModuleId,
+        /// What the compiler said.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The module's exports fit neither ABI.
+    #[error("{module} {problem}")]
+    Abi {
+        /// The module.
+        module: ModuleId,
+        /// What is wrong with its exports.
+        problem: AbiMismatch,
+    },
+    /// The module imports something the host does not provide.
+    #[error("{module}: cannot be linked: {reason}; modules may import only wasi_snapshot_preview1 and xfn")]
+    Link {
+        /// The module.
+        module: ModuleId,
+        /// The linker's explanation, naming the import.
+        reason: String,
+    },
+    /// The call ran past its deadline and was interrupted.
+    #[error("{module}: exceeded its {} deadline; raise input.limits.timeout (server maximum {})", format_duration(*timeout), format_duration(*max))]
+    DeadlineExceeded {
+        /// The module.
+        module: ModuleId,
+        /// The deadline in force.
+        timeout: Duration,
+        /// The server's maximum.
+        max: Duration,
+    },
+    /// The module tried to grow its memory past its cap.
+    #[error("{module}: exceeded its memory limit of {}; raise input.limits.memory (server maximum {})", format_quantity(*limit_bytes), format_quantity(*max_bytes))]
+    MemoryLimit {
+        /// The module.
+        module: ModuleId,
+        /// The cap in force, in bytes.
+        limit_bytes: u64,
+        /// The server's maximum, in bytes.
+        max_bytes: u64,
+    },
+    /// The module's output passed the output cap.
+    #[error("{module}: its output of {len} bytes is over the {max}-byte limit; return a smaller response")]
+    OutputTooLarge {
+        /// The module.
+        module: ModuleId,
+        /// The output's length.
+        len: usize,
+        /// The cap.
+        max: usize,
+    },
+    /// The module trapped (or a host import failed); the backtrace follows on the next lines.
+    #[error("{module}: trapped: {message}{}", backtrace.as_deref().map(|b| format!("\n{b}")).unwrap_or_default())]
+    Trap {
+        /// The module.
+        module: ModuleId,
+        /// What the trap says.
+        message: String,
+        /// The wasm backtrace, when wasmtime captured one.
+        backtrace: Option<String>,
+    },
+    /// A reactor returned a non-zero status; its output is the error message.
+    #[error("{module}: failed with status {status}: {message}")]
+    Status {
+        /// The module.
+        module: ModuleId,
+        /// The status `xfn_run_v1` returned.
+        status: i32,
+        /// The module's message.
+        message: String,
+    },
+    /// A command exited with a non-zero status.
+    #[error("{module}: exited with status {code}{}", if stderr_tail.is_empty() { String::new() } else { format!("; stderr ends with:\n{stderr_tail}") })]
+    Exit {
+        /// The module.
+        module: ModuleId,
+        /// The exit status.
+        code: i32,
+        /// The last lines of its stderr.
+        stderr_tail: String,
+    },
+    /// The module finished successfully without producing a response.
+    #[error("{module}: finished without output; a reactor must call xfn.set_output, a command must write the response to stdout")]
+    NoOutput {
+        /// The module.
+        module: ModuleId,
+    },
+    /// The host itself failed while running the call (a bug, reported instead of crashing).
+    #[error("{module}: the host failed while running it: {reason}")]
+    Internal {
+        /// The module.
+        module: ModuleId,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+/// Results of this module.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// How the host is sized.
+#[derive(Clone, Debug)]
+pub struct HostConfig {
+    /// The largest limits a step may ask for.
+    pub maxima: Limits,
+    /// Calls that run at once; further calls wait in a queue.
+    pub max_concurrency: usize,
+}
+
+/// A module compiled, checked against the ABI and linked, ready for cheap per-call instantiation.
+pub struct LoadedModule {
+    id: ModuleId,
+    abi: Abi,
+    pre: InstancePre<GuestState>,
+}
+
+impl LoadedModule {
+    /// The module's name and digest.
+    pub fn id(&self) -> &ModuleId {
+        &self.id
+    }
+
+    /// The ABI the module speaks.
+    pub fn abi(&self) -> Abi {
+        self.abi
+    }
+
+    /// The compiled module, to prepare it again under another name.
+    pub fn module(&self) -> &Module {
+        self.pre.module()
+    }
+}
+
+/// The engine, the linker with the host imports, and the call queue. One per process.
+pub struct Host {
+    engine: wasmtime::Engine,
+    linker: Linker<GuestState>,
+    maxima: Limits,
+    permits: Arc<Semaphore>,
+    _ticker: EpochTicker,
+}
+
+impl Host {
+    /// Builds the engine (pooling allocator with one slot per concurrent call), the linker and the
+    /// epoch ticker.
+    ///
+    /// # Errors
+    /// [`Error::Engine`] or [`Error::Ticker`] when the process cannot reserve what they need.
+    pub fn new(config: HostConfig) -> Result<Host> {
+        let max_concurrency = config.max_concurrency.max(1);
+        let engine = engine::new(config.maxima.memory_bytes, max_concurrency)
+            .map_err(|e| Error::Engine(e.into_boxed_dyn_error()))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |state: &mut GuestState| &mut state.wasi)
+            .and_then(|()| guest::add_to_linker(&mut linker))
+            .map_err(|e| Error::Engine(e.into_boxed_dyn_error()))?;
+        let ticker = EpochTicker::start(&engine).map_err(Error::Ticker)?;
+        Ok(Host {
+            engine,
+            linker,
+            maxima: config.maxima,
+            permits: Arc::new(Semaphore::new(max_concurrency)),
+            _ticker: ticker,
+        })
+    }
+
+    /// The largest limits a step may ask for.
+    pub fn maxima(&self) -> Limits {
+        self.maxima
+    }
+
+    /// The engine, for compiling and (de)serialising modules.
+    pub fn engine(&self) -> &wasmtime::Engine {
+        &self.engine
+    }
+
+    /// Compiles WebAssembly bytes with Cranelift. Slow (milliseconds to seconds): cache the result.
+    ///
+    /// # Errors
+    /// [`Error::Compile`] when the bytes are not a valid module.
+    pub fn compile(&self, id: &ModuleId, bytes: &[u8]) -> Result<Module> {
+        Module::from_binary(&self.engine, bytes).map_err(|e| Error::Compile {
+            module: id.clone(),
+            source: e.into_boxed_dyn_error(),
+        })
+    }
+
+    /// Checks `module` against the ABI and resolves its imports once, for fast instantiation.
+    ///
+    /// # Errors
+    /// [`Error::Abi`] when its exports fit neither ABI, [`Error::Link`] when it imports anything
+    /// but WASI preview 1 and `xfn`.
+    pub fn prepare(&self, id: ModuleId, module: &Module) -> Result<LoadedModule> {
+        let abi = abi::detect(module).map_err(|problem| Error::Abi {
+            module: id.clone(),
+            problem,
+        })?;
+        let pre = self.linker.instantiate_pre(module).map_err(|e| Error::Link {
+            module: id.clone(),
+            reason: format!("{e:#}"),
+        })?;
+        Ok(LoadedModule { id, abi, pre })
+    }
+
+    /// Runs `module` on one request: queues for a permit, then runs on a blocking thread in a fresh
+    /// instance under `limits`.
+    ///
+    /// `limits` must already be within [`Host::maxima`]; the step validates that.
+    ///
+    /// # Errors
+    /// Every failure of the call, each naming the module: see [`Error`].
+    pub async fn call(&self, module: Arc<LoadedModule>, request: Vec<u8>, limits: Limits) -> Result<Vec<u8>> {
+        let _permit = self.permits.acquire().await.map_err(|_| Error::Internal {
+            module: module.id.clone(),
+            reason: "the call queue is closed".to_owned(),
+        })?;
+        let maxima = self.maxima;
+        let id = module.id.clone();
+        tokio::task::spawn_blocking(move || call_blocking(&module, &request, limits, maxima))
+            .await
+            .unwrap_or_else(|join| {
+                Err(Error::Internal {
+                    module: id,
+                    reason: join.to_string(),
+                })
+            })
+    }
+}
+
+/// Why a call did not produce a response, before it is given the module's name.
+pub(crate) enum CallFailure {
+    Wasm(wasmtime::Error),
+    Status { status: i32, message: String },
+    Exit { code: i32, stderr_tail: String },
+    NoOutput,
+    NoMemory,
+    BadBuffer(i32),
+    RequestTooLarge(usize),
+}
+
+impl From<wasmtime::Error> for CallFailure {
+    fn from(error: wasmtime::Error) -> Self {
+        CallFailure::Wasm(error)
+    }
+}
+
+fn call_blocking(module: &LoadedModule, request: &[u8], limits: Limits, maxima: Limits) -> Result<Vec<u8>> {
+    let stderr = CappedPipe::new(limits.max_log_bytes, Overflow::Drop);
+    let stdout = CappedPipe::new(limits.max_output_bytes, Overflow::Trap);
+    let mut wasi = WasiCtxBuilder::new();
+    wasi.stderr(stderr.clone());
+    if module.abi == Abi::Command {
+        wasi.stdin(MemoryInputPipe::new(request.to_vec())).stdout(stdout.clone());
+    }
+    let state = GuestState {
+        wasi: wasi.build_p1(),
+        limiter: MemoryLimiter::new(limits.memory_bytes),
+        output: None,
+        max_output_bytes: limits.max_output_bytes,
+        log: LogSink::new(module.id.name.as_str().into(), limits.max_log_bytes),
+    };
+    let mut store = Store::new(module.pre.module().engine(), state);
+    store.limiter(|state| &mut state.limiter);
+    store.set_epoch_deadline(ticker::ticks_for(limits.timeout));
+    store.epoch_deadline_trap();
+
+    let outcome = match module.pre.instantiate(&mut store) {
+        Ok(instance) => match module.abi {
+            Abi::Reactor { has_initialize } => reactor::call(&mut store, &instance, has_initialize, request),
+            Abi::Command => command::call(&mut store, &instance, &stdout, &stderr),
+        },
+        Err(error) => Err(CallFailure::Wasm(error)),
+    };
+    store.data_mut().log.emit_stderr(&stderr.contents());
+    outcome.map_err(|failure| describe(&module.id, failure, limits, maxima))
+}
+
+/// Names the module and says what happened, telling deadlines, memory bombs and big outputs apart.
+fn describe(id: &ModuleId, failure: CallFailure, limits: Limits, maxima: Limits) -> Error {
+    let module = id.clone();
+    let error = match failure {
+        CallFailure::Wasm(error) => error,
+        CallFailure::Status { status, message } => return Error::Status { module, status, message },
+        CallFailure::Exit { code, stderr_tail } => return Error::Exit { module, code, stderr_tail },
+        CallFailure::NoOutput => return Error::NoOutput { module },
+        CallFailure::NoMemory => {
+            return Error::Trap { module, message: "exports no memory".to_owned(), backtrace: None };
+        }
+        CallFailure::BadBuffer(ptr) => {
+            return Error::Trap {
+                module,
+                message: format!("cabi_realloc returned {ptr}, which cannot hold the request"),
+                backtrace: None,
+            };
+        }
+        CallFailure::RequestTooLarge(len) => {
+            return Error::Internal { module, reason: format!("a {len}-byte request does not fit a 32-bit module") };
+        }
+    };
+    if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+        return Error::DeadlineExceeded { module, timeout: limits.timeout, max: maxima.timeout };
+    }
+    if error.downcast_ref::<MemoryLimitReached>().is_some() {
+        return Error::MemoryLimit { module, limit_bytes: limits.memory_bytes, max_bytes: maxima.memory_bytes };
+    }
+    if let Some(big) = error.downcast_ref::<OutputTooLarge>() {
+        return Error::OutputTooLarge { module, len: big.len, max: big.max };
+    }
+    let message = match (error.downcast_ref::<Trap>(), error.downcast_ref::<OutOfBounds>()) {
+        (Some(trap), _) => trap.to_string(),
+        (None, Some(bounds)) => bounds.to_string(),
+        (None, None) => format!("{error:#}"),
+    };
+    let backtrace = error
+        .downcast_ref::<WasmBacktrace>()
+        .map(|b| b.to_string().trim_end().to_owned())
+        .filter(|b| !b.is_empty());
+    Error::Trap { module, message, backtrace }
+}

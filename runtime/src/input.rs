@@ -1,0 +1,399 @@
+//! The step Input, `wasmtime.fn.crossplane.io/v1alpha1 Module`: its type, its validation, its CRD.
+//!
+//! ```yaml
+//! input:
+//!   apiVersion: wasmtime.fn.crossplane.io/v1alpha1
+//!   kind: Module
+//!   module: hello                 # or source: {inline: <base64>}
+//!   sha256: sha256:9f2c...        # optional pin
+//!   limits: {timeout: 2s, memory: 64Mi}
+//!   ttl: 60s
+//!   config: {greeting: Hi}        # the module sees this as the request's `input`
+//! ```
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use base64::Engine as _;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
+    CustomResourceDefinition, CustomResourceDefinitionNames, CustomResourceDefinitionSpec,
+    CustomResourceDefinitionVersion, CustomResourceValidation, JSONSchemaProps,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::host::Limits;
+use crate::modules::{ModuleRequest, ModuleSource, parse_pin};
+use crate::units::{format_duration, format_quantity, parse_duration, parse_quantity};
+
+/// The Input's API group.
+pub const GROUP: &str = "wasmtime.fn.crossplane.io";
+/// The Input's `apiVersion`.
+pub const API_VERSION: &str = "wasmtime.fn.crossplane.io/v1alpha1";
+/// The Input's `kind`.
+pub const KIND: &str = "Module";
+/// How long Crossplane may cache a step's response when the Input sets no `ttl` (as the Go SDK).
+pub const DEFAULT_TTL: Duration = Duration::from_secs(60);
+/// Largest inline module, in bytes after base64 decoding. Crossplane's gRPC client sends requests of
+/// any size, but an XR carrying megabytes of code is a sign the module belongs in `--modules-dir`.
+pub const MAX_INLINE_MODULE_BYTES: usize = 3 * 1024 * 1024;
+
+/// Runs a WebAssembly module as one step of a Composition pipeline.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(rename = "Module")]
+pub struct Module {
+    /// Always `wasmtime.fn.crossplane.io/v1alpha1`.
+    pub api_version: String,
+    /// Always `Module`.
+    pub kind: String,
+    /// Ignored; allowed because Kubernetes objects carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "plain_object")]
+    pub metadata: Option<Value>,
+    /// The module to run: a bundled module (`hello`) or `NAME.wasm` in the server's `--modules-dir`.
+    /// Set this or `source`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module: Option<String>,
+    /// Where to take the module's bytes from, instead of `module`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    /// The sha256 the module's bytes must have, as `sha256:<64 hex digits>`; the step fails when
+    /// they differ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// What one call may use; each is capped by the server's maxima.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<LimitsSpec>,
+    /// How long Crossplane may cache the response, e.g. `60s` (the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<String>,
+    /// Handed to the module as the request's `input`, unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "free_form_object")]
+    pub config: Option<Map<String, Value>>,
+}
+
+/// Where a module's bytes come from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Source {
+    /// The module's bytes, base64-encoded (at most 3 MiB decoded).
+    pub inline: String,
+}
+
+/// Per-call limits a step asks for.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LimitsSpec {
+    /// Wall-clock time per call, e.g. `2s` or `500ms` (default 5s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+    /// Largest memory the module may use, e.g. `64Mi` (the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<String>,
+}
+
+/// A validated step: what to run, under which limits, with which config.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    /// The module to run.
+    pub module: ModuleRequest,
+    /// The limits for each call, within the server's maxima.
+    pub limits: Limits,
+    /// The response's TTL.
+    pub ttl: Duration,
+    /// The module's config, sent as the request's `input`.
+    pub config: Option<Map<String, Value>>,
+}
+
+/// An Input that cannot be used, with the field path at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// The step has no input at all.
+    #[error("input: missing; set the step's input to a {API_VERSION} {KIND} that names a module")]
+    Missing,
+    /// A field is wrong; `path` is relative to `input` (empty for the object itself).
+    #[error("input{}: {message}", if path.is_empty() { String::new() } else { format!(".{path}") })]
+    Invalid {
+        /// The field path, e.g. `limits.memory`.
+        path: String,
+        /// What is wrong and what to write instead.
+        message: String,
+    },
+}
+
+/// Results of this module.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn invalid(path: &str, message: impl Into<String>) -> Error {
+    Error::Invalid { path: path.to_owned(), message: message.into() }
+}
+
+/// Parses and validates a step's Input (the request's `input`, as JSON) against the server's maxima.
+///
+/// # Errors
+/// [`Error::Missing`] without an input; [`Error::Invalid`] naming the field otherwise.
+pub fn validate(input: Option<&Value>, maxima: Limits) -> Result<Step> {
+    let input = input.ok_or(Error::Missing)?;
+    let module: Module = serde_path_to_error::deserialize(input).map_err(|error| {
+        let path = error.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        invalid(&path, error.into_inner().to_string())
+    })?;
+    module.validate(maxima)
+}
+
+impl Module {
+    /// Checks every field and resolves defaults; see [`validate`].
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming the first field at fault.
+    pub fn validate(self, maxima: Limits) -> Result<Step> {
+        if self.api_version != API_VERSION {
+            return Err(invalid("apiVersion", format!("{:?} is not {API_VERSION}", self.api_version)));
+        }
+        if self.kind != KIND {
+            return Err(invalid("kind", format!("{:?} is not {KIND}", self.kind)));
+        }
+        let source = match (self.module, self.source) {
+            (Some(name), None) => ModuleSource::Named(valid_name(name)?),
+            (None, Some(source)) => ModuleSource::Inline(decode_inline(&source.inline)?),
+            (None, None) => {
+                return Err(invalid("", "names no module; set input.module to a module name, or input.source.inline to its base64 bytes"));
+            }
+            (Some(_), Some(_)) => {
+                return Err(invalid("source", "is set together with input.module; set only one of them"));
+            }
+        };
+        let sha256 = match self.sha256 {
+            Some(pin) => Some(parse_pin(&pin).ok_or_else(|| {
+                invalid("sha256", format!("{pin:?} is not a sha256 digest; write it like sha256:<64 hex digits>"))
+            })?),
+            None => None,
+        };
+        let spec = self.limits.unwrap_or_default();
+        let mut limits = Limits { max_output_bytes: maxima.max_output_bytes, max_log_bytes: maxima.max_log_bytes, ..Limits::DEFAULT };
+        if let Some(text) = spec.timeout {
+            limits.timeout = parse_duration(&text)
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| invalid("limits.timeout", format!("{text:?} is not a duration; write it like 2s or 500ms")))?;
+        }
+        if limits.timeout > maxima.timeout {
+            return Err(invalid("limits.timeout", format!(
+                "{} is above the server maximum {}; lower it, or start the server with a larger --max-timeout",
+                format_duration(limits.timeout), format_duration(maxima.timeout)
+            )));
+        }
+        if let Some(text) = spec.memory {
+            limits.memory_bytes = parse_quantity(&text)
+                .filter(|bytes| *bytes > 0)
+                .ok_or_else(|| invalid("limits.memory", format!("{text:?} is not a quantity; write it like 64Mi")))?;
+        }
+        if limits.memory_bytes > maxima.memory_bytes {
+            return Err(invalid("limits.memory", format!(
+                "{} is above the server maximum {}; lower it, or start the server with a larger --max-memory",
+                format_quantity(limits.memory_bytes), format_quantity(maxima.memory_bytes)
+            )));
+        }
+        let ttl = match self.ttl {
+            Some(text) => parse_duration(&text)
+                .ok_or_else(|| invalid("ttl", format!("{text:?} is not a duration; write it like 60s or 5m")))?,
+            None => DEFAULT_TTL,
+        };
+        Ok(Step { module: ModuleRequest { source, sha256 }, limits, ttl, config: self.config })
+    }
+}
+
+fn valid_name(name: String) -> Result<String> {
+    let is_allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.');
+    let is_valid = !name.is_empty()
+        && name.len() <= 253
+        && name.chars().all(is_allowed)
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && !name.contains("..");
+    if is_valid {
+        Ok(name)
+    } else {
+        Err(invalid("module", format!(
+            "{name:?} is not a module name; use lowercase letters, digits, '-', '_' and '.', starting with a letter or digit"
+        )))
+    }
+}
+
+fn decode_inline(text: &str) -> Result<Vec<u8>> {
+    let compact: Cow<'_, str> = if text.contains(char::is_whitespace) {
+        Cow::Owned(text.split_whitespace().collect())
+    } else {
+        Cow::Borrowed(text)
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|e| invalid("source.inline", format!("is not valid base64: {e}")))?;
+    if bytes.len() > MAX_INLINE_MODULE_BYTES {
+        return Err(invalid("source.inline", format!(
+            "the module is {} bytes, over the {MAX_INLINE_MODULE_BYTES}-byte limit for inline modules; put it in the server's --modules-dir instead",
+            bytes.len()
+        )));
+    }
+    Ok(bytes)
+}
+
+fn plain_object(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "object", "x-kubernetes-preserve-unknown-fields": true })
+}
+
+fn free_form_object(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "description": "Handed to the module as the request's `input`, unchanged.",
+        "type": "object",
+        "x-kubernetes-preserve-unknown-fields": true
+    })
+}
+
+/// The CustomResourceDefinition of the Input, built from [`Module`]'s schema. The package ships it
+/// as `package/input/wasmtime.fn.crossplane.io_modules.yaml`; a test keeps that file in sync.
+pub fn crd() -> CustomResourceDefinition {
+    let settings = schemars::generate::SchemaSettings::openapi3().with(|s| {
+        s.inline_subschemas = true;
+        s.meta_schema = None;
+    });
+    let schema = settings.into_generator().into_root_schema_for::<Module>();
+    let mut schema = schema.to_value();
+    if let Some(object) = schema.as_object_mut() {
+        object.remove("title");
+        object.remove("$schema");
+    }
+    let props: JSONSchemaProps = serde_json::from_value(schema).expect("schemars emits a valid OpenAPI v3 schema for Module");
+    CustomResourceDefinition {
+        metadata: ObjectMeta { name: Some(format!("modules.{GROUP}")), ..ObjectMeta::default() },
+        spec: CustomResourceDefinitionSpec {
+            group: GROUP.to_owned(),
+            names: CustomResourceDefinitionNames {
+                categories: Some(vec!["crossplane".to_owned()]),
+                kind: KIND.to_owned(),
+                list_kind: Some(format!("{KIND}List")),
+                plural: "modules".to_owned(),
+                singular: Some("module".to_owned()),
+                short_names: None,
+            },
+            scope: "Namespaced".to_owned(),
+            versions: vec![CustomResourceDefinitionVersion {
+                name: "v1alpha1".to_owned(),
+                served: true,
+                storage: true,
+                schema: Some(CustomResourceValidation { open_api_v3_schema: Some(props) }),
+                ..CustomResourceDefinitionVersion::default()
+            }],
+            ..CustomResourceDefinitionSpec::default()
+        },
+        status: None,
+    }
+}
+
+/// [`crd`] as the YAML document the package ships.
+pub fn crd_yaml() -> String {
+    serde_yaml::to_string(&crd()).expect("a CustomResourceDefinition always serialises to YAML")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check(input: Value) -> Result<Step> {
+        validate(Some(&input), Limits::DEFAULT_MAXIMA)
+    }
+
+    fn base() -> Value {
+        json!({"apiVersion": API_VERSION, "kind": KIND, "module": "hello"})
+    }
+
+    fn with(field: &str, value: Value) -> Value {
+        let mut input = base();
+        input[field] = value;
+        input
+    }
+
+    fn message(input: Value) -> String {
+        check(input).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_named_module_gets_the_default_limits_and_ttl() {
+        let step = check(base()).unwrap();
+        assert_eq!(step.module, ModuleRequest { source: ModuleSource::Named("hello".into()), sha256: None });
+        assert_eq!(step.limits.timeout, Duration::from_secs(5));
+        assert_eq!(step.limits.memory_bytes, 64 << 20);
+        assert_eq!(step.ttl, DEFAULT_TTL);
+        assert_eq!(step.config, None);
+    }
+
+    #[test]
+    fn limits_ttl_pin_and_config_are_read() {
+        let mut input = with("limits", json!({"timeout": "500ms", "memory": "16Mi"}));
+        input["ttl"] = json!("5m");
+        input["sha256"] = json!(format!("sha256:{}", "AB".repeat(32)));
+        input["config"] = json!({"greeting": "Hi"});
+        let step = check(input).unwrap();
+        assert_eq!(step.limits.timeout, Duration::from_millis(500));
+        assert_eq!(step.limits.memory_bytes, 16 << 20);
+        assert_eq!(step.ttl, Duration::from_secs(300));
+        assert_eq!(step.module.sha256, Some("ab".repeat(32)));
+        assert_eq!(step.config, Some(json!({"greeting": "Hi"}).as_object().unwrap().clone()));
+    }
+
+    #[test]
+    fn inline_sources_are_base64_decoded() {
+        let mut input = base();
+        input.as_object_mut().unwrap().remove("module");
+        input["source"] = json!({"inline": "AGFz\nbQEAAAA="});
+        let step = check(input).unwrap();
+        assert_eq!(step.module.source, ModuleSource::Inline(b"\0asm\x01\0\0\0".to_vec()));
+    }
+
+    #[test]
+    fn bad_inputs_name_the_field_and_the_fix() {
+        assert_eq!(validate(None, Limits::DEFAULT_MAXIMA).unwrap_err().to_string(),
+            "input: missing; set the step's input to a wasmtime.fn.crossplane.io/v1alpha1 Module that names a module");
+        assert_eq!(message(with("limits", json!({"memory": "64Mo"}))),
+            "input.limits.memory: \"64Mo\" is not a quantity; write it like 64Mi");
+        assert_eq!(message(with("limits", json!({"timeout": "2x"}))),
+            "input.limits.timeout: \"2x\" is not a duration; write it like 2s or 500ms");
+        assert_eq!(message(with("limits", json!({"timeout": "1m"}))),
+            "input.limits.timeout: 1m is above the server maximum 30s; lower it, or start the server with a larger --max-timeout");
+        assert_eq!(message(with("limits", json!({"memory": "1Gi"}))),
+            "input.limits.memory: 1Gi is above the server maximum 512Mi; lower it, or start the server with a larger --max-memory");
+        assert_eq!(message(with("limits", json!({"timeout": 2}))),
+            "input.limits.timeout: invalid type: integer `2`, expected a string");
+        assert_eq!(message(with("kind", json!("Resources"))), "input.kind: \"Resources\" is not Module");
+        assert_eq!(message(with("apiVersion", json!("pt.fn.crossplane.io/v1beta1"))),
+            "input.apiVersion: \"pt.fn.crossplane.io/v1beta1\" is not wasmtime.fn.crossplane.io/v1alpha1");
+        assert_eq!(message(with("module", json!("../etc/passwd"))),
+            "input.module: \"../etc/passwd\" is not a module name; use lowercase letters, digits, '-', '_' and '.', starting with a letter or digit");
+        assert_eq!(message(with("sha256", json!("abc"))),
+            "input.sha256: \"abc\" is not a sha256 digest; write it like sha256:<64 hex digits>");
+        assert_eq!(message(with("source", json!({"inline": "AA=="}))),
+            "input.source: is set together with input.module; set only one of them");
+        assert_eq!(message(with("source", json!({"oci": "x"}))),
+            "input.source: unknown field `oci`, expected `inline`");
+        assert_eq!(message(with("modul", json!("x"))),
+            "input: unknown field `modul`, expected one of `apiVersion`, `kind`, `metadata`, `module`, `source`, `sha256`, `limits`, `ttl`, `config`");
+        let mut nothing = base();
+        nothing.as_object_mut().unwrap().remove("module");
+        assert_eq!(message(nothing),
+            "input: names no module; set input.module to a module name, or input.source.inline to its base64 bytes");
+    }
+
+    #[test]
+    fn the_crd_keeps_the_fields_at_the_top_level() {
+        let crd = serde_json::to_value(crd()).unwrap();
+        let props = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"];
+        assert_eq!(props["limits"]["properties"]["memory"]["type"], "string");
+        assert_eq!(props["config"]["x-kubernetes-preserve-unknown-fields"], true);
+        assert_eq!(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["required"], json!(["apiVersion", "kind"]));
+        assert_eq!(crd["metadata"]["name"], "modules.wasmtime.fn.crossplane.io");
+    }
+}

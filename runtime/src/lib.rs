@@ -1,0 +1,20 @@
+//! function-wasmtime: a Crossplane composition function whose logic runs in sandboxed
+//! WebAssembly modules.
+//!
+//! # The journey of a request
+//! [`server`] receives `RunFunction` bytes over gRPC (v1 or v1beta1) → [`step::StepRunner`] decodes
+//! them and validates the step [`input`] → [`modules::ModuleRegistry`] finds the module (bundled,
+//! `--modules-dir`, or inline), checks its sha256 pin and compiles it once → [`host::Host`] runs it in
+//! a fresh sandboxed instance under limits → the step checks the module's response, echoes the tag,
+//! sets the TTL and encodes it → back to the server. Any failure on the way is a FATAL result that
+//! carries the request's desired state and context unchanged.
+//!
+//! The guest ABI is in `docs/ABI.md`; flags, ports and limits in `docs/operations.md`.
+
+pub mod cli;
+pub mod host;
+pub mod input;
+pub mod modules;
+pub mod server;
+pub mod step;
+pub mod units;

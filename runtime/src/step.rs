@@ -1,0 +1,137 @@
+//! One pipeline step: request bytes → Input → module → response bytes.
+//!
+//! Both the gRPC server and `render` call [`StepRunner`]; neither touches the host directly. Every
+//! user-facing failure (bad Input, unknown module, a module that traps, loops, bloats or writes
+//! garbage) becomes a response with one `SEVERITY_FATAL` result and the request's `desired` and
+//! `context` unchanged, so nothing earlier steps produced is lost.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use prost::Message;
+use xfn_proto::pbjson_types;
+use xfn_proto::v1::{ResponseMeta, Result as StepResult, RunFunctionRequest, RunFunctionResponse, Severity};
+
+use crate::host::{self, ModuleId};
+use crate::input::{self, DEFAULT_TTL};
+use crate::modules::{self, ModuleRegistry};
+
+/// Crossplane's gRPC client refuses responses over 4 MiB; past this size a step adds a warning.
+pub const WARN_RESPONSE_BYTES: usize = 3584 * 1024;
+
+/// The request body is not a protobuf `RunFunctionRequest`; the server answers INVALID_ARGUMENT.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body is not a RunFunctionRequest: {0}")]
+pub struct DecodeError(#[from] prost::DecodeError);
+
+/// Why a step failed; the message becomes the FATAL result.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error(transparent)]
+    Input(#[from] input::Error),
+    #[error(transparent)]
+    Module(#[from] modules::Error),
+    #[error(transparent)]
+    Host(#[from] host::Error),
+    #[error("{module}: its output is not a RunFunctionResponse: {reason}; see docs/ABI.md")]
+    BadOutput { module: ModuleId, reason: serde_json::Error },
+}
+
+/// Runs steps: resolves the module an Input names and calls it on the request.
+pub struct StepRunner {
+    registry: Arc<ModuleRegistry>,
+}
+
+impl StepRunner {
+    /// A runner resolving modules through `registry`.
+    pub fn new(registry: Arc<ModuleRegistry>) -> StepRunner {
+        StepRunner { registry }
+    }
+
+    /// The registry modules come from.
+    pub fn registry(&self) -> &Arc<ModuleRegistry> {
+        &self.registry
+    }
+
+    /// Runs one step on a protobuf-encoded `RunFunctionRequest` and returns the encoded response.
+    ///
+    /// # Errors
+    /// [`DecodeError`] only when `body` is not a `RunFunctionRequest`; every other failure is a FATAL
+    /// result inside the response.
+    pub async fn run_bytes(&self, body: &[u8]) -> Result<Vec<u8>, DecodeError> {
+        let request = RunFunctionRequest::decode(body)?;
+        Ok(self.run(request).await.encode_to_vec())
+    }
+
+    /// Runs one step. Always returns a response: failures become one FATAL result, with `desired`
+    /// and `context` copied from the request. `meta.tag` is always echoed and `meta.ttl` set.
+    pub async fn run(&self, mut request: RunFunctionRequest) -> RunFunctionResponse {
+        let mut ttl = DEFAULT_TTL;
+        let outcome = self.try_run(&mut request, &mut ttl).await;
+        let tag = request.meta.as_ref().map(|meta| meta.tag.clone()).unwrap_or_default();
+        let mut response = match outcome {
+            Ok(response) => response,
+            Err(failure) => {
+                let message = failure.to_string();
+                tracing::warn!(tag, "step failed: {message}");
+                RunFunctionResponse {
+                    desired: request.desired.take(),
+                    context: request.context.take(),
+                    results: vec![result(Severity::Fatal, message)],
+                    ..RunFunctionResponse::default()
+                }
+            }
+        };
+        let meta = response.meta.get_or_insert_with(ResponseMeta::default);
+        meta.tag = tag;
+        meta.ttl.get_or_insert_with(|| to_proto_duration(ttl));
+        if response.desired.is_none() {
+            response.desired = request.desired.take();
+        }
+        if response.context.is_none() {
+            response.context = request.context.take();
+        }
+        let size = response.encoded_len();
+        if size > WARN_RESPONSE_BYTES {
+            response.results.push(result(
+                Severity::Warning,
+                format!("the response is {size} bytes, close to the 4 MiB that Crossplane accepts; compose fewer or smaller resources in this step"),
+            ));
+        }
+        response
+    }
+
+    async fn try_run(&self, request: &mut RunFunctionRequest, ttl: &mut Duration) -> Result<RunFunctionResponse, Failure> {
+        let input = request
+            .input
+            .as_ref()
+            .map(|input| serde_json::to_value(input).expect("a protobuf Struct always serialises to JSON"));
+        let step = input::validate(input.as_ref(), self.registry.host().maxima())?;
+        *ttl = step.ttl;
+        let module = self.registry.resolve(&step.module).await?;
+
+        // The module sees the step's config as its input, exactly like a standalone function would.
+        let config = step.config.map(|config| {
+            serde_json::from_value::<pbjson_types::Struct>(serde_json::Value::Object(config))
+                .expect("a JSON object always converts to a protobuf Struct")
+        });
+        let step_input = std::mem::replace(&mut request.input, config);
+        let guest_request = serde_json::to_vec(&*request).expect("a RunFunctionRequest always serialises to JSON");
+        request.input = step_input;
+
+        let output = self.registry.host().call(module.clone(), guest_request, step.limits).await?;
+        serde_json::from_slice::<RunFunctionResponse>(&output)
+            .map_err(|reason| Failure::BadOutput { module: module.id().clone(), reason })
+    }
+}
+
+fn result(severity: Severity, message: String) -> StepResult {
+    StepResult { severity: severity.into(), message, ..StepResult::default() }
+}
+
+fn to_proto_duration(duration: Duration) -> pbjson_types::Duration {
+    pbjson_types::Duration {
+        seconds: i64::try_from(duration.as_secs()).unwrap_or(i64::MAX),
+        nanos: i32::try_from(duration.subsec_nanos()).unwrap_or(0),
+    }
+}

@@ -1,0 +1,117 @@
+//! Durations and memory quantities as Kubernetes users write them (`2s`, `500ms`, `64Mi`).
+
+use std::time::Duration;
+
+/// Parses a duration like Go's `time.ParseDuration` for the units a step needs: `ms`, `s`, `m`, `h`,
+/// combined (`1m30s`) and fractional (`1.5s`). Returns `None` for anything else, including negatives.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total = 0f64;
+    while !rest.is_empty() {
+        let number_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        let number: f64 = rest[..number_len].parse().ok()?;
+        rest = &rest[number_len..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let seconds_per_unit = match &rest[..unit_len] {
+            "ms" => 0.001,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+        rest = &rest[unit_len..];
+        total += number * seconds_per_unit;
+    }
+    Duration::try_from_secs_f64(total).ok()
+}
+
+/// Formats a duration the way [`parse_duration`] reads it: `2s`, `500ms`, `1.5s`, `2m`.
+pub fn format_duration(duration: Duration) -> String {
+    let millis = duration.as_millis();
+    if millis < 1000 {
+        return format!("{millis}ms");
+    }
+    if millis % 60_000 == 0 {
+        return format!("{}m", millis / 60_000);
+    }
+    if millis % 1000 == 0 {
+        return format!("{}s", millis / 1000);
+    }
+    format!("{}s", duration.as_secs_f64())
+}
+
+/// Binary suffixes (Kubernetes quantities) with their multipliers, largest first.
+const BINARY_SUFFIXES: [(&str, u64); 3] = [("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)];
+/// Decimal suffixes (Kubernetes quantities) with their multipliers.
+const DECIMAL_SUFFIXES: [(&str, u64); 3] = [("G", 1_000_000_000), ("M", 1_000_000), ("k", 1_000)];
+
+/// Parses a memory quantity as Kubernetes writes it: `64Mi`, `1Gi`, `512Ki`, `100M`, `65536` (bytes).
+pub fn parse_quantity(text: &str) -> Option<u64> {
+    let text = text.trim();
+    for (suffix, multiplier) in BINARY_SUFFIXES.iter().chain(&DECIMAL_SUFFIXES) {
+        if let Some(number) = text.strip_suffix(suffix) {
+            return number.parse::<u64>().ok()?.checked_mul(*multiplier);
+        }
+    }
+    text.parse().ok()
+}
+
+/// Formats a byte count as the largest exact binary quantity: `64Mi`, `1Gi`, `1000`.
+pub fn format_quantity(bytes: u64) -> String {
+    for (suffix, multiplier) in BINARY_SUFFIXES {
+        if bytes >= multiplier && bytes % multiplier == 0 {
+            return format!("{}{suffix}", bytes / multiplier);
+        }
+    }
+    bytes.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_like_go() {
+        assert_eq!(parse_duration("2s"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("2"), None);
+        assert_eq!(parse_duration("-1s"), None);
+        assert_eq!(parse_duration("2 s"), None);
+        assert_eq!(parse_duration(""), None);
+        assert_eq!(parse_duration("1d"), None);
+    }
+
+    #[test]
+    fn durations_format_in_their_largest_whole_unit() {
+        assert_eq!(format_duration(Duration::from_secs(2)), "2s");
+        assert_eq!(format_duration(Duration::from_millis(250)), "250ms");
+        assert_eq!(format_duration(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(format_duration(Duration::from_secs(120)), "2m");
+    }
+
+    #[test]
+    fn quantities_parse_binary_and_decimal_suffixes() {
+        assert_eq!(parse_quantity("64Mi"), Some(64 << 20));
+        assert_eq!(parse_quantity("1Gi"), Some(1 << 30));
+        assert_eq!(parse_quantity("512Ki"), Some(512 << 10));
+        assert_eq!(parse_quantity("100M"), Some(100_000_000));
+        assert_eq!(parse_quantity("65536"), Some(65536));
+        assert_eq!(parse_quantity("64Mo"), None);
+        assert_eq!(parse_quantity("Mi"), None);
+        assert_eq!(parse_quantity("-1Mi"), None);
+    }
+
+    #[test]
+    fn quantities_format_as_exact_binary_units() {
+        assert_eq!(format_quantity(64 << 20), "64Mi");
+        assert_eq!(format_quantity(1 << 30), "1Gi");
+        assert_eq!(format_quantity(1000), "1000");
+        assert_eq!(format_quantity(1536 << 10), "1536Ki");
+    }
+}

@@ -2,7 +2,8 @@
 //!
 //! The guests go to `target/wasm` (or `$XFN_GUEST_TARGET_DIR`), a target dir of their own so this
 //! nested cargo never waits on the outer build's lock; they are built once per change, whatever
-//! profile the host is built with.
+//! profile the host is built with. Every module of the workspace is built (the tests use the
+//! examples); those in [`BUNDLED`] are embedded.
 
 use std::env;
 use std::fmt::Write as _;
@@ -45,9 +46,8 @@ fn build_guests(functions: &Path, target_dir: &Path) {
         .arg(target_dir)
         .arg("--manifest-path")
         .arg(functions.join("Cargo.toml"));
-    for package in BUNDLED {
-        command.args(["--package", package]);
-    }
+    // The whole workspace, so the tests find the example modules that are not bundled.
+    command.arg("--workspace");
     // The outer build's flags are for the host target, not for wasm32.
     for variable in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET", "RUSTC_WORKSPACE_WRAPPER"] {
         command.env_remove(variable);

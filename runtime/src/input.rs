@@ -264,8 +264,8 @@ pub fn crd() -> CustomResourceDefinition {
     let mut schema = schema.to_value();
     if let Some(object) = schema.as_object_mut() {
         object.remove("title");
-        object.remove("$schema");
     }
+    remove_closed_objects(&mut schema);
     let props: JSONSchemaProps = serde_json::from_value(schema).expect("schemars emits a valid OpenAPI v3 schema for Module");
     CustomResourceDefinition {
         metadata: ObjectMeta { name: Some(format!("modules.{GROUP}")), ..ObjectMeta::default() },
@@ -290,6 +290,21 @@ pub fn crd() -> CustomResourceDefinition {
             ..CustomResourceDefinitionSpec::default()
         },
         status: None,
+    }
+}
+
+/// Drops `additionalProperties: false` (from `deny_unknown_fields`) everywhere: Kubernetes
+/// structural schemas forbid it, and the apiserver prunes unknown fields anyway.
+fn remove_closed_objects(schema: &mut Value) {
+    match schema {
+        Value::Object(fields) => {
+            if fields.get("additionalProperties") == Some(&Value::Bool(false)) {
+                fields.remove("additionalProperties");
+            }
+            fields.values_mut().for_each(remove_closed_objects);
+        }
+        Value::Array(items) => items.iter_mut().for_each(remove_closed_objects),
+        _ => {}
     }
 }
 
@@ -378,9 +393,9 @@ mod tests {
         assert_eq!(message(with("source", json!({"inline": "AA=="}))),
             "input.source: is set together with input.module; set only one of them");
         assert_eq!(message(with("source", json!({"oci": "x"}))),
-            "input.source: unknown field `oci`, expected `inline`");
+            "input.source.oci: unknown field `oci`, expected `inline`");
         assert_eq!(message(with("modul", json!("x"))),
-            "input: unknown field `modul`, expected one of `apiVersion`, `kind`, `metadata`, `module`, `source`, `sha256`, `limits`, `ttl`, `config`");
+            "input.modul: unknown field `modul`, expected one of `apiVersion`, `kind`, `metadata`, `module`, `source`, `sha256`, `limits`, `ttl`, `config`");
         let mut nothing = base();
         nothing.as_object_mut().unwrap().remove("module");
         assert_eq!(message(nothing),
@@ -395,5 +410,6 @@ mod tests {
         assert_eq!(props["config"]["x-kubernetes-preserve-unknown-fields"], true);
         assert_eq!(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["required"], json!(["apiVersion", "kind"]));
         assert_eq!(crd["metadata"]["name"], "modules.wasmtime.fn.crossplane.io");
+        assert!(!serde_json::to_string(&crd).unwrap().contains("additionalProperties"));
     }
 }

@@ -17,4 +17,5 @@ pub mod input;
 pub mod modules;
 pub mod server;
 pub mod step;
+pub mod transcode;
 pub mod units;

@@ -15,6 +15,7 @@ use xfn_proto::v1::{ResponseMeta, Result as StepResult, RunFunctionRequest, RunF
 use crate::host::{self, ModuleId};
 use crate::input::{self, DEFAULT_TTL};
 use crate::modules::{self, ModuleRegistry};
+use crate::transcode::to_protojson;
 
 /// Crossplane's gRPC client refuses responses over 4 MiB; past this size a step adds a warning.
 pub const WARN_RESPONSE_BYTES: usize = 3584 * 1024;
@@ -72,7 +73,7 @@ impl StepRunner {
         let mut response = match outcome {
             Ok(response) => response,
             Err(failure) => {
-                let message = failure.to_string();
+                let message = error_chain(&failure);
                 tracing::warn!(tag, "step failed: {message}");
                 RunFunctionResponse {
                     desired: request.desired.take(),
@@ -116,13 +117,25 @@ impl StepRunner {
                 .expect("a JSON object always converts to a protobuf Struct")
         });
         let step_input = std::mem::replace(&mut request.input, config);
-        let guest_request = serde_json::to_vec(&*request).expect("a RunFunctionRequest always serialises to JSON");
+        let guest_request = to_protojson(&*request);
         request.input = step_input;
 
         let output = self.registry.host().call(module.clone(), guest_request, step.limits).await?;
         serde_json::from_slice::<RunFunctionResponse>(&output)
             .map_err(|reason| Failure::BadOutput { module: module.id().clone(), reason })
     }
+}
+
+/// An error and its sources, joined with ": ", as one message.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
 }
 
 fn result(severity: Severity, message: String) -> StepResult {

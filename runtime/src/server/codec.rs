@@ -5,9 +5,9 @@ use bytes::{Buf, BufMut, Bytes};
 use tonic::Status;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 
-/// Encodes and decodes gRPC messages as raw bytes.
+/// Encodes and decodes gRPC messages as raw bytes (public so clients, e.g. tests, can send raw bodies).
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct BytesCodec;
+pub struct BytesCodec;
 
 impl Codec for BytesCodec {
     type Encode = Bytes;

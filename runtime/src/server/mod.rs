@@ -2,6 +2,7 @@
 //! optional mTLS, graceful drain. Bytes in, bytes out: the step does the rest.
 
 mod codec;
+pub use codec::BytesCodec;
 mod service;
 pub mod tls;
 

@@ -1,0 +1,8 @@
+//! Topics of the end-to-end suite.
+
+mod crd;
+mod failures;
+mod grpc;
+mod hello;
+mod sources;
+mod tls;

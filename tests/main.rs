@@ -1,0 +1,3 @@
+//! The end-to-end suite: one test binary, one module per topic.
+
+mod e2e;

@@ -20,28 +20,43 @@ use xfn_proto::v1::{RunFunctionRequest, RunFunctionResponse};
 
 /// The workspace root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is in the workspace").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is in the workspace")
+        .to_owned()
 }
 
 /// A module of `functions/` as built by the runtime's build script: `hello` (a cdylib, so `-`
 /// would become `_`) or `echo-command` (a bin).
 pub fn built_module(file_stem: &str) -> PathBuf {
-    let target = std::env::var_os("XFN_GUEST_TARGET_DIR").map_or_else(|| root().join("target/wasm"), PathBuf::from);
-    target.join("wasm32-wasip1/release").join(format!("{file_stem}.wasm"))
+    let target = std::env::var_os("XFN_GUEST_TARGET_DIR")
+        .map_or_else(|| root().join("target/wasm"), PathBuf::from);
+    target
+        .join("wasm32-wasip1/release")
+        .join(format!("{file_stem}.wasm"))
 }
 
 /// A step runner with the default maxima, a modules directory and a compiled-module cache under
 /// the target directory, so reruns skip Cranelift.
 pub fn runner_with(modules_dir: Option<PathBuf>, maxima: Limits) -> Arc<StepRunner> {
-    let host = Host::new(HostConfig { maxima, max_concurrency: 4 }).expect("the host starts");
+    let host = Host::new(HostConfig {
+        maxima,
+        max_concurrency: 4,
+    })
+    .expect("the host starts");
     let cache_dir = root().join("target/test-cache");
     let cache = CompileCache::open(&cache_dir).expect("the cache directory can be created");
-    Arc::new(StepRunner::new(Arc::new(ModuleRegistry::new(Arc::new(host), modules_dir, Some(cache)))))
+    Arc::new(StepRunner::new(Arc::new(ModuleRegistry::new(
+        Arc::new(host),
+        modules_dir,
+        Some(cache),
+    ))))
 }
 
 /// One runner shared by the tests that need no special configuration, so each module compiles once.
 pub fn runner() -> Arc<StepRunner> {
-    static RUNNER: LazyLock<Arc<StepRunner>> = LazyLock::new(|| runner_with(None, Limits::DEFAULT_MAXIMA));
+    static RUNNER: LazyLock<Arc<StepRunner>> =
+        LazyLock::new(|| runner_with(None, Limits::DEFAULT_MAXIMA));
     RUNNER.clone()
 }
 
@@ -56,14 +71,25 @@ pub struct TestServer {
 impl TestServer {
     /// Binds first, then serves, so a client may connect at once.
     pub async fn start(runner: Arc<StepRunner>, tls_certs_dir: Option<PathBuf>) -> TestServer {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("loopback has free ports");
-        let address = listener.local_addr().expect("a bound listener has an address");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("loopback has free ports");
+        let address = listener
+            .local_addr()
+            .expect("a bound listener has an address");
         let (stop, stopped) = oneshot::channel::<()>();
-        let config = ServerConfig { tls_certs_dir, max_recv_bytes: server::DEFAULT_MAX_RECV_BYTES };
+        let config = ServerConfig {
+            tls_certs_dir,
+            max_recv_bytes: server::DEFAULT_MAX_RECV_BYTES,
+        };
         let task = tokio::spawn(server::serve(listener, runner, config, async {
             let _ = stopped.await;
         }));
-        TestServer { address, stop, task }
+        TestServer {
+            address,
+            stop,
+            task,
+        }
     }
 
     /// A plaintext channel to the server.
@@ -83,13 +109,18 @@ impl TestServer {
     /// Signals shutdown and waits until the server has drained and returned.
     pub async fn stop(self) {
         let _ = self.stop.send(());
-        self.task.await.expect("the server task does not panic").expect("the server stops cleanly");
+        self.task
+            .await
+            .expect("the server task does not panic")
+            .expect("the server stops cleanly");
     }
 }
 
 /// An mTLS endpoint for `server` as `localhost`, trusting `ca_pem`, presenting `identity` if any.
 pub fn tls_endpoint(address: SocketAddr, ca_pem: &str, identity: Option<Identity>) -> Endpoint {
-    let mut tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca_pem)).domain_name("localhost");
+    let mut tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(ca_pem))
+        .domain_name("localhost");
     if let Some(identity) = identity {
         tls = tls.identity(identity);
     }
@@ -111,19 +142,34 @@ impl TestCa {
     pub fn new(name: &str) -> TestCa {
         let key = rcgen::KeyPair::generate().expect("key generation");
         let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("empty SANs");
-        params.distinguished_name.push(rcgen::DnType::CommonName, name);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
         params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::CrlSign];
+        params.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::CrlSign,
+        ];
         let cert = params.self_signed(&key).expect("self-signing");
-        TestCa { cert_pem: cert.pem(), issuer: rcgen::Issuer::new(params, key) }
+        TestCa {
+            cert_pem: cert.pem(),
+            issuer: rcgen::Issuer::new(params, key),
+        }
     }
 
     /// A leaf certificate for `localhost` and 127.0.0.1, signed by this CA: (cert PEM, key PEM).
     pub fn leaf(&self, common_name: &str) -> (String, String) {
         let key = rcgen::KeyPair::generate().expect("key generation");
-        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).expect("valid SANs");
-        params.distinguished_name.push(rcgen::DnType::CommonName, common_name);
-        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth, rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let mut params =
+            rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+                .expect("valid SANs");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, common_name);
+        params.extended_key_usages = vec![
+            rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+            rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+        ];
         let cert = params.signed_by(&key, &self.issuer).expect("signing");
         (cert.pem(), key.serialize_pem())
     }
@@ -208,7 +254,11 @@ pub fn desired_and_context(request: &RunFunctionRequest) -> (Value, Value) {
 /// tag echoed, and `request`'s desired state and context returned unchanged.
 pub fn assert_fatal(request: &RunFunctionRequest, response: &RunFunctionResponse, message: &str) {
     let (desired, context) = desired_and_context(request);
-    let tag = request.meta.as_ref().map(|m| m.tag.clone()).unwrap_or_default();
+    let tag = request
+        .meta
+        .as_ref()
+        .map(|m| m.tag.clone())
+        .unwrap_or_default();
     assert_eq!(
         to_json(response),
         json!({

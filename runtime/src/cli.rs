@@ -69,7 +69,11 @@ pub struct ServeCommand {
     #[arg(long, env = "FUNCTION_WASMTIME_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
     /// Largest request accepted, in MB.
-    #[arg(long, env = "FUNCTION_WASMTIME_MAX_RECV_MESSAGE_SIZE", default_value_t = 64)]
+    #[arg(
+        long,
+        env = "FUNCTION_WASMTIME_MAX_RECV_MESSAGE_SIZE",
+        default_value_t = 64
+    )]
     max_recv_message_size: usize,
     /// Largest `limits.timeout` a step may ask for.
     #[arg(long, env = "FUNCTION_WASMTIME_MAX_TIMEOUT", default_value = "30s", value_parser = duration)]
@@ -83,7 +87,8 @@ pub struct ServeCommand {
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
-    parse_duration(text).ok_or_else(|| format!("{text:?} is not a duration; write it like 30s or 2m"))
+    parse_duration(text)
+        .ok_or_else(|| format!("{text:?} is not a duration; write it like 30s or 2m"))
 }
 
 fn quantity(text: &str) -> Result<u64, String> {
@@ -100,21 +105,33 @@ impl ServeCommand {
         let tls_certs_dir = match (self.insecure, self.tls_certs_dir) {
             (true, _) => None,
             (false, Some(dir)) => Some(dir),
-            (false, None) => bail!("no transport security configured; supply --tls-certs-dir (or TLS_SERVER_CERTS_DIR) or use --insecure"),
+            (false, None) => bail!(
+                "no transport security configured; supply --tls-certs-dir (or TLS_SERVER_CERTS_DIR) or use --insecure"
+            ),
         };
         let max_concurrency = self
             .max_concurrency
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
-        let maxima = Limits { timeout: self.max_timeout, memory_bytes: self.max_memory, ..Limits::DEFAULT_MAXIMA };
+        let maxima = Limits {
+            timeout: self.max_timeout,
+            memory_bytes: self.max_memory,
+            ..Limits::DEFAULT_MAXIMA
+        };
         let server_config = ServerConfig {
             tls_certs_dir,
             max_recv_bytes: self.max_recv_message_size.saturating_mul(1024 * 1024),
         };
         let cache = self
             .cache_dir
-            .map(|dir| CompileCache::open(&dir).with_context(|| format!("cannot use --cache-dir {}", dir.display())))
+            .map(|dir| {
+                CompileCache::open(&dir)
+                    .with_context(|| format!("cannot use --cache-dir {}", dir.display()))
+            })
             .transpose()?;
-        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
         runtime.block_on(async move {
             let host = Arc::new(Host::new(HostConfig { maxima, max_concurrency })?);
             let registry = Arc::new(ModuleRegistry::new(host, self.modules_dir, cache));
@@ -157,9 +174,16 @@ async fn shutdown_signal() {
 
 fn init_logging(debug: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(if debug { "debug,h2=info,hyper=info,tower=info,cranelift=info,wasmtime=info" } else { "info" }));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new(if debug {
+            "debug,h2=info,hyper=info,tower=info,cranelift=info,wasmtime=info"
+        } else {
+            "info"
+        })
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if debug {
         builder.init();
     } else {

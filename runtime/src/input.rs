@@ -129,7 +129,10 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 fn invalid(path: &str, message: impl Into<String>) -> Error {
-    Error::Invalid { path: path.to_owned(), message: message.into() }
+    Error::Invalid {
+        path: path.to_owned(),
+        message: message.into(),
+    }
 }
 
 /// Parses and validates a step's Input (the request's `input`, as JSON) against the server's maxima.
@@ -153,7 +156,10 @@ impl Module {
     /// [`Error::Invalid`] naming the first field at fault.
     pub fn validate(self, maxima: Limits) -> Result<Step> {
         if self.api_version != API_VERSION {
-            return Err(invalid("apiVersion", format!("{:?} is not {API_VERSION}", self.api_version)));
+            return Err(invalid(
+                "apiVersion",
+                format!("{:?} is not {API_VERSION}", self.api_version),
+            ));
         }
         if self.kind != KIND {
             return Err(invalid("kind", format!("{:?} is not {KIND}", self.kind)));
@@ -162,53 +168,94 @@ impl Module {
             (Some(name), None) => ModuleSource::Named(valid_name(name)?),
             (None, Some(source)) => ModuleSource::Inline(decode_inline(&source.inline)?),
             (None, None) => {
-                return Err(invalid("", "names no module; set input.module to a module name, or input.source.inline to its base64 bytes"));
+                return Err(invalid(
+                    "",
+                    "names no module; set input.module to a module name, or input.source.inline to its base64 bytes",
+                ));
             }
             (Some(_), Some(_)) => {
-                return Err(invalid("source", "is set together with input.module; set only one of them"));
+                return Err(invalid(
+                    "source",
+                    "is set together with input.module; set only one of them",
+                ));
             }
         };
         let sha256 = match self.sha256 {
             Some(pin) => Some(parse_pin(&pin).ok_or_else(|| {
-                invalid("sha256", format!("{pin:?} is not a sha256 digest; write it like sha256:<64 hex digits>"))
+                invalid(
+                    "sha256",
+                    format!("{pin:?} is not a sha256 digest; write it like sha256:<64 hex digits>"),
+                )
             })?),
             None => None,
         };
         let spec = self.limits.unwrap_or_default();
-        let mut limits = Limits { max_output_bytes: maxima.max_output_bytes, max_log_bytes: maxima.max_log_bytes, ..Limits::DEFAULT };
+        let mut limits = Limits {
+            max_output_bytes: maxima.max_output_bytes,
+            max_log_bytes: maxima.max_log_bytes,
+            ..Limits::DEFAULT
+        };
         if let Some(text) = spec.timeout {
             limits.timeout = parse_duration(&text)
                 .filter(|d| !d.is_zero())
-                .ok_or_else(|| invalid("limits.timeout", format!("{text:?} is not a duration; write it like 2s or 500ms")))?;
+                .ok_or_else(|| {
+                    invalid(
+                        "limits.timeout",
+                        format!("{text:?} is not a duration; write it like 2s or 500ms"),
+                    )
+                })?;
         }
         if limits.timeout > maxima.timeout {
-            return Err(invalid("limits.timeout", format!(
-                "{} is above the server maximum {}; lower it, or start the server with a larger --max-timeout",
-                format_duration(limits.timeout), format_duration(maxima.timeout)
-            )));
+            return Err(invalid(
+                "limits.timeout",
+                format!(
+                    "{} is above the server maximum {}; lower it, or start the server with a larger --max-timeout",
+                    format_duration(limits.timeout),
+                    format_duration(maxima.timeout)
+                ),
+            ));
         }
         if let Some(text) = spec.memory {
             limits.memory_bytes = parse_quantity(&text)
                 .filter(|bytes| *bytes > 0)
-                .ok_or_else(|| invalid("limits.memory", format!("{text:?} is not a quantity; write it like 64Mi")))?;
+                .ok_or_else(|| {
+                    invalid(
+                        "limits.memory",
+                        format!("{text:?} is not a quantity; write it like 64Mi"),
+                    )
+                })?;
         }
         if limits.memory_bytes > maxima.memory_bytes {
-            return Err(invalid("limits.memory", format!(
-                "{} is above the server maximum {}; lower it, or start the server with a larger --max-memory",
-                format_quantity(limits.memory_bytes), format_quantity(maxima.memory_bytes)
-            )));
+            return Err(invalid(
+                "limits.memory",
+                format!(
+                    "{} is above the server maximum {}; lower it, or start the server with a larger --max-memory",
+                    format_quantity(limits.memory_bytes),
+                    format_quantity(maxima.memory_bytes)
+                ),
+            ));
         }
         let ttl = match self.ttl {
-            Some(text) => parse_duration(&text)
-                .ok_or_else(|| invalid("ttl", format!("{text:?} is not a duration; write it like 60s or 5m")))?,
+            Some(text) => parse_duration(&text).ok_or_else(|| {
+                invalid(
+                    "ttl",
+                    format!("{text:?} is not a duration; write it like 60s or 5m"),
+                )
+            })?,
             None => DEFAULT_TTL,
         };
-        Ok(Step { module: ModuleRequest { source, sha256 }, limits, ttl, config: self.config })
+        Ok(Step {
+            module: ModuleRequest { source, sha256 },
+            limits,
+            ttl,
+            config: self.config,
+        })
     }
 }
 
 fn valid_name(name: String) -> Result<String> {
-    let is_allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.');
+    let is_allowed =
+        |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.');
     let is_valid = !name.is_empty()
         && name.len() <= 253
         && name.chars().all(is_allowed)
@@ -217,9 +264,12 @@ fn valid_name(name: String) -> Result<String> {
     if is_valid {
         Ok(name)
     } else {
-        Err(invalid("module", format!(
-            "{name:?} is not a module name; use lowercase letters, digits, '-', '_' and '.', starting with a letter or digit"
-        )))
+        Err(invalid(
+            "module",
+            format!(
+                "{name:?} is not a module name; use lowercase letters, digits, '-', '_' and '.', starting with a letter or digit"
+            ),
+        ))
     }
 }
 
@@ -233,10 +283,13 @@ fn decode_inline(text: &str) -> Result<Vec<u8>> {
         .decode(compact.as_bytes())
         .map_err(|e| invalid("source.inline", format!("is not valid base64: {e}")))?;
     if bytes.len() > MAX_INLINE_MODULE_BYTES {
-        return Err(invalid("source.inline", format!(
-            "the module is {} bytes, over the {MAX_INLINE_MODULE_BYTES}-byte limit for inline modules; put it in the server's --modules-dir instead",
-            bytes.len()
-        )));
+        return Err(invalid(
+            "source.inline",
+            format!(
+                "the module is {} bytes, over the {MAX_INLINE_MODULE_BYTES}-byte limit for inline modules; put it in the server's --modules-dir instead",
+                bytes.len()
+            ),
+        ));
     }
     Ok(bytes)
 }
@@ -266,9 +319,13 @@ pub fn crd() -> CustomResourceDefinition {
         object.remove("title");
     }
     remove_closed_objects(&mut schema);
-    let props: JSONSchemaProps = serde_json::from_value(schema).expect("schemars emits a valid OpenAPI v3 schema for Module");
+    let props: JSONSchemaProps = serde_json::from_value(schema)
+        .expect("schemars emits a valid OpenAPI v3 schema for Module");
     CustomResourceDefinition {
-        metadata: ObjectMeta { name: Some(format!("modules.{GROUP}")), ..ObjectMeta::default() },
+        metadata: ObjectMeta {
+            name: Some(format!("modules.{GROUP}")),
+            ..ObjectMeta::default()
+        },
         spec: CustomResourceDefinitionSpec {
             group: GROUP.to_owned(),
             names: CustomResourceDefinitionNames {
@@ -284,7 +341,9 @@ pub fn crd() -> CustomResourceDefinition {
                 name: "v1alpha1".to_owned(),
                 served: true,
                 storage: true,
-                schema: Some(CustomResourceValidation { open_api_v3_schema: Some(props) }),
+                schema: Some(CustomResourceValidation {
+                    open_api_v3_schema: Some(props),
+                }),
                 ..CustomResourceDefinitionVersion::default()
             }],
             ..CustomResourceDefinitionSpec::default()
@@ -339,7 +398,13 @@ mod tests {
     #[test]
     fn a_named_module_gets_the_default_limits_and_ttl() {
         let step = check(base()).unwrap();
-        assert_eq!(step.module, ModuleRequest { source: ModuleSource::Named("hello".into()), sha256: None });
+        assert_eq!(
+            step.module,
+            ModuleRequest {
+                source: ModuleSource::Named("hello".into()),
+                sha256: None
+            }
+        );
         assert_eq!(step.limits.timeout, Duration::from_secs(5));
         assert_eq!(step.limits.memory_bytes, 64 << 20);
         assert_eq!(step.ttl, DEFAULT_TTL);
@@ -357,7 +422,10 @@ mod tests {
         assert_eq!(step.limits.memory_bytes, 16 << 20);
         assert_eq!(step.ttl, Duration::from_secs(300));
         assert_eq!(step.module.sha256, Some("ab".repeat(32)));
-        assert_eq!(step.config, Some(json!({"greeting": "Hi"}).as_object().unwrap().clone()));
+        assert_eq!(
+            step.config,
+            Some(json!({"greeting": "Hi"}).as_object().unwrap().clone())
+        );
     }
 
     #[test]
@@ -366,40 +434,74 @@ mod tests {
         input.as_object_mut().unwrap().remove("module");
         input["source"] = json!({"inline": "AGFz\nbQEAAAA="});
         let step = check(input).unwrap();
-        assert_eq!(step.module.source, ModuleSource::Inline(b"\0asm\x01\0\0\0".to_vec()));
+        assert_eq!(
+            step.module.source,
+            ModuleSource::Inline(b"\0asm\x01\0\0\0".to_vec())
+        );
     }
 
     #[test]
     fn bad_inputs_name_the_field_and_the_fix() {
-        assert_eq!(validate(None, Limits::DEFAULT_MAXIMA).unwrap_err().to_string(),
-            "input: missing; set the step's input to a wasmtime.fn.crossplane.io/v1alpha1 Module that names a module");
-        assert_eq!(message(with("limits", json!({"memory": "64Mo"}))),
-            "input.limits.memory: \"64Mo\" is not a quantity; write it like 64Mi");
-        assert_eq!(message(with("limits", json!({"timeout": "2x"}))),
-            "input.limits.timeout: \"2x\" is not a duration; write it like 2s or 500ms");
-        assert_eq!(message(with("limits", json!({"timeout": "1m"}))),
-            "input.limits.timeout: 1m is above the server maximum 30s; lower it, or start the server with a larger --max-timeout");
-        assert_eq!(message(with("limits", json!({"memory": "1Gi"}))),
-            "input.limits.memory: 1Gi is above the server maximum 512Mi; lower it, or start the server with a larger --max-memory");
-        assert_eq!(message(with("limits", json!({"timeout": 2}))),
-            "input.limits.timeout: invalid type: integer `2`, expected a string");
-        assert_eq!(message(with("kind", json!("Resources"))), "input.kind: \"Resources\" is not Module");
-        assert_eq!(message(with("apiVersion", json!("pt.fn.crossplane.io/v1beta1"))),
-            "input.apiVersion: \"pt.fn.crossplane.io/v1beta1\" is not wasmtime.fn.crossplane.io/v1alpha1");
-        assert_eq!(message(with("module", json!("../etc/passwd"))),
-            "input.module: \"../etc/passwd\" is not a module name; use lowercase letters, digits, '-', '_' and '.', starting with a letter or digit");
-        assert_eq!(message(with("sha256", json!("abc"))),
-            "input.sha256: \"abc\" is not a sha256 digest; write it like sha256:<64 hex digits>");
-        assert_eq!(message(with("source", json!({"inline": "AA=="}))),
-            "input.source: is set together with input.module; set only one of them");
-        assert_eq!(message(with("source", json!({"oci": "x"}))),
-            "input.source.oci: unknown field `oci`, expected `inline`");
-        assert_eq!(message(with("modul", json!("x"))),
-            "input.modul: unknown field `modul`, expected one of `apiVersion`, `kind`, `metadata`, `module`, `source`, `sha256`, `limits`, `ttl`, `config`");
+        assert_eq!(
+            validate(None, Limits::DEFAULT_MAXIMA)
+                .unwrap_err()
+                .to_string(),
+            "input: missing; set the step's input to a wasmtime.fn.crossplane.io/v1alpha1 Module that names a module"
+        );
+        assert_eq!(
+            message(with("limits", json!({"memory": "64Mo"}))),
+            "input.limits.memory: \"64Mo\" is not a quantity; write it like 64Mi"
+        );
+        assert_eq!(
+            message(with("limits", json!({"timeout": "2x"}))),
+            "input.limits.timeout: \"2x\" is not a duration; write it like 2s or 500ms"
+        );
+        assert_eq!(
+            message(with("limits", json!({"timeout": "1m"}))),
+            "input.limits.timeout: 1m is above the server maximum 30s; lower it, or start the server with a larger --max-timeout"
+        );
+        assert_eq!(
+            message(with("limits", json!({"memory": "1Gi"}))),
+            "input.limits.memory: 1Gi is above the server maximum 512Mi; lower it, or start the server with a larger --max-memory"
+        );
+        assert_eq!(
+            message(with("limits", json!({"timeout": 2}))),
+            "input.limits.timeout: invalid type: integer `2`, expected a string"
+        );
+        assert_eq!(
+            message(with("kind", json!("Resources"))),
+            "input.kind: \"Resources\" is not Module"
+        );
+        assert_eq!(
+            message(with("apiVersion", json!("pt.fn.crossplane.io/v1beta1"))),
+            "input.apiVersion: \"pt.fn.crossplane.io/v1beta1\" is not wasmtime.fn.crossplane.io/v1alpha1"
+        );
+        assert_eq!(
+            message(with("module", json!("../etc/passwd"))),
+            "input.module: \"../etc/passwd\" is not a module name; use lowercase letters, digits, '-', '_' and '.', starting with a letter or digit"
+        );
+        assert_eq!(
+            message(with("sha256", json!("abc"))),
+            "input.sha256: \"abc\" is not a sha256 digest; write it like sha256:<64 hex digits>"
+        );
+        assert_eq!(
+            message(with("source", json!({"inline": "AA=="}))),
+            "input.source: is set together with input.module; set only one of them"
+        );
+        assert_eq!(
+            message(with("source", json!({"oci": "x"}))),
+            "input.source.oci: unknown field `oci`, expected `inline`"
+        );
+        assert_eq!(
+            message(with("modul", json!("x"))),
+            "input.modul: unknown field `modul`, expected one of `apiVersion`, `kind`, `metadata`, `module`, `source`, `sha256`, `limits`, `ttl`, `config`"
+        );
         let mut nothing = base();
         nothing.as_object_mut().unwrap().remove("module");
-        assert_eq!(message(nothing),
-            "input: names no module; set input.module to a module name, or input.source.inline to its base64 bytes");
+        assert_eq!(
+            message(nothing),
+            "input: names no module; set input.module to a module name, or input.source.inline to its base64 bytes"
+        );
     }
 
     #[test]
@@ -407,9 +509,19 @@ mod tests {
         let crd = serde_json::to_value(crd()).unwrap();
         let props = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"];
         assert_eq!(props["limits"]["properties"]["memory"]["type"], "string");
-        assert_eq!(props["config"]["x-kubernetes-preserve-unknown-fields"], true);
-        assert_eq!(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["required"], json!(["apiVersion", "kind"]));
+        assert_eq!(
+            props["config"]["x-kubernetes-preserve-unknown-fields"],
+            true
+        );
+        assert_eq!(
+            crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["required"],
+            json!(["apiVersion", "kind"])
+        );
         assert_eq!(crd["metadata"]["name"], "modules.wasmtime.fn.crossplane.io");
-        assert!(!serde_json::to_string(&crd).unwrap().contains("additionalProperties"));
+        assert!(
+            !serde_json::to_string(&crd)
+                .unwrap()
+                .contains("additionalProperties")
+        );
     }
 }

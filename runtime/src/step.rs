@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use prost::Message;
 use xfn_proto::pbjson_types;
-use xfn_proto::v1::{ResponseMeta, Result as StepResult, RunFunctionRequest, RunFunctionResponse, Severity};
+use xfn_proto::v1::{
+    ResponseMeta, Result as StepResult, RunFunctionRequest, RunFunctionResponse, Severity,
+};
 
 use crate::host::{self, ModuleId};
 use crate::input::{self, DEFAULT_TTL};
@@ -35,7 +37,10 @@ enum Failure {
     #[error(transparent)]
     Host(#[from] host::Error),
     #[error("{module}: its output is not a RunFunctionResponse: {reason}; see docs/ABI.md")]
-    BadOutput { module: ModuleId, reason: serde_json::Error },
+    BadOutput {
+        module: ModuleId,
+        reason: serde_json::Error,
+    },
 }
 
 /// Runs steps: resolves the module an Input names and calls it on the request.
@@ -69,7 +74,11 @@ impl StepRunner {
     pub async fn run(&self, mut request: RunFunctionRequest) -> RunFunctionResponse {
         let mut ttl = DEFAULT_TTL;
         let outcome = self.try_run(&mut request, &mut ttl).await;
-        let tag = request.meta.as_ref().map(|meta| meta.tag.clone()).unwrap_or_default();
+        let tag = request
+            .meta
+            .as_ref()
+            .map(|meta| meta.tag.clone())
+            .unwrap_or_default();
         let mut response = match outcome {
             Ok(response) => response,
             Err(failure) => {
@@ -102,11 +111,14 @@ impl StepRunner {
         response
     }
 
-    async fn try_run(&self, request: &mut RunFunctionRequest, ttl: &mut Duration) -> Result<RunFunctionResponse, Failure> {
-        let input = request
-            .input
-            .as_ref()
-            .map(|input| serde_json::to_value(input).expect("a protobuf Struct always serialises to JSON"));
+    async fn try_run(
+        &self,
+        request: &mut RunFunctionRequest,
+        ttl: &mut Duration,
+    ) -> Result<RunFunctionResponse, Failure> {
+        let input = request.input.as_ref().map(|input| {
+            serde_json::to_value(input).expect("a protobuf Struct always serialises to JSON")
+        });
         let step = input::validate(input.as_ref(), self.registry.host().maxima())?;
         *ttl = step.ttl;
         let module = self.registry.resolve(&step.module).await?;
@@ -120,9 +132,17 @@ impl StepRunner {
         let guest_request = to_protojson(&*request);
         request.input = step_input;
 
-        let output = self.registry.host().call(module.clone(), guest_request, step.limits).await?;
-        serde_json::from_slice::<RunFunctionResponse>(&output)
-            .map_err(|reason| Failure::BadOutput { module: module.id().clone(), reason })
+        let output = self
+            .registry
+            .host()
+            .call(module.clone(), guest_request, step.limits)
+            .await?;
+        serde_json::from_slice::<RunFunctionResponse>(&output).map_err(|reason| {
+            Failure::BadOutput {
+                module: module.id().clone(),
+                reason,
+            }
+        })
     }
 }
 
@@ -139,7 +159,11 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 fn result(severity: Severity, message: String) -> StepResult {
-    StepResult { severity: severity.into(), message, ..StepResult::default() }
+    StepResult {
+        severity: severity.into(),
+        message,
+        ..StepResult::default()
+    }
 }
 
 fn to_proto_duration(duration: Duration) -> pbjson_types::Duration {

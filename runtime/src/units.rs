@@ -14,7 +14,9 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         let number_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
         let number: f64 = rest[..number_len].parse().ok()?;
         rest = &rest[number_len..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let seconds_per_unit = match &rest[..unit_len] {
             "ms" => 0.001,
             "s" => 1.0,
@@ -34,10 +36,10 @@ pub fn format_duration(duration: Duration) -> String {
     if millis < 1000 {
         return format!("{millis}ms");
     }
-    if millis % 60_000 == 0 {
+    if millis.is_multiple_of(60_000) {
         return format!("{}m", millis / 60_000);
     }
-    if millis % 1000 == 0 {
+    if millis.is_multiple_of(1000) {
         return format!("{}s", millis / 1000);
     }
     format!("{}s", duration.as_secs_f64())
@@ -62,7 +64,7 @@ pub fn parse_quantity(text: &str) -> Option<u64> {
 /// Formats a byte count as the largest exact binary quantity: `64Mi`, `1Gi`, `1000`.
 pub fn format_quantity(bytes: u64) -> String {
     for (suffix, multiplier) in BINARY_SUFFIXES {
-        if bytes >= multiplier && bytes % multiplier == 0 {
+        if bytes >= multiplier && bytes.is_multiple_of(multiplier) {
             return format!("{}{suffix}", bytes / multiplier);
         }
     }

@@ -2,7 +2,9 @@
 //! with desired state and context unchanged, and the server keeps serving.
 
 use serde_json::{Value, json};
-use xfn_tests::{TestServer, assert_fatal, greeting_xr, inline_id, inline_input, module_input, request, runner};
+use xfn_tests::{
+    TestServer, assert_fatal, greeting_xr, inline_id, inline_input, module_input, request, runner,
+};
 
 /// A reactor whose `xfn_run_v1` body is `run`; memory, allocator and imports are always there.
 fn reactor(run: &str) -> String {
@@ -25,7 +27,11 @@ struct Case {
 }
 
 fn inline_case(name: &'static str, wat: &str, extra: Value, what: &str) -> Case {
-    Case { name, input: inline_input(wat, extra), message: format!("{}{what}", inline_id(wat)) }
+    Case {
+        name,
+        input: inline_input(wat, extra),
+        message: format!("{}{what}", inline_id(wat)),
+    }
 }
 
 fn cases() -> Vec<Case> {
@@ -85,12 +91,19 @@ async fn every_bad_input_is_a_fatal_result_and_the_server_keeps_serving() {
     let mut client = server.client().await;
     for case in cases() {
         let request = request(case.name, greeting_xr("World"), case.input);
-        let response = client.run_function(request.clone()).await.expect(case.name).into_inner();
+        let response = client
+            .run_function(request.clone())
+            .await
+            .expect(case.name)
+            .into_inner();
         if case.message.is_empty() {
             let message = &response.results[0].message;
             assert!(
                 message.starts_with("module \"hello\": its sha256 is sha256:")
-                    && message.ends_with(&format!("but input.sha256 pins sha256:{}; update the pin or the module", "0".repeat(64))),
+                    && message.ends_with(&format!(
+                        "but input.sha256 pins sha256:{}; update the pin or the module",
+                        "0".repeat(64)
+                    )),
                 "{}: {message}",
                 case.name
             );
@@ -98,9 +111,21 @@ async fn every_bad_input_is_a_fatal_result_and_the_server_keeps_serving() {
         }
         assert_fatal(&request, &response, &case.message);
 
-        let good = xfn_tests::request("good", greeting_xr("World"), module_input("hello", json!({})));
-        let response = client.run_function(good).await.expect("the next call is served").into_inner();
-        assert_eq!(response.results[0].severity, 3, "after {}: {:?}", case.name, response.results);
+        let good = xfn_tests::request(
+            "good",
+            greeting_xr("World"),
+            module_input("hello", json!({})),
+        );
+        let response = client
+            .run_function(good)
+            .await
+            .expect("the next call is served")
+            .into_inner();
+        assert_eq!(
+            response.results[0].severity, 3,
+            "after {}: {:?}",
+            case.name, response.results
+        );
     }
     server.stop().await;
 }
@@ -111,9 +136,19 @@ async fn a_trap_names_the_module_and_carries_the_wasm_backtrace() {
     let request = request("trap", greeting_xr("World"), inline_input(&wat, json!({})));
     let response = runner().run(request).await;
     let message = &response.results[0].message;
-    let first_line = format!("{}: trapped: wasm trap: wasm `unreachable` instruction executed", inline_id(&wat));
-    assert_eq!(message.lines().next(), Some(first_line.as_str()), "{message}");
-    assert!(message.contains("explode"), "the backtrace names the trapping function: {message}");
+    let first_line = format!(
+        "{}: trapped: wasm trap: wasm `unreachable` instruction executed",
+        inline_id(&wat)
+    );
+    assert_eq!(
+        message.lines().next(),
+        Some(first_line.as_str()),
+        "{message}"
+    );
+    assert!(
+        message.contains("explode"),
+        "the backtrace names the trapping function: {message}"
+    );
     assert_eq!(response.results.len(), 1);
     assert_eq!(response.results[0].severity, 1);
 }
@@ -121,20 +156,35 @@ async fn a_trap_names_the_module_and_carries_the_wasm_backtrace() {
 #[tokio::test]
 async fn a_pointer_outside_memory_traps_without_harming_the_host() {
     let wat = reactor("(call $set_output (i32.const 131072) (i32.const 10)) i32.const 0");
-    let request = request("bounds", greeting_xr("World"), inline_input(&wat, json!({})));
+    let request = request(
+        "bounds",
+        greeting_xr("World"),
+        inline_input(&wat, json!({})),
+    );
     let response = runner().run(request.clone()).await;
     let message = &response.results[0].message;
-    let first_line = format!("{}: trapped: set_output was given bytes 131072..+10, which lie outside the module's memory", inline_id(&wat));
-    assert_eq!(message.lines().next(), Some(first_line.as_str()), "{message}");
+    let first_line = format!(
+        "{}: trapped: set_output was given bytes 131072..+10, which lie outside the module's memory",
+        inline_id(&wat)
+    );
+    assert_eq!(
+        message.lines().next(),
+        Some(first_line.as_str()),
+        "{message}"
+    );
 }
 
 #[tokio::test]
 async fn bytes_that_are_not_wasm_are_a_compile_error() {
     let input = json!({"apiVersion": "wasmtime.fn.crossplane.io/v1alpha1", "kind": "Module", "source": {"inline": "AAAA"}});
-    let response = runner().run(request("not-wasm", greeting_xr("World"), input)).await;
+    let response = runner()
+        .run(request("not-wasm", greeting_xr("World"), input))
+        .await;
     let message = &response.results[0].message;
     assert!(
-        message.starts_with("module \"inline\" (sha256:709e80c88487): is not a valid WebAssembly module: "),
+        message.starts_with(
+            "module \"inline\" (sha256:709e80c88487): is not a valid WebAssembly module: "
+        ),
         "{message}"
     );
 }
@@ -144,9 +194,21 @@ async fn an_import_the_host_lacks_is_a_link_error() {
     let wat = r#"(module (import "env" "open_socket" (func)) (memory (export "memory") 1)
         (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 0)
         (func (export "xfn_run_v1") (param i32 i32) (result i32) i32.const 0))"#;
-    let response = runner().run(request("link", greeting_xr("World"), inline_input(wat, json!({})))).await;
+    let response = runner()
+        .run(request(
+            "link",
+            greeting_xr("World"),
+            inline_input(wat, json!({})),
+        ))
+        .await;
     let message = &response.results[0].message;
-    assert!(message.starts_with(&format!("{}: cannot be linked: ", inline_id(wat))), "{message}");
+    assert!(
+        message.starts_with(&format!("{}: cannot be linked: ", inline_id(wat))),
+        "{message}"
+    );
     assert!(message.contains("env::open_socket"), "{message}");
-    assert!(message.ends_with("; modules may import only wasi_snapshot_preview1 and xfn"), "{message}");
+    assert!(
+        message.ends_with("; modules may import only wasi_snapshot_preview1 and xfn"),
+        "{message}"
+    );
 }

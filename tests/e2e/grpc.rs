@@ -5,9 +5,9 @@ use function_wasmtime::server::BytesCodec;
 use serde_json::json;
 use tonic::Code;
 use tonic::codegen::http::uri::PathAndQuery;
+use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-use tonic_health::pb::HealthCheckRequest;
 use xfn_proto::prost::Message;
 use xfn_proto::v1beta1;
 use xfn_tests::{TestServer, greeting_xr, module_input, request, runner, to_json};
@@ -15,16 +15,36 @@ use xfn_tests::{TestServer, greeting_xr, module_input, request, runner, to_json}
 #[tokio::test]
 async fn v1_and_v1beta1_serve_the_same_response() {
     let server = TestServer::start(runner(), None).await;
-    let request = request("tag-grpc", greeting_xr("World"), module_input("hello", json!({})));
+    let request = request(
+        "tag-grpc",
+        greeting_xr("World"),
+        module_input("hello", json!({})),
+    );
 
-    let v1 = server.client().await.run_function(request.clone()).await.expect("v1 call succeeds").into_inner();
+    let v1 = server
+        .client()
+        .await
+        .run_function(request.clone())
+        .await
+        .expect("v1 call succeeds")
+        .into_inner();
 
-    let beta_request = v1beta1::RunFunctionRequest::decode(request.encode_to_vec().as_slice()).expect("wire-identical");
-    let mut beta_client = v1beta1::function_runner_service_client::FunctionRunnerServiceClient::new(server.channel().await);
-    let beta = beta_client.run_function(beta_request).await.expect("v1beta1 call succeeds").into_inner();
+    let beta_request = v1beta1::RunFunctionRequest::decode(request.encode_to_vec().as_slice())
+        .expect("wire-identical");
+    let mut beta_client = v1beta1::function_runner_service_client::FunctionRunnerServiceClient::new(
+        server.channel().await,
+    );
+    let beta = beta_client
+        .run_function(beta_request)
+        .await
+        .expect("v1beta1 call succeeds")
+        .into_inner();
 
     let v1_json = to_json(&v1);
-    assert_eq!(v1_json["desired"]["resources"]["hello"]["resource"]["data"]["greeting"], "Hello, World!");
+    assert_eq!(
+        v1_json["desired"]["resources"]["hello"]["resource"]["data"]["greeting"],
+        "Hello, World!"
+    );
     assert_eq!(serde_json::to_value(&beta).unwrap(), v1_json);
     server.stop().await;
 }
@@ -34,7 +54,8 @@ async fn a_garbage_body_is_invalid_argument_and_the_server_keeps_serving() {
     let server = TestServer::start(runner(), None).await;
     let mut raw = tonic::client::Grpc::new(server.channel().await);
     raw.ready().await.expect("the channel is ready");
-    let path = PathAndQuery::from_static("/apiextensions.fn.proto.v1.FunctionRunnerService/RunFunction");
+    let path =
+        PathAndQuery::from_static("/apiextensions.fn.proto.v1.FunctionRunnerService/RunFunction");
     let garbage = Bytes::from_static(&[0xff, 0xff, 0xff, 0xff, 0x0f, 0x08]);
     let status = raw
         .unary::<Bytes, Bytes, BytesCodec>(tonic::Request::new(garbage), path, BytesCodec)
@@ -42,13 +63,25 @@ async fn a_garbage_body_is_invalid_argument_and_the_server_keeps_serving() {
         .expect_err("garbage must be refused");
     assert_eq!(status.code(), Code::InvalidArgument);
     assert!(
-        status.message().starts_with("the request body is not a RunFunctionRequest: "),
+        status
+            .message()
+            .starts_with("the request body is not a RunFunctionRequest: "),
         "unexpected message: {}",
         status.message()
     );
 
-    let good = request("after-garbage", greeting_xr("World"), module_input("hello", json!({})));
-    let response = server.client().await.run_function(good).await.expect("the next call is served").into_inner();
+    let good = request(
+        "after-garbage",
+        greeting_xr("World"),
+        module_input("hello", json!({})),
+    );
+    let response = server
+        .client()
+        .await
+        .run_function(good)
+        .await
+        .expect("the next call is served")
+        .into_inner();
     assert_eq!(response.meta.unwrap().tag, "after-garbage");
     server.stop().await;
 }
@@ -62,7 +95,9 @@ async fn health_reports_both_services_serving() {
         "apiextensions.fn.proto.v1beta1.FunctionRunnerService",
     ] {
         let status = health
-            .check(HealthCheckRequest { service: service.to_owned() })
+            .check(HealthCheckRequest {
+                service: service.to_owned(),
+            })
             .await
             .expect("health answers")
             .into_inner()

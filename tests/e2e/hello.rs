@@ -5,7 +5,11 @@ use xfn_tests::{desired_and_context, greeting_xr, module_input, request, runner,
 
 #[tokio::test]
 async fn hello_adds_a_ready_configmap_and_keeps_earlier_desired_state() {
-    let request = request("tag-1", greeting_xr("World"), module_input("hello", json!({})));
+    let request = request(
+        "tag-1",
+        greeting_xr("World"),
+        module_input("hello", json!({})),
+    );
     let response = runner().run(request).await;
     assert_eq!(
         to_json(&response),
@@ -35,9 +39,14 @@ async fn hello_adds_a_ready_configmap_and_keeps_earlier_desired_state() {
 #[tokio::test]
 async fn hello_reads_its_config_as_the_request_input() {
     let input = module_input("hello", json!({"config": {"greeting": "Hi"}, "ttl": "5m"}));
-    let response = runner().run(request("tag-2", greeting_xr("Ada"), input)).await;
+    let response = runner()
+        .run(request("tag-2", greeting_xr("Ada"), input))
+        .await;
     let json = to_json(&response);
-    assert_eq!(json["desired"]["resources"]["hello"]["resource"]["data"], json!({"greeting": "Hi, Ada!"}));
+    assert_eq!(
+        json["desired"]["resources"]["hello"]["resource"]["data"],
+        json!({"greeting": "Hi, Ada!"})
+    );
     assert_eq!(json["meta"], json!({"tag": "tag-2", "ttl": "300s"}));
 }
 

@@ -68,7 +68,13 @@ pub enum AbiMismatch {
 /// [`AbiMismatch`] when neither entry point is exported or an export has the wrong shape.
 pub(crate) fn detect(module: &Module) -> Result<Abi, AbiMismatch> {
     if module.get_export(RUN_EXPORT).is_some() {
-        expect_func(module, RUN_EXPORT, &[ValType::I32, ValType::I32], &[ValType::I32], "func(i32, i32) -> i32")?;
+        expect_func(
+            module,
+            RUN_EXPORT,
+            &[ValType::I32, ValType::I32],
+            &[ValType::I32],
+            "func(i32, i32) -> i32",
+        )?;
         expect_present(module, REALLOC_EXPORT, "reactor")?;
         expect_func(
             module,
@@ -92,7 +98,11 @@ pub(crate) fn detect(module: &Module) -> Result<Abi, AbiMismatch> {
     Err(AbiMismatch::NoEntryPoint)
 }
 
-fn expect_present(module: &Module, name: &'static str, abi: &'static str) -> Result<(), AbiMismatch> {
+fn expect_present(
+    module: &Module,
+    name: &'static str,
+    abi: &'static str,
+) -> Result<(), AbiMismatch> {
     match module.get_export(name) {
         Some(_) => Ok(()),
         None => Err(AbiMismatch::MissingExport { abi, name }),
@@ -134,7 +144,9 @@ fn expect_func(
     Err(AbiMismatch::WrongSignature {
         name,
         expected,
-        found: export.as_ref().map_or_else(|| "nothing".to_owned(), describe),
+        found: export
+            .as_ref()
+            .map_or_else(|| "nothing".to_owned(), describe),
     })
 }
 
@@ -148,7 +160,11 @@ fn describe(export: &ExternType) -> String {
             let list = |types: &mut dyn Iterator<Item = ValType>| {
                 types.map(|t| t.to_string()).collect::<Vec<_>>().join(", ")
             };
-            format!("func({}) -> ({})", list(&mut func.params()), list(&mut func.results()))
+            format!(
+                "func({}) -> ({})",
+                list(&mut func.params()),
+                list(&mut func.results())
+            )
         }
         ExternType::Memory(_) => "a memory".to_owned(),
         ExternType::Table(_) => "a table".to_owned(),

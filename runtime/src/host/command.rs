@@ -3,10 +3,10 @@
 use wasmtime::{Instance, Store};
 use wasmtime_wasi::I32Exit;
 
+use super::CallFailure;
 use super::abi::START_EXPORT;
 use super::guest::GuestState;
 use super::stdio::CappedPipe;
-use super::CallFailure;
 
 /// How much of a failed command's stderr goes into its error message, in bytes.
 const STDERR_TAIL_BYTES: usize = 2048;
@@ -54,7 +54,9 @@ fn tail(bytes: &[u8], max: usize) -> String {
         start += 1;
     }
     let cut = &text[start..];
-    cut.split_once('\n').map_or(cut, |(_, rest)| rest).to_owned()
+    cut.split_once('\n')
+        .map_or(cut, |(_, rest)| rest)
+        .to_owned()
 }
 
 #[cfg(test)]

@@ -11,7 +11,9 @@ const SPARE_SLOTS: u32 = 2;
 /// `max_memory_bytes` of linear memory.
 pub(super) fn new(max_memory_bytes: u64, max_concurrency: usize) -> wasmtime::Result<Engine> {
     let calls = u32::try_from(max_concurrency).unwrap_or(u32::MAX);
-    let slots = calls.saturating_mul(INSTANCES_PER_CALL).saturating_add(SPARE_SLOTS);
+    let slots = calls
+        .saturating_mul(INSTANCES_PER_CALL)
+        .saturating_add(SPARE_SLOTS);
     let mut pool = PoolingAllocationConfig::default();
     pool.total_core_instances(slots)
         .total_memories(slots)

@@ -75,7 +75,10 @@ impl LogSink {
 
     /// Emits each line of a guest's stderr at info level.
     pub(crate) fn emit_stderr(&mut self, stderr: &[u8]) {
-        for line in String::from_utf8_lossy(stderr).lines().filter(|l| !l.is_empty()) {
+        for line in String::from_utf8_lossy(stderr)
+            .lines()
+            .filter(|l| !l.is_empty())
+        {
             self.emit(2, line);
         }
     }
@@ -100,9 +103,16 @@ pub(crate) fn add_to_linker(linker: &mut Linker<GuestState>) -> wasmtime::Result
     linker.func_wrap(
         IMPORT_MODULE,
         "log",
-        |mut caller: Caller<'_, GuestState>, level: i32, ptr: i32, len: i32| -> wasmtime::Result<()> {
+        |mut caller: Caller<'_, GuestState>,
+         level: i32,
+         ptr: i32,
+         len: i32|
+         -> wasmtime::Result<()> {
             let bytes = read_guest(&mut caller, "log", ptr, len)?;
-            caller.data_mut().log.emit(level, &String::from_utf8_lossy(&bytes));
+            caller
+                .data_mut()
+                .log
+                .emit(level, &String::from_utf8_lossy(&bytes));
             Ok(())
         },
     )?;
@@ -119,7 +129,9 @@ fn read_guest(
     let (ptr, len) = (ptr.cast_unsigned(), len.cast_unsigned());
     let out_of_bounds = || wasmtime::Error::new(OutOfBounds { function, ptr, len });
     let Some(Extern::Memory(memory)) = caller.get_export(super::abi::MEMORY_EXPORT) else {
-        return Err(wasmtime::format_err!("{function} was called by a module that exports no memory"));
+        return Err(wasmtime::format_err!(
+            "{function} was called by a module that exports no memory"
+        ));
     };
     let start = usize::try_from(ptr).map_err(|_| out_of_bounds())?;
     let count = usize::try_from(len).map_err(|_| out_of_bounds())?;

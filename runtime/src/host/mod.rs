@@ -77,7 +77,9 @@ pub enum Error {
         problem: AbiMismatch,
     },
     /// The module imports something the host does not provide.
-    #[error("{module}: cannot be linked: {reason}; modules may import only wasi_snapshot_preview1 and xfn")]
+    #[error(
+        "{module}: cannot be linked: {reason}; modules may import only wasi_snapshot_preview1 and xfn"
+    )]
     Link {
         /// The module.
         module: ModuleId,
@@ -105,7 +107,9 @@ pub enum Error {
         max_bytes: u64,
     },
     /// The module's output passed the output cap.
-    #[error("{module}: its output of {len} bytes is over the {max}-byte limit; return a smaller response")]
+    #[error(
+        "{module}: its output of {len} bytes is over the {max}-byte limit; return a smaller response"
+    )]
     OutputTooLarge {
         /// The module.
         module: ModuleId,
@@ -145,7 +149,9 @@ pub enum Error {
         stderr_tail: String,
     },
     /// The module finished successfully without producing a response.
-    #[error("{module}: finished without output; a reactor must call xfn.set_output, a command must write the response to stdout")]
+    #[error(
+        "{module}: finished without output; a reactor must call xfn.set_output, a command must write the response to stdout"
+    )]
     NoOutput {
         /// The module.
         module: ModuleId,
@@ -216,9 +222,11 @@ impl Host {
         let engine = engine::new(config.maxima.memory_bytes, max_concurrency)
             .map_err(|e| Error::Engine(e.into_boxed_dyn_error()))?;
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |state: &mut GuestState| &mut state.wasi)
-            .and_then(|()| guest::add_to_linker(&mut linker))
-            .map_err(|e| Error::Engine(e.into_boxed_dyn_error()))?;
+        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |state: &mut GuestState| {
+            &mut state.wasi
+        })
+        .and_then(|()| guest::add_to_linker(&mut linker))
+        .map_err(|e| Error::Engine(e.into_boxed_dyn_error()))?;
         let ticker = EpochTicker::start(&engine).map_err(Error::Ticker)?;
         Ok(Host {
             engine,
@@ -260,10 +268,13 @@ impl Host {
             module: id.clone(),
             problem,
         })?;
-        let pre = self.linker.instantiate_pre(module).map_err(|e| Error::Link {
-            module: id.clone(),
-            reason: format!("{e:#}"),
-        })?;
+        let pre = self
+            .linker
+            .instantiate_pre(module)
+            .map_err(|e| Error::Link {
+                module: id.clone(),
+                reason: format!("{e:#}"),
+            })?;
         Ok(LoadedModule { id, abi, pre })
     }
 
@@ -274,7 +285,12 @@ impl Host {
     ///
     /// # Errors
     /// Every failure of the call, each naming the module: see [`Error`].
-    pub async fn call(&self, module: Arc<LoadedModule>, request: Vec<u8>, limits: Limits) -> Result<Vec<u8>> {
+    pub async fn call(
+        &self,
+        module: Arc<LoadedModule>,
+        request: Vec<u8>,
+        limits: Limits,
+    ) -> Result<Vec<u8>> {
         let _permit = self.permits.acquire().await.map_err(|_| Error::Internal {
             module: module.id.clone(),
             reason: "the call queue is closed".to_owned(),
@@ -309,13 +325,19 @@ impl From<wasmtime::Error> for CallFailure {
     }
 }
 
-fn call_blocking(module: &LoadedModule, request: &[u8], limits: Limits, maxima: Limits) -> Result<Vec<u8>> {
+fn call_blocking(
+    module: &LoadedModule,
+    request: &[u8],
+    limits: Limits,
+    maxima: Limits,
+) -> Result<Vec<u8>> {
     let stderr = CappedPipe::new(limits.max_log_bytes, Overflow::Drop);
     let stdout = CappedPipe::new(limits.max_output_bytes, Overflow::Trap);
     let mut wasi = WasiCtxBuilder::new();
     wasi.stderr(stderr.clone());
     if module.abi == Abi::Command {
-        wasi.stdin(MemoryInputPipe::new(request.to_vec())).stdout(stdout.clone());
+        wasi.stdin(MemoryInputPipe::new(request.to_vec()))
+            .stdout(stdout.clone());
     }
     let state = GuestState {
         wasi: wasi.build_p1(),
@@ -331,7 +353,9 @@ fn call_blocking(module: &LoadedModule, request: &[u8], limits: Limits, maxima: 
 
     let outcome = match module.pre.instantiate(&mut store) {
         Ok(instance) => match module.abi {
-            Abi::Reactor { has_initialize } => reactor::call(&mut store, &instance, has_initialize, request),
+            Abi::Reactor { has_initialize } => {
+                reactor::call(&mut store, &instance, has_initialize, request)
+            }
             Abi::Command => command::call(&mut store, &instance, &stdout, &stderr),
         },
         Err(error) => Err(CallFailure::Wasm(error)),
@@ -345,11 +369,27 @@ fn describe(id: &ModuleId, failure: CallFailure, limits: Limits, maxima: Limits)
     let module = id.clone();
     let error = match failure {
         CallFailure::Wasm(error) => error,
-        CallFailure::Status { status, message } => return Error::Status { module, status, message },
-        CallFailure::Exit { code, stderr_tail } => return Error::Exit { module, code, stderr_tail },
+        CallFailure::Status { status, message } => {
+            return Error::Status {
+                module,
+                status,
+                message,
+            };
+        }
+        CallFailure::Exit { code, stderr_tail } => {
+            return Error::Exit {
+                module,
+                code,
+                stderr_tail,
+            };
+        }
         CallFailure::NoOutput => return Error::NoOutput { module },
         CallFailure::NoMemory => {
-            return Error::Trap { module, message: "exports no memory".to_owned(), backtrace: None };
+            return Error::Trap {
+                module,
+                message: "exports no memory".to_owned(),
+                backtrace: None,
+            };
         }
         CallFailure::BadBuffer(ptr) => {
             return Error::Trap {
@@ -359,19 +399,37 @@ fn describe(id: &ModuleId, failure: CallFailure, limits: Limits, maxima: Limits)
             };
         }
         CallFailure::RequestTooLarge(len) => {
-            return Error::Internal { module, reason: format!("a {len}-byte request does not fit a 32-bit module") };
+            return Error::Internal {
+                module,
+                reason: format!("a {len}-byte request does not fit a 32-bit module"),
+            };
         }
     };
     if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-        return Error::DeadlineExceeded { module, timeout: limits.timeout, max: maxima.timeout };
+        return Error::DeadlineExceeded {
+            module,
+            timeout: limits.timeout,
+            max: maxima.timeout,
+        };
     }
     if error.downcast_ref::<MemoryLimitReached>().is_some() {
-        return Error::MemoryLimit { module, limit_bytes: limits.memory_bytes, max_bytes: maxima.memory_bytes };
+        return Error::MemoryLimit {
+            module,
+            limit_bytes: limits.memory_bytes,
+            max_bytes: maxima.memory_bytes,
+        };
     }
     if let Some(big) = error.downcast_ref::<OutputTooLarge>() {
-        return Error::OutputTooLarge { module, len: big.len, max: big.max };
+        return Error::OutputTooLarge {
+            module,
+            len: big.len,
+            max: big.max,
+        };
     }
-    let message = match (error.downcast_ref::<Trap>(), error.downcast_ref::<OutOfBounds>()) {
+    let message = match (
+        error.downcast_ref::<Trap>(),
+        error.downcast_ref::<OutOfBounds>(),
+    ) {
         (Some(trap), _) => trap.to_string(),
         (None, Some(bounds)) => bounds.to_string(),
         (None, None) => format!("{error:#}"),
@@ -380,5 +438,9 @@ fn describe(id: &ModuleId, failure: CallFailure, limits: Limits, maxima: Limits)
         .downcast_ref::<WasmBacktrace>()
         .map(|b| b.to_string().trim_end().to_owned())
         .filter(|b| !b.is_empty());
-    Error::Trap { module, message, backtrace }
+    Error::Trap {
+        module,
+        message,
+        backtrace,
+    }
 }

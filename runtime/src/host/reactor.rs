@@ -2,9 +2,9 @@
 
 use wasmtime::{Instance, Store};
 
+use super::CallFailure;
 use super::abi::{INITIALIZE_EXPORT, MEMORY_EXPORT, REALLOC_EXPORT, RUN_EXPORT};
 use super::guest::GuestState;
-use super::CallFailure;
 
 /// Runs one reactor call on a fresh `instance`.
 ///
@@ -22,8 +22,10 @@ pub(super) fn call(
             .get_typed_func::<(), ()>(&mut *store, INITIALIZE_EXPORT)?
             .call(&mut *store, ())?;
     }
-    let len = i32::try_from(request.len()).map_err(|_| CallFailure::RequestTooLarge(request.len()))?;
-    let realloc = instance.get_typed_func::<(i32, i32, i32, i32), i32>(&mut *store, REALLOC_EXPORT)?;
+    let len =
+        i32::try_from(request.len()).map_err(|_| CallFailure::RequestTooLarge(request.len()))?;
+    let realloc =
+        instance.get_typed_func::<(i32, i32, i32, i32), i32>(&mut *store, REALLOC_EXPORT)?;
     let ptr = realloc.call(&mut *store, (0, 0, 1, len))?;
     let memory = instance
         .get_memory(&mut *store, MEMORY_EXPORT)

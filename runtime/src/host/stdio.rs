@@ -35,7 +35,11 @@ pub(crate) struct CappedPipe {
 
 impl CappedPipe {
     pub(crate) fn new(cap: usize, overflow: Overflow) -> CappedPipe {
-        CappedPipe { buffer: Arc::default(), cap, overflow }
+        CappedPipe {
+            buffer: Arc::default(),
+            cap,
+            overflow,
+        }
     }
 
     /// Everything written so far, up to the cap.
@@ -44,7 +48,9 @@ impl CappedPipe {
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<u8>> {
-        self.buffer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.buffer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Appends what fits; returns the length the guest tried to reach when it did not all fit.
@@ -84,7 +90,12 @@ impl OutputStream for CappedPipe {
     fn write(&mut self, bytes: Bytes) -> Result<(), StreamError> {
         match (self.append(&bytes), self.overflow) {
             (Ok(()), _) | (Err(_), Overflow::Drop) => Ok(()),
-            (Err(len), Overflow::Trap) => Err(StreamError::Trap(wasmtime::Error::new(OutputTooLarge { len, max: self.cap }))),
+            (Err(len), Overflow::Trap) => {
+                Err(StreamError::Trap(wasmtime::Error::new(OutputTooLarge {
+                    len,
+                    max: self.cap,
+                })))
+            }
         }
     }
 
@@ -104,10 +115,16 @@ impl Pollable for CappedPipe {
 }
 
 impl AsyncWrite for CappedPipe {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, bytes: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        bytes: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let written = match (self.append(bytes), self.overflow) {
             (Ok(()), _) | (Err(_), Overflow::Drop) => Ok(bytes.len()),
-            (Err(len), Overflow::Trap) => Err(io::Error::other(OutputTooLarge { len, max: self.cap })),
+            (Err(len), Overflow::Trap) => {
+                Err(io::Error::other(OutputTooLarge { len, max: self.cap }))
+            }
         };
         Poll::Ready(written)
     }
@@ -140,7 +157,10 @@ mod tests {
         let Err(StreamError::Trap(error)) = pipe.write(Bytes::from_static(b"def")) else {
             panic!("an overflowing write must trap");
         };
-        assert_eq!(error.to_string(), "output of 6 bytes is over the 5-byte limit");
+        assert_eq!(
+            error.to_string(),
+            "output of 6 bytes is over the 5-byte limit"
+        );
         assert_eq!(pipe.contents(), b"abc");
     }
 }

@@ -4,7 +4,10 @@ include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
 
 /// The bundled module called `name`, if there is one.
 pub(crate) fn find(name: &str) -> Option<&'static [u8]> {
-    BUNDLED.iter().find(|(n, _)| *n == name).map(|(_, bytes)| *bytes)
+    BUNDLED
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, bytes)| *bytes)
 }
 
 /// The names of all bundled modules, sorted.

@@ -1,5 +1,8 @@
 //! The on-disk cache of compiled modules (`.cwasm`), keyed by module digest and engine.
-#![allow(unsafe_code, reason = "loading precompiled native code is unsafe; see the SAFETY note")]
+#![allow(
+    unsafe_code,
+    reason = "loading precompiled native code is unsafe; see the SAFETY note"
+)]
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -23,7 +26,9 @@ impl CompileCache {
     /// When the directory cannot be created.
     pub fn open(dir: &Path) -> std::io::Result<CompileCache> {
         std::fs::create_dir_all(dir)?;
-        Ok(CompileCache { dir: dir.to_owned() })
+        Ok(CompileCache {
+            dir: dir.to_owned(),
+        })
     }
 
     /// The cached compilation of the module with `digest`, or `None` when it is absent or unusable.
@@ -63,6 +68,7 @@ impl CompileCache {
     fn path(&self, engine: &Engine, digest: &str) -> PathBuf {
         let mut hasher = DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
-        self.dir.join(format!("{digest}-{:016x}.cwasm", hasher.finish()))
+        self.dir
+            .join(format!("{digest}-{:016x}.cwasm", hasher.finish()))
     }
 }

@@ -11,7 +11,8 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 /// 64 hex digits.
 pub fn parse_pin(pin: &str) -> Option<String> {
     let hex = pin.strip_prefix("sha256:").unwrap_or(pin);
-    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| hex.to_ascii_lowercase())
+    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| hex.to_ascii_lowercase())
 }
 
 #[cfg(test)]
@@ -29,6 +30,9 @@ mod tests {
 
     #[test]
     fn digest_of_empty_input_is_the_known_value() {
-        assert_eq!(sha256_hex(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
     }
 }

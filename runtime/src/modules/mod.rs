@@ -72,7 +72,9 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The bytes do not have the pinned digest.
-    #[error("module \"{name}\": its sha256 is sha256:{actual}, but input.sha256 pins sha256:{pinned}; update the pin or the module")]
+    #[error(
+        "module \"{name}\": its sha256 is sha256:{actual}, but input.sha256 pins sha256:{pinned}; update the pin or the module"
+    )]
     DigestMismatch {
         /// The name asked for.
         name: String,
@@ -101,7 +103,11 @@ pub struct ModuleRegistry {
 impl ModuleRegistry {
     /// A registry over the bundled modules, `modules_dir` when given, compiling with `host` and
     /// caching compiled code in `cache` when given.
-    pub fn new(host: Arc<Host>, modules_dir: Option<PathBuf>, cache: Option<CompileCache>) -> ModuleRegistry {
+    pub fn new(
+        host: Arc<Host>,
+        modules_dir: Option<PathBuf>,
+        cache: Option<CompileCache>,
+    ) -> ModuleRegistry {
         ModuleRegistry {
             host,
             modules_dir,
@@ -124,14 +130,20 @@ impl ModuleRegistry {
     pub async fn resolve(&self, request: &ModuleRequest) -> Result<Arc<LoadedModule>> {
         let (name, bytes, digest) = match &request.source {
             ModuleSource::Named(name) => self.read_named(name)?,
-            ModuleSource::Inline(bytes) => {
-                ("inline".to_owned(), bytes.clone(), digest::sha256_hex(bytes))
-            }
+            ModuleSource::Inline(bytes) => (
+                "inline".to_owned(),
+                bytes.clone(),
+                digest::sha256_hex(bytes),
+            ),
         };
         if let Some(pinned) = &request.sha256
             && *pinned != digest
         {
-            return Err(Error::DigestMismatch { name, actual: digest, pinned: pinned.clone() });
+            return Err(Error::DigestMismatch {
+                name,
+                actual: digest,
+                pinned: pinned.clone(),
+            });
         }
         let id = ModuleId { name, digest };
         self.prepare(id, bytes).await
@@ -143,8 +155,11 @@ impl ModuleRegistry {
     /// The first bundled module that fails to prepare (a build problem).
     pub async fn warm_bundled(&self) -> Result<()> {
         for name in bundled::names() {
-            self.resolve(&ModuleRequest { source: ModuleSource::Named(name.to_owned()), sha256: None })
-                .await?;
+            self.resolve(&ModuleRequest {
+                source: ModuleSource::Named(name.to_owned()),
+                sha256: None,
+            })
+            .await?;
         }
         Ok(())
     }
@@ -158,11 +173,19 @@ impl ModuleRegistry {
             bundled: bundled::names(),
             dir: self.modules_dir.clone(),
         };
-        let path = self.modules_dir.as_ref().ok_or_else(not_found)?.join(format!("{name}.wasm"));
+        let path = self
+            .modules_dir
+            .as_ref()
+            .ok_or_else(not_found)?
+            .join(format!("{name}.wasm"));
         if !path.is_file() {
             return Err(not_found());
         }
-        let read_error = |source| Error::Read { name: name.to_owned(), path: path.clone(), source };
+        let read_error = |source| Error::Read {
+            name: name.to_owned(),
+            path: path.clone(),
+            source,
+        };
         let bytes = std::fs::read(&path).map_err(read_error)?;
         let digest = self.dir_digest(&path, &bytes);
         Ok((name.to_owned(), bytes, digest))
@@ -172,7 +195,10 @@ impl ModuleRegistry {
     fn dir_digest(&self, path: &Path, bytes: &[u8]) -> String {
         let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
         let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-        let mut known = self.dir_digests.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut known = self
+            .dir_digests
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let (Some(modified), Some((seen, seen_len, digest))) = (modified, known.get(path))
             && (*seen, *seen_len) == (modified, len)
         {
@@ -187,7 +213,10 @@ impl ModuleRegistry {
 
     async fn prepare(&self, id: ModuleId, bytes: Vec<u8>) -> Result<Arc<LoadedModule>> {
         let cell = {
-            let mut prepared = self.prepared.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut prepared = self
+                .prepared
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             if prepared.len() >= MAX_PREPARED && !prepared.contains_key(&id.digest) {
                 let victim = prepared.keys().next().cloned();
                 if let Some(victim) = victim {
@@ -201,12 +230,17 @@ impl ModuleRegistry {
                 let host = self.host.clone();
                 let cache = self.cache.clone();
                 let compile_id = id.clone();
-                tokio::task::spawn_blocking(move || compile(&host, cache.as_ref(), compile_id, &bytes))
-                    .await
-                    .unwrap_or_else(|join| {
-                        Err(host::Error::Internal { module: id.clone(), reason: join.to_string() })
+                tokio::task::spawn_blocking(move || {
+                    compile(&host, cache.as_ref(), compile_id, &bytes)
+                })
+                .await
+                .unwrap_or_else(|join| {
+                    Err(host::Error::Internal {
+                        module: id.clone(),
+                        reason: join.to_string(),
                     })
-                    .map(Arc::new)
+                })
+                .map(Arc::new)
             })
             .await?;
         if loaded.id().name == id.name {
@@ -217,7 +251,12 @@ impl ModuleRegistry {
     }
 }
 
-fn compile(host: &Host, cache: Option<&CompileCache>, id: ModuleId, bytes: &[u8]) -> host::Result<LoadedModule> {
+fn compile(
+    host: &Host,
+    cache: Option<&CompileCache>,
+    id: ModuleId,
+    bytes: &[u8],
+) -> host::Result<LoadedModule> {
     let started = std::time::Instant::now();
     let cached = cache.and_then(|cache| cache.load(host.engine(), &id.digest));
     let from_cache = cached.is_some();

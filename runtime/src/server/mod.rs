@@ -75,7 +75,9 @@ pub async fn serve(
     }
     let (health, health_service) = tonic_health::server::health_reporter();
     for service in [V1::SERVICE, V1Beta1::SERVICE] {
-        health.set_service_status(service, ServingStatus::Serving).await;
+        health
+            .set_service_status(service, ServingStatus::Serving)
+            .await;
     }
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(xfn_proto::FILE_DESCRIPTOR_SET)

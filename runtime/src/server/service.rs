@@ -51,13 +51,21 @@ pub(crate) struct FunctionRunner<V> {
 
 impl<V> FunctionRunner<V> {
     pub(crate) fn new(runner: Arc<StepRunner>, max_request_bytes: usize) -> Self {
-        FunctionRunner { runner, max_request_bytes, version: PhantomData }
+        FunctionRunner {
+            runner,
+            max_request_bytes,
+            version: PhantomData,
+        }
     }
 }
 
 impl<V> Clone for FunctionRunner<V> {
     fn clone(&self) -> Self {
-        FunctionRunner { runner: self.runner.clone(), max_request_bytes: self.max_request_bytes, version: PhantomData }
+        FunctionRunner {
+            runner: self.runner.clone(),
+            max_request_bytes: self.max_request_bytes,
+            version: PhantomData,
+        }
     }
 }
 
@@ -79,12 +87,16 @@ impl<V: ProtocolVersion> tower::Service<http::Request<Body>> for FunctionRunner<
     fn call(&mut self, request: http::Request<Body>) -> Self::Future {
         if request.uri().path() != V::PATH {
             // Only reachable for other methods of this service, which the protocol does not define.
-            return Box::pin(async { Ok(Status::unimplemented("only RunFunction exists").into_http()) });
+            return Box::pin(async {
+                Ok(Status::unimplemented("only RunFunction exists").into_http())
+            });
         }
         let handler = RunFunction(self.runner.clone());
         let max = self.max_request_bytes;
         Box::pin(async move {
-            let mut grpc = Grpc::new(BytesCodec).max_decoding_message_size(max).max_encoding_message_size(usize::MAX);
+            let mut grpc = Grpc::new(BytesCodec)
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(usize::MAX);
             Ok(grpc.unary(handler, request).await)
         })
     }

@@ -24,5 +24,7 @@ pub fn load(dir: &Path) -> Result<ServerTlsConfig, Error> {
     };
     let identity = Identity::from_pem(read(CERT_FILE)?, read(KEY_FILE)?);
     let client_ca = Certificate::from_pem(read(CA_FILE)?);
-    Ok(ServerTlsConfig::new().identity(identity).client_ca_root(client_ca))
+    Ok(ServerTlsConfig::new()
+        .identity(identity)
+        .client_ca_root(client_ca))
 }

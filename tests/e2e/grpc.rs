@@ -106,3 +106,41 @@ async fn health_reports_both_services_serving() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn shutdown_drains_a_call_in_flight_before_the_server_returns() {
+    let runner = xfn_tests::runner_with(None, function_wasmtime::host::Limits::DEFAULT_MAXIMA);
+    let server = TestServer::start(runner.clone(), None).await;
+    let looping = r#"(module (memory (export "memory") 1)
+        (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 0)
+        (func (export "xfn_run_v1") (param i32 i32) (result i32) (loop $spin (br $spin)) i32.const 0))"#;
+    let input = xfn_tests::inline_input(looping, json!({"limits": {"timeout": "300ms"}}));
+    let mut client = server.client().await;
+    let call = tokio::spawn(async move {
+        client
+            .run_function(request("draining", greeting_xr("x"), input))
+            .await
+    });
+
+    // Wait (without sleeping) until the module is running, so shutdown starts with the call in flight.
+    while runner.registry().host().calls_in_flight() == 0 {
+        assert!(
+            !call.is_finished(),
+            "the call ended before it was seen in flight"
+        );
+        tokio::task::yield_now().await;
+    }
+    server.stop().await;
+
+    let response = call
+        .await
+        .expect("the client task does not panic")
+        .expect("the in-flight call is answered")
+        .into_inner();
+    assert_eq!(response.meta.unwrap().tag, "draining");
+    assert!(
+        response.results[0].message.ends_with(
+            "exceeded its 300ms deadline; raise input.limits.timeout (server maximum 30s)"
+        )
+    );
+}

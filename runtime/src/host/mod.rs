@@ -208,6 +208,7 @@ pub struct Host {
     linker: Linker<GuestState>,
     maxima: Limits,
     permits: Arc<Semaphore>,
+    max_concurrency: usize,
     _ticker: EpochTicker,
 }
 
@@ -233,6 +234,7 @@ impl Host {
             linker,
             maxima: config.maxima,
             permits: Arc::new(Semaphore::new(max_concurrency)),
+            max_concurrency,
             _ticker: ticker,
         })
     }
@@ -240,6 +242,12 @@ impl Host {
     /// The largest limits a step may ask for.
     pub fn maxima(&self) -> Limits {
         self.maxima
+    }
+
+    /// Calls running right now (not those waiting in the queue).
+    pub fn calls_in_flight(&self) -> usize {
+        self.max_concurrency
+            .saturating_sub(self.permits.available_permits())
     }
 
     /// The engine, for compiling and (de)serialising modules.

@@ -48,7 +48,10 @@ fn cases() -> Vec<Case> {
         Case {
             name: "unknown module",
             input: module_input("pandt", json!({})),
-            message: "module \"pandt\" not found: not bundled (hello), and no --modules-dir is set".to_owned(),
+            message: format!(
+                "module \"pandt\" not found: not bundled ({}), and no --modules-dir is set",
+                function_wasmtime::modules::bundled_names().join(", ")
+            ),
         },
         Case {
             name: "malformed input",

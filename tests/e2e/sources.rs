@@ -41,7 +41,8 @@ async fn a_module_in_the_modules_dir_runs_under_its_file_name() {
     assert_eq!(
         missing.results[0].message,
         format!(
-            "module \"absent\" not found: not bundled (hello), not in --modules-dir {}",
+            "module \"absent\" not found: not bundled ({}), not in --modules-dir {}",
+            function_wasmtime::modules::bundled_names().join(", "),
             dir.path().display()
         )
     );

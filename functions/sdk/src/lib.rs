@@ -52,12 +52,15 @@
 
 pub mod base64;
 pub mod log;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 mod abi;
 mod de;
 mod duration;
 mod enums;
 mod path;
+mod read;
 mod request;
 mod requirements;
 mod response;
@@ -66,6 +69,7 @@ mod state;
 
 pub use enums::{Capability, Ready, Severity, Status, Target};
 pub use path::{FieldPath, PathError, Segment, get_path, set_path};
+pub use read::ReadError;
 pub use request::{CredentialData, Credentials, Request, RequestMeta, Resources, Schema};
 pub use requirements::{MatchLabels, Requirements, ResourceSelector, SchemaSelector};
 pub use response::{Condition, FunctionResult, Response, ResponseMeta};

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::de::{Message, known_capabilities, next_or_default, nullable, read_message};
+use crate::read::{ReadError, read_value};
 use crate::{Capability, Resource, State, base64};
 
 /// What Crossplane sends a function (`RunFunctionRequest`), as the host hands it to a module.
@@ -84,6 +85,153 @@ impl Request {
     /// Composition pipelines always send it; Operations do not.
     pub fn observed_composite(&self) -> Option<&Resource> {
         self.observed.composite.as_ref()
+    }
+
+    /// The observed composite resource (XR) read into the author's type `T`.
+    ///
+    /// # Errors
+    /// [`ReadError`] when the request has no observed XR, or naming the field path of the XR
+    /// that does not fit `T`: `observed composite resource spec.size: invalid type: ...`.
+    ///
+    /// # Examples
+    /// ```
+    /// use serde::Deserialize;
+    /// use xfn_sdk::Request;
+    ///
+    /// #[derive(Deserialize)]
+    /// struct XBucket {
+    ///     spec: BucketSpec,
+    /// }
+    /// #[derive(Deserialize)]
+    /// struct BucketSpec {
+    ///     region: String,
+    /// }
+    ///
+    /// let req: Request = serde_json::from_str(r#"{"observed": {"composite": {"resource":
+    ///     {"kind": "XBucket", "spec": {"region": "eu-west-1"}}}}}"#).unwrap();
+    /// let xr: XBucket = req.observed_composite_as().unwrap();
+    /// assert_eq!(xr.spec.region, "eu-west-1");
+    /// ```
+    pub fn observed_composite_as<T: DeserializeOwned>(&self) -> Result<T, ReadError> {
+        const WHAT: &str = "observed composite resource";
+        self.observed_composite()
+            .ok_or_else(|| ReadError::missing(WHAT))?
+            .to_typed_as(WHAT)
+    }
+
+    /// The observed XR's `spec` read into `T`, the usual way to read what the user asked for.
+    ///
+    /// # Errors
+    /// [`ReadError`] when there is no observed XR or it has no `spec`
+    /// ([`ReadError::is_missing`]), or naming the field path that does not fit `T`.
+    ///
+    /// # Examples
+    /// ```
+    /// use serde::Deserialize;
+    /// use xfn_sdk::{Request, Response};
+    ///
+    /// #[derive(Deserialize)]
+    /// struct Spec {
+    ///     size: u32,
+    /// }
+    ///
+    /// fn compose(req: Request) -> Response {
+    ///     let mut rsp = Response::from_request(&req);
+    ///     match req.spec_as::<Spec>() {
+    ///         Ok(spec) => { rsp.normal(format!("size {}", spec.size)); }
+    ///         Err(error) => { rsp.fatal(format!("my-function: {error}; fix the XR")); }
+    ///     }
+    ///     rsp
+    /// }
+    ///
+    /// let req: Request = serde_json::from_str(r#"{"observed": {"composite": {"resource": {"spec": {}}}}}"#).unwrap();
+    /// assert_eq!(
+    ///     compose(req).results[0].message,
+    ///     "my-function: observed composite resource spec: missing field `size`; fix the XR"
+    /// );
+    /// ```
+    pub fn spec_as<T: DeserializeOwned>(&self) -> Result<T, ReadError> {
+        const WHAT: &str = "observed composite resource";
+        self.observed_composite()
+            .ok_or_else(|| ReadError::missing(WHAT))?
+            .get_as_for(WHAT, "spec")
+    }
+
+    /// The observed composed resource `name` read into `T`.
+    ///
+    /// # Errors
+    /// [`ReadError`] when there is no such observed resource (it has not been created yet) or
+    /// naming the field path that does not fit `T`.
+    ///
+    /// # Examples
+    /// ```
+    /// use serde::Deserialize;
+    /// use xfn_sdk::Request;
+    ///
+    /// #[derive(Debug, Deserialize)]
+    /// struct Instance {
+    ///     status: serde_json::Value,
+    /// }
+    ///
+    /// let req = Request::default();
+    /// assert_eq!(
+    ///     req.observed_resource_as::<Instance>("db").unwrap_err().to_string(),
+    ///     r#"the request has no observed resource "db""#
+    /// );
+    /// ```
+    pub fn observed_resource_as<T: DeserializeOwned>(&self, name: &str) -> Result<T, ReadError> {
+        let what = format!("observed resource {name:?}");
+        self.observed_resource(name)
+            .ok_or_else(|| ReadError::missing(what.clone()))?
+            .to_typed_as(&what)
+    }
+
+    /// The desired composed resource `name`, as earlier steps left it, read into `T`.
+    ///
+    /// # Errors
+    /// [`ReadError`] when no earlier step composed `name`, or naming the field path that does
+    /// not fit `T`.
+    ///
+    /// # Examples
+    /// ```
+    /// use xfn_sdk::Request;
+    ///
+    /// let req: Request = serde_json::from_str(r#"{"desired": {"resources": {"cm": {"resource":
+    ///     {"kind": "ConfigMap", "data": {"a": "b"}}}}}}"#).unwrap();
+    /// let body: serde_json::Value = req.desired_resource_as("cm").unwrap();
+    /// assert_eq!(body["data"]["a"], "b");
+    /// ```
+    pub fn desired_resource_as<T: DeserializeOwned>(&self, name: &str) -> Result<T, ReadError> {
+        let what = format!("desired resource {name:?}");
+        self.desired_resource(name)
+            .ok_or_else(|| ReadError::missing(what.clone()))?
+            .to_typed_as(&what)
+    }
+
+    /// The context value `key` read into `T`, e.g. the environment under
+    /// `apiextensions.crossplane.io/environment`.
+    ///
+    /// # Errors
+    /// [`ReadError`] when the context has no `key`, or naming the field path that does not
+    /// fit `T`.
+    ///
+    /// # Examples
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use xfn_sdk::Request;
+    ///
+    /// let req: Request = serde_json::from_str(r#"{"context": {
+    ///     "apiextensions.crossplane.io/environment": {"region": "eu-west-1"}}}"#).unwrap();
+    /// let env: BTreeMap<String, String> =
+    ///     req.context_as("apiextensions.crossplane.io/environment").unwrap();
+    /// assert_eq!(env["region"], "eu-west-1");
+    /// ```
+    pub fn context_as<T: DeserializeOwned>(&self, key: &str) -> Result<T, ReadError> {
+        let what = format!("context {key:?}");
+        let value = self
+            .context_value(key)
+            .ok_or_else(|| ReadError::missing(what.clone()))?;
+        read_value(&what, "", value)
     }
 
     /// The observed composed resources, by composition resource name.

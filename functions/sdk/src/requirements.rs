@@ -122,3 +122,21 @@ pub struct SchemaSelector {
     #[serde(deserialize_with = "nullable")]
     pub kind: String,
 }
+
+impl SchemaSelector {
+    /// Selects the schema of `kind` in `api_version`.
+    ///
+    /// # Examples
+    /// ```
+    /// use xfn_sdk::SchemaSelector;
+    ///
+    /// let selector = SchemaSelector::new("apps/v1", "Deployment");
+    /// assert_eq!(selector.api_version, "apps/v1");
+    /// ```
+    pub fn new(api_version: impl Into<String>, kind: impl Into<String>) -> SchemaSelector {
+        SchemaSelector {
+            api_version: api_version.into(),
+            kind: kind.into(),
+        }
+    }
+}

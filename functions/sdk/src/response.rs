@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 
 use crate::de::{Message, next_or_default, nullable, read_message};
 use crate::{
-    NotAnObject, Ready, Request, Requirements, Resource, ResourceSelector, Severity, State, Status,
-    Target, duration,
+    NotAnObject, Ready, Request, Requirements, Resource, ResourceSelector, SchemaSelector,
+    Severity, State, Status, Target, duration,
 };
 
 /// What a function returns (`RunFunctionResponse`).
@@ -208,6 +208,21 @@ impl Response {
         }
     }
 
+    /// Sets the readiness of the desired composite resource (XR), overriding what Crossplane
+    /// would compute from the composed resources. Leave it unset to let Crossplane decide.
+    ///
+    /// # Examples
+    /// ```
+    /// use xfn_sdk::{Ready, Response};
+    ///
+    /// let mut rsp = Response::default();
+    /// rsp.set_composite_ready(Ready::False);
+    /// assert_eq!(rsp.desired.unwrap().composite.unwrap().ready, Ready::False);
+    /// ```
+    pub fn set_composite_ready(&mut self, ready: Ready) {
+        self.desired_composite_mut().ready = ready;
+    }
+
     /// Sets the condition `type_` to `status` with `reason`, replacing an earlier condition of
     /// the same type in this response, and returns it so that `message` or `target` can be set.
     ///
@@ -287,6 +302,26 @@ impl Response {
             .resources
             .insert(name.into(), selector);
     }
+
+    /// Requires the OpenAPI schema of the kind `selector` names, under `name`; Crossplane
+    /// fetches it into [`Request::required_schema`] and calls the function again.
+    ///
+    /// As with [`Response::require_resources`], return the same requirements on every call.
+    ///
+    /// # Examples
+    /// ```
+    /// use xfn_sdk::{Response, SchemaSelector};
+    ///
+    /// let mut rsp = Response::default();
+    /// rsp.require_schema("bucket", SchemaSelector::new("s3.aws.upbound.io/v1beta1", "Bucket"));
+    /// assert_eq!(rsp.requirements.unwrap().schemas["bucket"].kind, "Bucket");
+    /// ```
+    pub fn require_schema(&mut self, name: impl Into<String>, selector: SchemaSelector) {
+        self.requirements
+            .get_or_insert_with(Requirements::default)
+            .schemas
+            .insert(name.into(), selector);
+    }
 }
 
 impl<'de> Deserialize<'de> for Response {
@@ -362,6 +397,39 @@ pub struct FunctionResult {
     pub target: Option<Target>,
 }
 
+impl FunctionResult {
+    /// Sets the CamelCase `reason` of the event and returns the result, for chaining.
+    ///
+    /// # Examples
+    /// ```
+    /// use xfn_sdk::{Response, Target};
+    ///
+    /// let mut rsp = Response::default();
+    /// rsp.warning("bucket is public").with_reason("PublicBucket").with_target(Target::CompositeAndClaim);
+    /// assert_eq!(rsp.results[0].reason.as_deref(), Some("PublicBucket"));
+    /// assert_eq!(rsp.results[0].target, Some(Target::CompositeAndClaim));
+    /// ```
+    pub fn with_reason(&mut self, reason: impl Into<String>) -> &mut FunctionResult {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    /// Sets what the event is about (the XR, or the XR and its claim) and returns the result.
+    ///
+    /// # Examples
+    /// ```
+    /// use xfn_sdk::{Response, Target};
+    ///
+    /// let mut rsp = Response::default();
+    /// rsp.normal("composed").with_target(Target::Composite);
+    /// assert_eq!(rsp.results[0].target, Some(Target::Composite));
+    /// ```
+    pub fn with_target(&mut self, target: Target) -> &mut FunctionResult {
+        self.target = Some(target);
+        self
+    }
+}
+
 /// A condition to set on the XR (`Condition`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -381,6 +449,40 @@ pub struct Condition {
     /// What the condition is about; unset means the XR.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<Target>,
+}
+
+impl Condition {
+    /// Sets the human-readable `message` and returns the condition, for chaining.
+    ///
+    /// # Examples
+    /// ```
+    /// use xfn_sdk::{Response, Status, Target};
+    ///
+    /// let mut rsp = Response::default();
+    /// rsp.set_condition("DatabaseReady", Status::False, "Creating")
+    ///     .with_message("waiting for the instance")
+    ///     .with_target(Target::CompositeAndClaim);
+    /// assert_eq!(rsp.conditions[0].message.as_deref(), Some("waiting for the instance"));
+    /// ```
+    pub fn with_message(&mut self, message: impl Into<String>) -> &mut Condition {
+        self.message = Some(message.into());
+        self
+    }
+
+    /// Sets what the condition is about (the XR, or the XR and its claim) and returns it.
+    ///
+    /// # Examples
+    /// ```
+    /// use xfn_sdk::{Response, Status, Target};
+    ///
+    /// let mut rsp = Response::default();
+    /// rsp.set_condition("Healthy", Status::True, "Fine").with_target(Target::Composite);
+    /// assert_eq!(rsp.conditions[0].target, Some(Target::Composite));
+    /// ```
+    pub fn with_target(&mut self, target: Target) -> &mut Condition {
+        self.target = Some(target);
+        self
+    }
 }
 
 #[cfg(test)]

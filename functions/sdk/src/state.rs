@@ -4,13 +4,14 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::mem;
 
-use serde::de::{Deserializer, MapAccess};
+use serde::de::{DeserializeOwned, Deserializer, MapAccess};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::de::{Message, next_or_default, read_message};
 use crate::path::{FieldPath, PathError};
-use crate::{Ready, base64};
+use crate::read::{ReadError, read_path, read_value};
+use crate::{Ready, Status, base64};
 
 /// A composite or composed resource (`Resource`).
 ///
@@ -133,6 +134,178 @@ impl Resource {
             self.resource = resource;
         }
         result
+    }
+
+    /// The whole body read into the author's type `T`.
+    ///
+    /// # Errors
+    /// [`ReadError`] naming the resource (by kind and name) and the field path that does not
+    /// fit `T`.
+    ///
+    /// # Examples
+    /// ```
+    /// use serde::Deserialize;
+    /// use serde_json::json;
+    /// use xfn_sdk::Resource;
+    ///
+    /// #[derive(Deserialize)]
+    /// #[serde(rename_all = "camelCase")]
+    /// struct ConfigMap {
+    ///     api_version: String,
+    ///     data: std::collections::BTreeMap<String, String>,
+    /// }
+    ///
+    /// let cm = Resource::from_value(json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"a": "b"}})).unwrap();
+    /// let typed: ConfigMap = cm.to_typed().unwrap();
+    /// assert_eq!(typed.api_version, "v1");
+    /// assert_eq!(typed.data["a"], "b");
+    /// ```
+    pub fn to_typed<T: DeserializeOwned>(&self) -> Result<T, ReadError> {
+        self.to_typed_as(&self.describe())
+    }
+
+    /// The value at the field path `path` of the body read into `T`.
+    ///
+    /// # Errors
+    /// [`ReadError`] when nothing is at `path` ([`ReadError::is_missing`]) or the value there
+    /// does not fit `T`; the message names the resource and the full field path.
+    ///
+    /// # Examples
+    /// ```
+    /// use serde_json::json;
+    /// use xfn_sdk::Resource;
+    ///
+    /// let db = Resource::from_value(json!({"kind": "Instance", "metadata": {"name": "db"},
+    ///     "spec": {"forProvider": {"storageGB": "lots"}}})).unwrap();
+    /// assert_eq!(
+    ///     db.get_as::<u32>("spec.forProvider.storageGB").unwrap_err().to_string(),
+    ///     r#"Instance "db" spec.forProvider.storageGB: invalid type: string "lots", expected u32"#
+    /// );
+    /// assert_eq!(
+    ///     db.get_as::<u32>("spec.forProvider.size").unwrap_err().to_string(),
+    ///     r#"Instance "db" has no spec.forProvider.size"#
+    /// );
+    /// ```
+    pub fn get_as<T: DeserializeOwned>(&self, path: &str) -> Result<T, ReadError> {
+        self.get_as_for(&self.describe(), path)
+    }
+
+    /// `spec` read into `T`: shorthand for [`get_as("spec")`](Resource::get_as).
+    ///
+    /// # Errors
+    /// As for [`Resource::get_as`].
+    ///
+    /// # Examples
+    /// ```
+    /// use serde::Deserialize;
+    /// use serde_json::json;
+    /// use xfn_sdk::Resource;
+    ///
+    /// #[derive(Deserialize)]
+    /// struct Spec {
+    ///     replicas: u32,
+    /// }
+    ///
+    /// let deploy = Resource::from_value(json!({"kind": "Deployment", "spec": {"replicas": 3}})).unwrap();
+    /// assert_eq!(deploy.spec_as::<Spec>().unwrap().replicas, 3);
+    /// ```
+    pub fn spec_as<T: DeserializeOwned>(&self) -> Result<T, ReadError> {
+        self.get_as("spec")
+    }
+
+    /// `status` read into `T`: shorthand for [`get_as("status")`](Resource::get_as).
+    ///
+    /// # Errors
+    /// As for [`Resource::get_as`]; an observed resource Crossplane has not reconciled yet
+    /// often has no `status` ([`ReadError::is_missing`]).
+    ///
+    /// # Examples
+    /// ```
+    /// use serde::Deserialize;
+    /// use serde_json::json;
+    /// use xfn_sdk::Resource;
+    ///
+    /// #[derive(Debug, Deserialize)]
+    /// struct Status {
+    ///     endpoint: String,
+    /// }
+    ///
+    /// let db = Resource::from_value(json!({"kind": "DB", "status": {"endpoint": "db.local"}})).unwrap();
+    /// assert_eq!(db.status_as::<Status>().unwrap().endpoint, "db.local");
+    /// assert!(Resource::default().status_as::<Status>().unwrap_err().is_missing());
+    /// ```
+    pub fn status_as<T: DeserializeOwned>(&self) -> Result<T, ReadError> {
+        self.get_as("status")
+    }
+
+    /// The condition of type `type_` in `status.conditions`, as the object Kubernetes writes
+    /// (`type`, `status`, `reason`, `message`, `lastTransitionTime`).
+    ///
+    /// # Examples
+    /// ```
+    /// use serde_json::json;
+    /// use xfn_sdk::Resource;
+    ///
+    /// let db = Resource::from_value(json!({"status": {"conditions": [
+    ///     {"type": "Ready", "status": "False", "reason": "Creating"}]}})).unwrap();
+    /// assert_eq!(db.condition("Ready").unwrap()["reason"], "Creating");
+    /// assert_eq!(db.condition("Synced"), None);
+    /// ```
+    pub fn condition(&self, type_: &str) -> Option<&serde_json::Map<String, Value>> {
+        self.resource
+            .get("status")?
+            .get("conditions")?
+            .as_array()?
+            .iter()
+            .filter_map(Value::as_object)
+            .find(|condition| condition.get("type").and_then(Value::as_str) == Some(type_))
+    }
+
+    /// The status of the condition `type_`: `"True"`, `"False"` and `"Unknown"` read as
+    /// [`Status::True`], [`Status::False`] and [`Status::Unknown`]; `None` when the resource has
+    /// no such condition or its status is something else.
+    ///
+    /// # Examples
+    /// ```
+    /// use serde_json::json;
+    /// use xfn_sdk::{Ready, Resource, Status};
+    ///
+    /// let db = Resource::from_value(json!({"status": {"conditions": [
+    ///     {"type": "Ready", "status": "True"}]}})).unwrap();
+    /// let ready = if db.condition_status("Ready") == Some(Status::True) { Ready::True } else { Ready::False };
+    /// assert_eq!(ready, Ready::True);
+    /// ```
+    pub fn condition_status(&self, type_: &str) -> Option<Status> {
+        match self.condition(type_)?.get("status")?.as_str()? {
+            "True" => Some(Status::True),
+            "False" => Some(Status::False),
+            "Unknown" => Some(Status::Unknown),
+            _ => None,
+        }
+    }
+
+    /// [`Resource::to_typed`] with `what` naming the resource in errors.
+    pub(crate) fn to_typed_as<T: DeserializeOwned>(&self, what: &str) -> Result<T, ReadError> {
+        read_value(what, "", &Value::Object(self.resource.clone()))
+    }
+
+    /// [`Resource::get_as`] with `what` naming the resource in errors.
+    pub(crate) fn get_as_for<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        path: &str,
+    ) -> Result<T, ReadError> {
+        read_path(what, &self.resource, path)
+    }
+
+    /// How errors name this resource: `Bucket "name"`, `Bucket`, or `resource`.
+    fn describe(&self) -> String {
+        match (self.kind(), self.name()) {
+            (Some(kind), Some(name)) => format!("{kind} {name:?}"),
+            (Some(kind), None) => kind.to_owned(),
+            (None, Some(name)) => format!("resource {name:?}"),
+            (None, None) => "resource".to_owned(),
+        }
     }
 
     /// `apiVersion`, if it is a string.

@@ -1,0 +1,226 @@
+//! Typed reads: a part of a resource or of the request deserialised into the author's own
+//! `serde` type, with errors that name the resource and the field path that did not fit.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::path::FieldPath;
+
+/// A value could not be read into the type asked for.
+///
+/// The message names what was read (`observed composite resource`, `config`...), the field path
+/// of the problem and what serde found there, so a handler can hand it to the user as it is:
+///
+/// ```text
+/// observed composite resource spec.parameters.size: invalid type: string "big", expected u32
+/// observed composite resource has no spec
+/// ```
+///
+/// # Examples
+/// ```
+/// use serde::Deserialize;
+/// use xfn_sdk::Request;
+///
+/// #[derive(Debug, Deserialize)]
+/// struct Spec {
+///     size: u32,
+/// }
+///
+/// let req: Request = serde_json::from_str(r#"{"observed": {"composite": {"resource":
+///     {"spec": {"size": "big"}}}}}"#).unwrap();
+/// let error = req.spec_as::<Spec>().unwrap_err();
+/// assert_eq!(error.to_string(), r#"observed composite resource spec.size: invalid type: string "big", expected u32"#);
+/// assert_eq!(error.path(), "spec.size");
+/// ```
+#[derive(Debug)]
+pub struct ReadError {
+    what: String,
+    path: String,
+    problem: Problem,
+}
+
+#[derive(Debug)]
+enum Problem {
+    /// Nothing at `path` (or no such resource at all when `path` is empty).
+    Missing,
+    /// The value at `path` does not fit the type.
+    Invalid(serde_json::Error),
+}
+
+impl ReadError {
+    /// What was being read, e.g. `observed composite resource` or `config`.
+    ///
+    /// # Examples
+    /// ```
+    /// let error = xfn_sdk::Request::default().observed_composite_as::<serde_json::Value>().unwrap_err();
+    /// assert_eq!(error.what(), "observed composite resource");
+    /// ```
+    pub fn what(&self) -> &str {
+        &self.what
+    }
+
+    /// The field path of the problem inside [`what`](ReadError::what), e.g. `spec.size`;
+    /// empty when the problem is the whole value.
+    ///
+    /// # Examples
+    /// ```
+    /// let error = xfn_sdk::Request::default().observed_composite_as::<serde_json::Value>().unwrap_err();
+    /// assert_eq!(error.path(), "");
+    /// ```
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Whether the value was missing rather than of the wrong shape.
+    ///
+    /// # Examples
+    /// ```
+    /// let error = xfn_sdk::Request::default().observed_composite_as::<serde_json::Value>().unwrap_err();
+    /// assert!(error.is_missing());
+    /// ```
+    pub fn is_missing(&self) -> bool {
+        matches!(self.problem, Problem::Missing)
+    }
+
+    /// `what` does not exist at all (no observed XR, no such resource).
+    pub(crate) fn missing(what: impl Into<String>) -> ReadError {
+        ReadError {
+            what: what.into(),
+            path: String::new(),
+            problem: Problem::Missing,
+        }
+    }
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.problem, self.path.is_empty()) {
+            (Problem::Missing, true) => write!(f, "the request has no {}", self.what),
+            (Problem::Missing, false) => write!(f, "{} has no {}", self.what, self.path),
+            (Problem::Invalid(error), true) => write!(f, "{}: {error}", self.what),
+            (Problem::Invalid(error), false) => write!(f, "{} {}: {error}", self.what, self.path),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+/// Reads `value` into `T`; `what` and `base` (the path of `value` inside `what`, possibly empty)
+/// name the place in errors.
+pub(crate) fn read_value<T: DeserializeOwned>(
+    what: &str,
+    base: &str,
+    value: &Value,
+) -> Result<T, ReadError> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let inner = error.path().to_string();
+        let path = match (base.is_empty(), inner == ".") {
+            (_, true) => base.to_owned(),
+            (true, false) => inner,
+            (false, false) if inner.starts_with('[') => format!("{base}{inner}"),
+            (false, false) => format!("{base}.{inner}"),
+        };
+        ReadError {
+            what: what.to_owned(),
+            path,
+            problem: Problem::Invalid(error.into_inner()),
+        }
+    })
+}
+
+/// Reads the value at the field path `path` of `object` into `T`; a missing value (or an
+/// invalid path) is [`ReadError::is_missing`].
+pub(crate) fn read_path<T: DeserializeOwned>(
+    what: &str,
+    object: &serde_json::Map<String, Value>,
+    path: &str,
+) -> Result<T, ReadError> {
+    let missing = || ReadError {
+        what: what.to_owned(),
+        path: path.to_owned(),
+        problem: Problem::Missing,
+    };
+    let field_path = FieldPath::parse(path).map_err(|_| missing())?;
+    let value = field_path.get_in(object).ok_or_else(missing)?;
+    read_value(what, path, value)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+    use serde_json::json;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[expect(dead_code, reason = "only the errors are checked")]
+    struct Port {
+        name: String,
+        number: u16,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[expect(dead_code, reason = "only the errors are checked")]
+    struct Spec {
+        ports: Vec<Port>,
+    }
+
+    fn object(value: Value) -> serde_json::Map<String, Value> {
+        value.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn invalid_values_name_the_nested_path() {
+        let body = object(
+            json!({"spec": {"ports": [{"name": "a", "number": 1}, {"name": "b", "number": -1}]}}),
+        );
+        let error = read_path::<Spec>("observed resource \"svc\"", &body, "spec").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "observed resource \"svc\" spec.ports[1].number: invalid value: integer `-1`, expected u16"
+        );
+        assert!(!error.is_missing());
+    }
+
+    #[test]
+    fn missing_values_name_the_path() {
+        let body = object(json!({"spec": {}}));
+        let error = read_path::<Spec>("observed composite resource", &body, "spec.x").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "observed composite resource has no spec.x"
+        );
+        assert!(error.is_missing());
+        let error = read_path::<Spec>("config", &body, "a..b").unwrap_err();
+        assert_eq!(error.to_string(), "config has no a..b");
+    }
+
+    #[test]
+    fn a_whole_value_of_the_wrong_type_names_the_base() {
+        let error = read_value::<Spec>("config", "", &json!(true)).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "config: invalid type: boolean `true`, expected struct Spec"
+        );
+        let error = read_value::<Spec>("config", "spec", &json!("x")).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "config spec: invalid type: string \"x\", expected struct Spec"
+        );
+        let error = read_value::<Vec<u8>>("xr", "status.codes", &json!([1, "two"])).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "xr status.codes[1]: invalid type: string \"two\", expected u8"
+        );
+    }
+
+    #[test]
+    fn missing_resources_say_the_request_has_none() {
+        assert_eq!(
+            ReadError::missing("observed composite resource").to_string(),
+            "the request has no observed composite resource"
+        );
+    }
+}

@@ -1,0 +1,261 @@
+//! One call: the order of operations of upstream's `RunFunction`.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+use xfn_sdk::{Ready, Request, Resource, Response, State};
+
+use crate::connection;
+use crate::error::Error;
+use crate::input::{self, Patch};
+use crate::patches::{self, Objects};
+use crate::readiness;
+use crate::validate;
+use crate::value::go_json;
+
+/// The context key of the Composition environment.
+pub const ENVIRONMENT_KEY: &str = "apiextensions.crossplane.io/environment";
+
+/// Renders the input's resources: see the crate docs.
+///
+/// Failures are fatal results; the desired state and context then stay as the request had them.
+pub fn compose(req: Request) -> Response {
+    let mut rsp = Response::from_request(&req);
+    match render(&req) {
+        Ok(rendered) => {
+            rsp.results.extend(rendered.warnings.into_iter().map(|message| xfn_sdk::FunctionResult {
+                severity: xfn_sdk::Severity::Warning,
+                message,
+                reason: None,
+                target: None,
+            }));
+            rsp.desired = Some(rendered.desired);
+            rsp.set_context(ENVIRONMENT_KEY, Value::Object(rendered.environment));
+        }
+        Err(Failure { warnings, fatal }) => {
+            for message in warnings {
+                rsp.warning(message);
+            }
+            rsp.fatal(fatal);
+        }
+    }
+    rsp
+}
+
+/// What a successful call returns.
+struct Rendered {
+    desired: State,
+    environment: Map<String, Value>,
+    warnings: Vec<String>,
+}
+
+/// A fatal error, after the warnings emitted before it.
+struct Failure {
+    warnings: Vec<String>,
+    fatal: String,
+}
+
+fn render(req: &Request) -> Result<Rendered, Failure> {
+    let mut warnings = Vec::new();
+    macro_rules! fatal {
+        ($($arg:tt)*) => {
+            return Err(Failure { warnings, fatal: format!($($arg)*) })
+        };
+    }
+    let input = match input::decode(req.input()) {
+        Ok(input) => input,
+        Err(e) => fatal!("cannot get Function input: {e}"),
+    };
+    if let Err(e) = validate::resources(&input) {
+        fatal!("invalid Function input: {e}");
+    }
+
+    let empty = Map::new();
+    let observed_composite = req.observed_composite().map_or(&empty, |xr| &xr.resource);
+    let mut desired_composite = req.desired_composite().cloned().unwrap_or_default();
+    for key in ["apiVersion", "kind"] {
+        let value = observed_composite.get(key).cloned().unwrap_or(Value::String(String::new()));
+        desired_composite.resource.insert(key.into(), value);
+    }
+    let mut xr_connection = decode_details(&desired_composite.connection_details);
+
+    // Desired composed resources pass through as body and readiness; upstream drops their
+    // connection details and unknown fields.
+    let mut desired: BTreeMap<String, Resource> = req
+        .desired_resources()
+        .iter()
+        .map(|(name, r)| (name.clone(), Resource { resource: r.resource.clone(), ready: r.ready, ..Resource::default() }))
+        .collect();
+
+    let mut templates = Vec::with_capacity(input.resources.len());
+    for template in &input.resources {
+        match patches::inline_patch_sets(&input.patch_sets, &template.patches) {
+            Ok(resolved) => templates.push((template, resolved)),
+            Err(e) => fatal!("cannot resolve PatchSets: {e}"),
+        }
+    }
+
+    let mut environment = match req.context_value(ENVIRONMENT_KEY) {
+        None => Map::new(),
+        Some(Value::Object(environment)) => environment.clone(),
+        Some(other) => fatal!(
+            "cannot get Composition environment from *v1.RunFunctionRequest context key {ENVIRONMENT_KEY:?}: \
+             expected an object, got {}",
+            go_json(other)
+        ),
+    };
+    let is_empty_text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").is_empty();
+    if is_empty_text(environment.get("apiVersion")) && is_empty_text(environment.get("kind")) {
+        environment.insert("apiVersion".into(), Value::String("internal.crossplane.io/v1alpha1".into()));
+        environment.insert("kind".into(), Value::String("Environment".into()));
+    }
+
+    for (i, p) in input.environment.iter().flat_map(|e| e.patches.iter()).enumerate() {
+        if let Err(e) = patches::apply_environment(p, &mut environment, observed_composite, &mut desired_composite.resource) {
+            if e.is_not_found() && !p.is_required() {
+                continue;
+            }
+            fatal!("cannot apply the {:?} environment patch at index {i}: {e}", p.type_name());
+        }
+    }
+
+    let mut skipped = 0;
+    for (template, patches) in templates {
+        let name = &template.name;
+        let mut rendered = match &template.base {
+            None => match desired.get(name) {
+                Some(previous) => previous.resource.clone(),
+                None => fatal!(
+                    "composed resource {name:?} has no base template, and was not produced by a previous Function in the pipeline"
+                ),
+            },
+            Some(base) => match parse_base(base) {
+                Ok(base) => base,
+                Err(e) => fatal!("cannot parse base template of composed resource {name:?}: {e}"),
+            },
+        };
+        let observed = req.observed_resource(name);
+        let mut ready = Ready::Unspecified;
+        if let Some(observed) = observed {
+            set_or_remove_metadata(&mut rendered, "namespace", observed.namespace());
+            set_or_remove_metadata(&mut rendered, "name", observed.name());
+            let connection = decode_details(&observed.connection_details);
+            xr_connection.extend(connection::extract(&observed.resource, &connection, &template.connection_details));
+            match readiness::is_ready(&observed.resource, &template.readiness_checks) {
+                Ok(true) => ready = Ready::True,
+                Ok(false) => {}
+                Err(e) => warnings.push(format!("cannot check readiness of composed resource {name:?}: {e}")),
+            }
+        }
+
+        let mut objects = Objects {
+            observed_composite,
+            desired_composite: &mut desired_composite.resource,
+            observed: observed.map(|o| &o.resource),
+            desired: &mut rendered,
+            environment: &mut environment,
+        };
+        let mut skip = false;
+        for (i, p) in patches.iter().enumerate() {
+            let Err(e) = patches::apply_composed(p, &mut objects) else {
+                continue;
+            };
+            if !e.is_not_found() {
+                fatal!("cannot render composed resource {name:?} {:?} patch at index {i}: {e}", p.type_name());
+            }
+            if p.is_required() {
+                if patches::is_to_composed(p) && observed.is_none() {
+                    warnings.push(required_warning(name, p, i, &e));
+                    skip = true;
+                    break;
+                }
+                warnings.push(format!(
+                    "cannot render composed resource {name:?} {:?} patch at index {i}: ignoring 'policy.fromFieldPath: Required' because 'to' resource already exists: {e}",
+                    p.type_name()
+                ));
+            }
+        }
+        if skip {
+            skipped += 1;
+            continue;
+        }
+        desired.insert(name.clone(), Resource { resource: rendered, ready, ..Resource::default() });
+    }
+
+    if !connection::supports_connection_details(observed_composite) && !xr_connection.is_empty() {
+        match connection::compose_secret(observed_composite, &xr_connection, input.write_connection_secret_to_ref.as_ref()) {
+            Ok(secret) => {
+                let xr_name = observed_composite
+                    .get("metadata")
+                    .and_then(|m| m.get("name"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                desired.insert(
+                    format!("{xr_name}-connection-secret"),
+                    Resource { resource: secret, ready: Ready::True, ..Resource::default() },
+                );
+            }
+            Err(e) => fatal!("cannot compose connection secret: {e}"),
+        }
+    }
+
+    let composite = Resource {
+        resource: desired_composite.resource,
+        connection_details: xr_connection.iter().map(|(k, v)| (k.clone(), xfn_sdk::base64::encode(v))).collect(),
+        ready: if skipped > 0 { Ready::False } else { Ready::Unspecified },
+        ..Resource::default()
+    };
+    Ok(Rendered {
+        desired: State { composite: Some(composite), resources: desired, ..State::default() },
+        environment,
+        warnings,
+    })
+}
+
+fn required_warning(name: &str, p: &Patch, i: usize, e: &Error) -> String {
+    format!(
+        "not adding new composed resource {name:?} to desired state because {:?} patch at index {i} has 'policy.fromFieldPath: Required': {e}",
+        p.type_name()
+    )
+}
+
+/// Connection details decoded from base64; values that are not base64 (the host never sends
+/// those) are skipped.
+fn decode_details(details: &BTreeMap<String, String>) -> BTreeMap<String, Vec<u8>> {
+    details
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), xfn_sdk::base64::decode(v).ok()?)))
+        .collect()
+}
+
+/// A base template as Kubernetes' unstructured decoder reads it: an object with a `kind`.
+fn parse_base(base: &Value) -> Result<Map<String, Value>, String> {
+    let Value::Object(object) = base else {
+        return Err(format!("cannot unmarshal {} into an object", go_json(base)));
+    };
+    if object.get("kind").and_then(Value::as_str).unwrap_or("").is_empty() {
+        return Err(format!("Object 'Kind' is missing in '{}'", go_json(base)));
+    }
+    Ok(crate::value::to_written(base.clone()).as_object().cloned().unwrap_or_default())
+}
+
+/// Copies `metadata.<key>` from the observed resource; an empty value removes it, as
+/// Kubernetes' `SetName("")` and `SetNamespace("")` do.
+fn set_or_remove_metadata(resource: &mut Map<String, Value>, key: &str, value: Option<&str>) {
+    match value.filter(|v| !v.is_empty()) {
+        Some(value) => {
+            let metadata = resource.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
+            if !metadata.is_object() {
+                *metadata = Value::Object(Map::new());
+            }
+            if let Value::Object(metadata) = metadata {
+                metadata.insert(key.into(), Value::String(value.into()));
+            }
+        }
+        None => {
+            if let Some(Value::Object(metadata)) = resource.get_mut("metadata") {
+                metadata.remove(key);
+            }
+        }
+    }
+}

@@ -1,0 +1,670 @@
+//! Go's `fmt.Sprintf` over JSON values, where upstream formats: `string` transforms of type
+//! `Format`, `combine.string.fmt`, and the `%v` stringification of every other string transform.
+//!
+//! Arguments are the Go values described in [`crate::value`]. Supported: the flags `+ - # 0`
+//! and space, width and precision (also `*`), explicit argument indexes (`%[2]s`), and the verbs
+//! `v s q x X d b o O c U t e E f F g G T %`, with Go's in-band errors: `%!d(string=a)`,
+//! `%!s(MISSING)`, `%!(EXTRA float64=5)`, `%!(NOVERB)`, `%!v(BADINDEX)`, `%!(BADWIDTH)`,
+//! `%!(BADPREC)`. Hexadecimal and binary float verbs (`%x`, `%b` on a `float64`) are not
+//! implemented and print as a bad verb.
+
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value};
+
+use crate::value::{go_type, is_int64};
+
+/// Flags, width and precision of one verb.
+#[derive(Clone, Copy, Debug, Default)]
+struct Spec {
+    plus: bool,
+    minus: bool,
+    sharp: bool,
+    zero: bool,
+    space: bool,
+    width: Option<usize>,
+    precision: Option<usize>,
+}
+
+/// `fmt.Sprintf(format, args...)`.
+pub fn sprintf(format: &str, args: &[Value]) -> String {
+    let mut out = String::new();
+    let bytes = format.as_bytes();
+    let end = bytes.len();
+    let mut arg_num = 0;
+    let mut is_reordered = false;
+    let mut i = 0;
+    while i < end {
+        let start = i;
+        while i < end && bytes[i] != b'%' {
+            i += 1;
+        }
+        out.push_str(&format[start..i]);
+        if i >= end {
+            break;
+        }
+        i += 1;
+        let mut spec = Spec::default();
+        while i < end {
+            match bytes[i] {
+                b'#' => spec.sharp = true,
+                b'0' => spec.zero = true,
+                b'+' => spec.plus = true,
+                b'-' => spec.minus = true,
+                b' ' => spec.space = true,
+                _ => break,
+            }
+            i += 1;
+        }
+        let mut is_good_arg = true;
+        let (n, next, mut after_index) = arg_number(arg_num, format, i, args.len(), &mut is_reordered, &mut is_good_arg);
+        arg_num = n;
+        i = next;
+        if i < end && bytes[i] == b'*' {
+            i += 1;
+            match int_arg(args, arg_num) {
+                Some(width) => {
+                    if width < 0 {
+                        spec.minus = true;
+                        spec.zero = false;
+                    }
+                    spec.width = Some(usize::try_from(width.unsigned_abs()).unwrap_or(usize::MAX));
+                }
+                None => out.push_str("%!(BADWIDTH)"),
+            }
+            arg_num += 1;
+            after_index = false;
+        } else {
+            let (width, next) = parse_number(bytes, i);
+            spec.width = width;
+            i = next;
+            if after_index && width.is_some() {
+                is_good_arg = false;
+            }
+        }
+        if i + 1 < end && bytes[i] == b'.' {
+            i += 1;
+            if after_index {
+                is_good_arg = false;
+            }
+            let (n, next, found) = arg_number(arg_num, format, i, args.len(), &mut is_reordered, &mut is_good_arg);
+            arg_num = n;
+            i = next;
+            after_index = found;
+            if i < end && bytes[i] == b'*' {
+                i += 1;
+                match int_arg(args, arg_num) {
+                    Some(precision) if precision >= 0 => {
+                        spec.precision = usize::try_from(precision).ok();
+                    }
+                    _ => out.push_str("%!(BADPREC)"),
+                }
+                arg_num += 1;
+                after_index = false;
+            } else {
+                let (precision, next) = parse_number(bytes, i);
+                spec.precision = Some(precision.unwrap_or(0));
+                i = next;
+            }
+        }
+        if !after_index {
+            let (n, next, _) = arg_number(arg_num, format, i, args.len(), &mut is_reordered, &mut is_good_arg);
+            arg_num = n;
+            i = next;
+        }
+        if i >= end {
+            out.push_str("%!(NOVERB)");
+            break;
+        }
+        let verb = format[i..].chars().next().expect("i < end is a char boundary");
+        i += verb.len_utf8();
+        if verb == '%' {
+            out.push('%');
+        } else if !is_good_arg {
+            let _ = write!(out, "%!{verb}(BADINDEX)");
+        } else if arg_num >= args.len() {
+            let _ = write!(out, "%!{verb}(MISSING)");
+        } else {
+            format_value(&mut out, &args[arg_num], verb, spec, false);
+            arg_num += 1;
+        }
+    }
+    if !is_reordered && arg_num < args.len() {
+        out.push_str("%!(EXTRA ");
+        for (n, arg) in args[arg_num..].iter().enumerate() {
+            if n > 0 {
+                out.push_str(", ");
+            }
+            if arg.is_null() {
+                out.push_str("<nil>");
+            } else {
+                let _ = write!(out, "{}=", go_type(arg, false));
+                format_value(&mut out, arg, 'v', Spec::default(), false);
+            }
+        }
+        out.push(')');
+    }
+    out
+}
+
+/// `fmt.Sprintf("%v", value)`.
+pub fn sprint_v(value: &Value) -> String {
+    let mut out = String::new();
+    format_value(&mut out, value, 'v', Spec::default(), false);
+    out
+}
+
+/// `%v` of an element of an array or object (its numbers are `float64`).
+pub fn sprint_element(value: &Value) -> String {
+    let mut out = String::new();
+    format_value(&mut out, value, 'v', Spec::default(), true);
+    out
+}
+
+/// Go's `argNumber`: an explicit `[n]` index at `i`, if any.
+fn arg_number(
+    arg_num: usize,
+    format: &str,
+    i: usize,
+    num_args: usize,
+    is_reordered: &mut bool,
+    is_good_arg: &mut bool,
+) -> (usize, usize, bool) {
+    let bytes = format.as_bytes();
+    if i >= bytes.len() || bytes[i] != b'[' {
+        return (arg_num, i, false);
+    }
+    *is_reordered = true;
+    let rest = &bytes[i..];
+    let (index, width, ok) = match rest.iter().position(|&b| b == b']') {
+        Some(close) if rest.len() >= 3 => match parse_number(rest, 1) {
+            (Some(n), next) if next == close => (n.checked_sub(1), close + 1, true),
+            _ => (None, close + 1, false),
+        },
+        _ => (None, 1, false),
+    };
+    match index {
+        Some(index) if ok && index < num_args => (index, i + width, true),
+        _ => {
+            *is_good_arg = false;
+            (arg_num, i + width, ok)
+        }
+    }
+}
+
+/// Decimal digits at `i`: the number (capped like Go's at 10^6) and where they end.
+fn parse_number(bytes: &[u8], mut i: usize) -> (Option<usize>, usize) {
+    let start = i;
+    let mut n: usize = 0;
+    while i < bytes.len() && bytes[i].is_ascii_digit() {
+        if n >= 1_000_000 {
+            return (None, bytes.len());
+        }
+        n = n * 10 + usize::from(bytes[i] - b'0');
+        i += 1;
+    }
+    ((i > start).then_some(n), i)
+}
+
+/// An `int64` argument for `*`.
+fn int_arg(args: &[Value], arg_num: usize) -> Option<i64> {
+    match args.get(arg_num)? {
+        Value::Number(n) if is_int64(n) => n.as_i64(),
+        _ => None,
+    }
+}
+
+/// One value under one verb; `nested` values are elements of an array or object.
+fn format_value(out: &mut String, value: &Value, verb: char, spec: Spec, nested: bool) {
+    if verb == 'T' {
+        pad(out, go_type(value, nested), spec, false);
+        return;
+    }
+    match value {
+        Value::Null => match verb {
+            'v' => pad(out, "<nil>", spec, false),
+            _ if nested => pad(out, "<nil>", spec, false),
+            _ => {
+                let _ = write!(out, "%!{verb}(<nil>)");
+            }
+        },
+        Value::Bool(b) => match verb {
+            't' | 'v' => pad(out, if *b { "true" } else { "false" }, spec, false),
+            _ => bad_verb(out, value, verb, nested),
+        },
+        Value::Number(n) if !nested && is_int64(n) => {
+            format_int(out, n.as_i64().unwrap_or(0), verb, spec, value);
+        }
+        Value::Number(n) => format_float_verb(out, n.as_f64().unwrap_or(0.0), verb, spec, value, nested),
+        Value::String(s) => format_string(out, s, verb, spec, value, nested),
+        Value::Array(items) => {
+            if verb == 'v' && spec.sharp {
+                out.push_str("[]interface {}{");
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    format_value(out, item, verb, spec, true);
+                }
+                out.push('}');
+                return;
+            }
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                format_value(out, item, verb, spec, true);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => format_map(out, map, verb, spec),
+    }
+}
+
+fn format_map(out: &mut String, map: &Map<String, Value>, verb: char, spec: Spec) {
+    let mut keys: Vec<&String> = map.keys().collect();
+    keys.sort();
+    let is_go_syntax = verb == 'v' && spec.sharp;
+    out.push_str(if is_go_syntax { "map[string]interface {}{" } else { "map[" });
+    for (i, key) in keys.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(if is_go_syntax { ", " } else { " " });
+        }
+        format_string(out, key, verb, spec, &Value::String(key.clone()), true);
+        out.push(':');
+        format_value(out, &map[key], verb, spec, true);
+    }
+    out.push(if is_go_syntax { '}' } else { ']' });
+}
+
+/// `%!verb(type=value)`.
+fn bad_verb(out: &mut String, value: &Value, verb: char, nested: bool) {
+    let _ = write!(out, "%!{verb}({}=", go_type(value, nested));
+    format_value(out, value, 'v', Spec::default(), nested);
+    out.push(')');
+}
+
+/// Pads `text` to the width; `is_number` allows zero padding (after any sign).
+fn pad(out: &mut String, text: &str, spec: Spec, is_number: bool) {
+    let len = text.chars().count();
+    let Some(width) = spec.width.filter(|w| *w > len) else {
+        out.push_str(text);
+        return;
+    };
+    let fill = width - len;
+    if spec.minus {
+        out.push_str(text);
+        out.extend(std::iter::repeat_n(' ', fill));
+    } else if spec.zero && is_number {
+        let (sign, digits) = match text.as_bytes().first() {
+            Some(b'+' | b'-' | b' ') => text.split_at(1),
+            _ => ("", text),
+        };
+        out.push_str(sign);
+        out.extend(std::iter::repeat_n('0', fill));
+        out.push_str(digits);
+    } else {
+        out.extend(std::iter::repeat_n(' ', fill));
+        out.push_str(text);
+    }
+}
+
+fn format_string(out: &mut String, s: &str, verb: char, spec: Spec, value: &Value, nested: bool) {
+    let truncated: String;
+    let s = match spec.precision {
+        Some(p) if matches!(verb, 'v' | 's' | 'q' | 'x' | 'X') => {
+            truncated = s.chars().take(p).collect();
+            truncated.as_str()
+        }
+        _ => s,
+    };
+    match verb {
+        'v' if spec.sharp => pad(out, &go_quote(s, false), spec, false),
+        'v' | 's' => pad(out, s, spec, false),
+        'q' => {
+            if spec.sharp && !s.contains('`') && s.chars().all(|c| c == '\t' || !c.is_control()) {
+                pad(out, &format!("`{s}`"), spec, false);
+            } else {
+                pad(out, &go_quote(s, spec.plus), spec, false);
+            }
+        }
+        'x' | 'X' => {
+            let mut hex = String::new();
+            for (i, byte) in s.bytes().enumerate() {
+                if spec.space && i > 0 {
+                    hex.push(' ');
+                }
+                if spec.sharp && (spec.space || i == 0) {
+                    hex.push_str(if verb == 'x' { "0x" } else { "0X" });
+                }
+                if verb == 'x' {
+                    let _ = write!(hex, "{byte:02x}");
+                } else {
+                    let _ = write!(hex, "{byte:02X}");
+                }
+            }
+            pad(out, &hex, spec, false);
+        }
+        _ => bad_verb(out, value, verb, nested),
+    }
+}
+
+/// Go's `strconv.Quote` (or `QuoteToASCII` when `is_ascii`).
+fn go_quote(s: &str, is_ascii: bool) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        quote_char(&mut out, c, '"', is_ascii);
+    }
+    out.push('"');
+    out
+}
+
+fn quote_char(out: &mut String, c: char, quote: char, is_ascii: bool) {
+    match c {
+        c if c == quote || c == '\\' => {
+            out.push('\\');
+            out.push(c);
+        }
+        '\u{7}' => out.push_str("\\a"),
+        '\u{8}' => out.push_str("\\b"),
+        '\u{c}' => out.push_str("\\f"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\u{b}' => out.push_str("\\v"),
+        c if (c as u32) < 0x20 || c == '\u{7f}' => {
+            let _ = write!(out, "\\x{:02x}", c as u32);
+        }
+        c if c.is_ascii() => out.push(c),
+        c if is_ascii || c.is_control() || c.is_whitespace() && c != ' ' => {
+            if (c as u32) < 0x10000 {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            } else {
+                let _ = write!(out, "\\U{:08x}", c as u32);
+            }
+        }
+        c => out.push(c),
+    }
+}
+
+fn format_int(out: &mut String, i: i64, verb: char, spec: Spec, value: &Value) {
+    let negative = i < 0;
+    let magnitude = i.unsigned_abs();
+    let (digits, prefix) = match verb {
+        'v' | 'd' => (magnitude.to_string(), ""),
+        'b' => (format!("{magnitude:b}"), if spec.sharp { "0b" } else { "" }),
+        'o' => (format!("{magnitude:o}"), if spec.sharp { "0" } else { "" }),
+        'O' => (format!("{magnitude:o}"), "0o"),
+        'x' => (format!("{magnitude:x}"), if spec.sharp { "0x" } else { "" }),
+        'X' => (format!("{magnitude:X}"), if spec.sharp { "0X" } else { "" }),
+        'c' => {
+            let c = u32::try_from(i).ok().and_then(char::from_u32).unwrap_or('\u{fffd}');
+            pad(out, &c.to_string(), spec, false);
+            return;
+        }
+        'q' => {
+            let c = u32::try_from(i).ok().and_then(char::from_u32).unwrap_or('\u{fffd}');
+            let mut quoted = String::from("'");
+            quote_char(&mut quoted, c, '\'', spec.plus);
+            quoted.push('\'');
+            pad(out, &quoted, spec, false);
+            return;
+        }
+        'U' => {
+            let mut text = format!("U+{magnitude:04X}");
+            if spec.sharp {
+                if let Some(c) = u32::try_from(i).ok().and_then(char::from_u32) {
+                    let _ = write!(text, " '{c}'");
+                }
+            }
+            pad(out, &text, spec, false);
+            return;
+        }
+        _ => return bad_verb(out, value, verb, false),
+    };
+    let digits = match spec.precision {
+        Some(0) if magnitude == 0 => String::new(),
+        Some(p) if p > digits.len() => format!("{}{digits}", "0".repeat(p - digits.len())),
+        _ => digits,
+    };
+    let sign = if negative {
+        "-"
+    } else if spec.plus {
+        "+"
+    } else if spec.space {
+        " "
+    } else {
+        ""
+    };
+    let text = format!("{sign}{prefix}{digits}");
+    // Go ignores the zero flag when a precision is given.
+    let spec = Spec {
+        zero: spec.zero && spec.precision.is_none() && !spec.minus,
+        ..spec
+    };
+    pad(out, &text, spec, true);
+}
+
+fn format_float_verb(out: &mut String, f: f64, verb: char, spec: Spec, value: &Value, nested: bool) {
+    let text = match verb {
+        'v' => format_float(f, 'g', spec.precision),
+        'g' | 'G' | 'e' | 'E' | 'f' | 'F' => {
+            let precision = match verb {
+                'e' | 'E' | 'f' | 'F' => Some(spec.precision.unwrap_or(6)),
+                _ => spec.precision,
+            };
+            format_float(f, verb, precision)
+        }
+        _ => return bad_verb(out, value, verb, nested),
+    };
+    let text = if text.starts_with('-') {
+        text
+    } else if spec.plus {
+        format!("+{text}")
+    } else if spec.space {
+        format!(" {text}")
+    } else {
+        text
+    };
+    pad(out, &text, Spec { zero: spec.zero && !spec.minus, ..spec }, true);
+}
+
+/// Go's `strconv.FormatFloat(f, verb, precision, 64)` for `e E f F g G`; `None` is `-1`, the
+/// shortest representation that reads back as `f`.
+pub fn format_float(f: f64, verb: char, precision: Option<usize>) -> String {
+    let sign = if f.is_sign_negative() && f != 0.0 { "-" } else { "" };
+    let f = f.abs();
+    let body = match verb {
+        'f' | 'F' => match precision {
+            Some(p) => format!("{f:.p$}"),
+            None => format!("{f}"),
+        },
+        'e' | 'E' => {
+            let (digits, point) = match precision {
+                Some(p) => decimal_digits(&format!("{f:.p$e}")),
+                None => decimal_digits(&format!("{f:e}")),
+            };
+            let p = precision.unwrap_or(digits.len().saturating_sub(1));
+            format_e(&digits, point, p, verb)
+        }
+        _ => {
+            let (digits, point, eprec, p) = match precision {
+                None => {
+                    let (digits, point) = decimal_digits(&format!("{f:e}"));
+                    let len = digits.len();
+                    (digits, point, 6, len)
+                }
+                Some(p) => {
+                    let p = p.max(1);
+                    let (mut digits, point) = decimal_digits(&format!("{f:.prec$e}", prec = p - 1));
+                    while digits.len() > 1 && digits.ends_with('0') {
+                        digits.pop();
+                    }
+                    let mut eprec = p;
+                    if eprec > digits.len() && i64::try_from(digits.len()).unwrap_or(0) >= point {
+                        eprec = digits.len();
+                    }
+                    (digits, point, eprec, p)
+                }
+            };
+            let exp = point - 1;
+            if exp < -4 || exp >= i64::try_from(eprec).unwrap_or(i64::MAX) {
+                let p = p.min(digits.len());
+                format_e(&digits, point, p.saturating_sub(1), if verb == 'G' { 'E' } else { 'e' })
+            } else {
+                let p = if i64::try_from(p).unwrap_or(0) > point { digits.len() } else { p };
+                let decimals = usize::try_from((i64::try_from(p).unwrap_or(0) - point).max(0)).unwrap_or(0);
+                format_f(&digits, point, decimals)
+            }
+        }
+    };
+    format!("{sign}{body}")
+}
+
+/// The significant digits of Rust's `{:e}` output and the decimal point position: the value is
+/// `0.DIGITS × 10^point`.
+fn decimal_digits(scientific: &str) -> (String, i64) {
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((scientific, "0"));
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let exponent: i64 = exponent.parse().unwrap_or(0);
+    (digits, exponent + 1)
+}
+
+fn format_e(digits: &str, point: i64, precision: usize, verb: char) -> String {
+    let mut out = String::new();
+    let mut chars = digits.chars();
+    out.push(chars.next().unwrap_or('0'));
+    if precision > 0 {
+        out.push('.');
+        let rest: String = chars.chain(std::iter::repeat('0')).take(precision).collect();
+        out.push_str(&rest);
+    }
+    let exp = if digits.trim_start_matches('0').is_empty() { 0 } else { point - 1 };
+    let _ = write!(out, "{}{}{:02}", if verb == 'E' { 'E' } else { 'e' }, if exp < 0 { '-' } else { '+' }, exp.abs());
+    out
+}
+
+fn format_f(digits: &str, point: i64, decimals: usize) -> String {
+    let digit_at = |i: i64| -> char {
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| digits.as_bytes().get(i))
+            .map_or('0', |&b| char::from(b))
+    };
+    let mut out = String::new();
+    if point > 0 {
+        for i in 0..point {
+            out.push(digit_at(i));
+        }
+    } else {
+        out.push('0');
+    }
+    if decimals > 0 {
+        out.push('.');
+        for i in 0..i64::try_from(decimals).unwrap_or(0) {
+            out.push(digit_at(point + i));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::value::{float64, int64};
+
+    fn f(x: f64) -> Value {
+        float64(x).unwrap()
+    }
+
+    #[test]
+    fn formats_strings() {
+        let s = json!("cross");
+        assert_eq!(sprintf("%s-%v-%q-%x-%X-%5s|%-6s|%.2s", &[s.clone(), s.clone(), s.clone(), s.clone(), s.clone(), s.clone(), s.clone(), s]),
+            "cross-cross-\"cross\"-63726f7373-63726F7373-cross|cross |cr");
+        assert_eq!(sprintf("%q", &[json!("a\"b\n\u{e9}")]), "\"a\\\"b\\n\u{e9}\"");
+        assert_eq!(sprintf("%+q", &[json!("\u{e9}")]), "\"\\u00e9\"");
+    }
+
+    #[test]
+    fn formats_floats_like_go() {
+        for (format, value, expected) in [
+            ("%v", 5.0, "5"),
+            ("%v", 2.5, "2.5"),
+            ("%v", 1e6, "1e+06"),
+            ("%v", 123456.0, "123456"),
+            ("%v", 1234567.0, "1.234567e+06"),
+            ("%v", 0.0001, "0.0001"),
+            ("%v", 0.00001, "1e-05"),
+            ("%f", 3.14159, "3.141590"),
+            ("%.2f", 3.14159, "3.14"),
+            ("%8.3f", -3.14159, "  -3.142"),
+            ("%08.3f", -3.14159, "-003.142"),
+            ("%e", 1234.5678, "1.234568e+03"),
+            ("%E", 0.000123, "1.230000E-04"),
+            ("%g", 1234.5678, "1234.5678"),
+            ("%.3g", 1234.5678, "1.23e+03"),
+            ("%.3g", 0.5, "0.5"),
+            ("%+.1f", 2.0, "+2.0"),
+            ("%v", 0.0, "0"),
+            ("%e", 0.0, "0.000000e+00"),
+        ] {
+            assert_eq!(sprintf(format, &[f(value)]), expected, "{format} {value}");
+        }
+    }
+
+    #[test]
+    fn formats_ints_like_go() {
+        for (format, value, expected) in [
+            ("%d", 42, "42"),
+            ("%5d", 42, "   42"),
+            ("%-5d|", 42, "42   |"),
+            ("%05d", -42, "-0042"),
+            ("%+d", 42, "+42"),
+            ("%x", 255, "ff"),
+            ("%#x", 255, "0xff"),
+            ("%X", 255, "FF"),
+            ("%o", 8, "10"),
+            ("%O", 8, "0o10"),
+            ("%b", 5, "101"),
+            ("%c", 65, "A"),
+            ("%q", 65, "'A'"),
+            ("%U", 65, "U+0041"),
+            ("%.3d", 7, "007"),
+            ("%v", -3, "-3"),
+        ] {
+            assert_eq!(sprintf(format, &[int64(value)]), expected, "{format} {value}");
+        }
+    }
+
+    #[test]
+    fn reports_bad_verbs_missing_and_extra_arguments() {
+        assert_eq!(sprintf("%d", &[f(5.0)]), "%!d(float64=5)");
+        assert_eq!(sprintf("%s", &[f(5.0)]), "%!s(float64=5)");
+        assert_eq!(sprintf("%d", &[json!("a")]), "%!d(string=a)");
+        assert_eq!(sprintf("%f", &[int64(5)]), "%!f(int64=5)");
+        assert_eq!(sprintf("%t", &[json!("a")]), "%!t(string=a)");
+        assert_eq!(sprintf("%s", &[Value::Null]), "%!s(<nil>)");
+        assert_eq!(sprintf("%v", &[Value::Null]), "<nil>");
+        assert_eq!(sprintf("%s-%s", &[json!("a")]), "a-%!s(MISSING)");
+        assert_eq!(sprintf("hello", &[json!("a"), f(1.5)]), "hello%!(EXTRA string=a, float64=1.5)");
+        assert_eq!(sprintf("%", &[json!("a")]), "%!(NOVERB)%!(EXTRA string=a)");
+        assert_eq!(sprintf("100%%", &[]), "100%");
+        assert_eq!(sprintf("%[2]s-%[1]s", &[json!("a"), json!("b")]), "b-a");
+        assert_eq!(sprintf("%[3]s", &[json!("a")]), "%!s(BADINDEX)");
+        assert_eq!(sprintf("%t", &[json!(true)]), "true");
+    }
+
+    #[test]
+    fn formats_maps_and_slices_recursively() {
+        let value = json!({"b": [1, "x", null], "a": {"c": true}});
+        assert_eq!(sprint_v(&value), "map[a:map[c:true] b:[1 x <nil>]]");
+        assert_eq!(sprintf("%s", &[json!(["a", 1])]), "[a %!s(float64=1)]");
+        assert_eq!(sprintf("%d", &[json!({"a": 1})]), "map[%!d(string=a):%!d(float64=1)]");
+        assert_eq!(sprintf("%#v", &[json!({"a": [1, "x"]})]), "map[string]interface {}{\"a\":[]interface {}{1, \"x\"}}");
+        assert_eq!(sprintf("%T %T %T", &[json!("a"), int64(1), json!([])]), "string int64 []interface {}");
+    }
+}

@@ -1,0 +1,38 @@
+//! `patch-and-transform`: a function-wasmtime module compatible with
+//! [function-patch-and-transform](https://github.com/crossplane-contrib/function-patch-and-transform).
+//!
+//! Its config (the request's `input`) is a `pt.fn.crossplane.io/v1beta1 Resources` object. A
+//! call follows upstream's order:
+//!
+//! 1. decode and [validate](validate) the input; problems are fatal and name the field path;
+//! 2. inline PatchSets and read the Composition environment from the context key
+//!    `apiextensions.crossplane.io/environment`;
+//! 3. run `environment.patches`;
+//! 4. render each resource template in order: start from `base` or the desired resource an
+//!    earlier step produced; for an observed resource copy its name and namespace, extract
+//!    connection details and check readiness; run the patches;
+//! 5. compose a connection `Secret` for Crossplane v2 XRs;
+//! 6. return the desired XR and composed resources and the environment.
+//!
+//! Everything builds natively too (`crate-type = ["cdylib", "rlib"]`), so [`compose`] runs in
+//! unit tests and benchmarks without a host. The module's README lists where upstream behaves
+//! surprisingly and this module does the same.
+
+mod compose;
+mod connection;
+mod convert;
+mod error;
+mod fieldpath;
+mod gofmt;
+mod input;
+mod merge;
+mod patches;
+mod readiness;
+mod strings;
+mod transforms;
+mod validate;
+mod value;
+
+pub use compose::{ENVIRONMENT_KEY, compose};
+
+xfn_sdk::export!(compose);

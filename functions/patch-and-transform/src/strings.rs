@@ -1,0 +1,243 @@
+//! The `string` transform: Format, Convert (case, base64, JSON, hashes), TrimPrefix,
+//! TrimSuffix, Regexp, Join and Replace.
+
+use std::fmt::Write as _;
+
+use regex::Regex;
+use serde_json::Value;
+use sha1::Sha1;
+use sha2::{Digest, Sha256, Sha512};
+
+use crate::error::{Error, Result};
+use crate::gofmt::{sprint_element, sprint_v, sprintf};
+use crate::input::StringTransform;
+use crate::transforms::regex_error;
+use crate::value::go_json;
+
+/// Runs a `string` transform on `input`.
+///
+/// # Errors
+/// Missing configuration (`string transform of type Format fmt is not set`), an unknown type,
+/// invalid base64, a regexp that does not compile or match, or `Join` on a non-array.
+pub fn resolve_string(transform: &StringTransform, input: &Value) -> Result<String> {
+    let kind = transform.type_.as_str();
+    let unset = |field: &str| Error::new(format!("string transform of type {kind} {field} is not set"));
+    match kind {
+        "Format" => Ok(sprintf(transform.fmt.as_deref().ok_or_else(|| unset("fmt"))?, std::slice::from_ref(input))),
+        "Convert" => convert(transform.convert.as_deref().ok_or_else(|| unset("convert"))?, input),
+        "TrimPrefix" | "TrimSuffix" => {
+            let trim = transform.trim.as_deref().ok_or_else(|| unset("trim"))?;
+            let text = sprint_v(input);
+            let trimmed = if kind == "TrimPrefix" {
+                text.strip_prefix(trim)
+            } else {
+                text.strip_suffix(trim)
+            };
+            Ok(trimmed.map_or_else(|| text.clone(), str::to_owned))
+        }
+        "Regexp" => {
+            let regexp = transform.regexp.as_ref().ok_or_else(|| unset("regexp"))?;
+            let regex = Regex::new(&regexp.match_)
+                .map_err(|e| Error::new(regex_error(&e)).wrap("could not compile regexp"))?;
+            let group = regexp.group.unwrap_or(0);
+            let text = sprint_v(input);
+            let found = regex.captures(&text).and_then(|captures| {
+                let index = usize::try_from(group).ok()?;
+                if index >= captures.len() {
+                    return None;
+                }
+                Some(captures.get(index).map_or("", |m| m.as_str()).to_owned())
+            });
+            found.ok_or_else(|| {
+                Error::new(format!(
+                    "regexp {} had no matches for group {group}",
+                    crate::gofmt::sprintf("%q", &[Value::String(regexp.match_.clone())])
+                ))
+            })
+        }
+        "Join" => {
+            let separator = &transform.join.as_ref().ok_or_else(|| unset("join"))?.separator;
+            let Value::Array(items) = input else {
+                return Err(Error::new("could not parse input array"));
+            };
+            if items.is_empty() {
+                return Ok(String::new());
+            }
+            let mut joined = String::new();
+            for item in items {
+                joined.push_str(&sprint_element(item));
+                joined.push_str(separator);
+            }
+            // Upstream drops one byte of the trailing separator, whatever its length.
+            let mut bytes = joined.into_bytes();
+            if !separator.is_empty() {
+                bytes.pop();
+            }
+            Ok(String::from_utf8_lossy(&bytes).into_owned())
+        }
+        "Replace" => {
+            let replace = transform.replace.as_ref().ok_or_else(|| unset("replace"))?;
+            Ok(sprint_v(input).replace(&replace.search, &replace.replace))
+        }
+        other => Err(Error::new(format!("type {other} is not supported for string transform type"))),
+    }
+}
+
+fn convert(kind: &str, input: &Value) -> Result<String> {
+    let text = sprint_v(input);
+    // Hashes read a string's bytes and the JSON of anything else.
+    let hashed = || match input {
+        Value::String(s) => s.clone().into_bytes(),
+        other => go_json(other).into_bytes(),
+    };
+    match kind {
+        "ToUpper" => Ok(text.to_uppercase()),
+        "ToLower" => Ok(text.to_lowercase()),
+        "ToJson" => Ok(go_json(input)),
+        "ToBase64" => Ok(xfn_sdk::base64::encode(text.as_bytes())),
+        "FromBase64" => decode_base64(&text)
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .map_err(|e| e.wrap("string is not valid base64")),
+        "ToSha1" => Ok(hex(&Sha1::digest(hashed()))),
+        "ToSha256" => Ok(hex(&Sha256::digest(hashed()))),
+        "ToSha512" => Ok(hex(&Sha512::digest(hashed()))),
+        "ToAdler32" => Ok(adler32(&hashed()).to_string()),
+        other => Err(Error::new(format!("type {other} is not supported for string convert"))),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        let _ = write!(out, "{byte:02x}");
+    }
+    out
+}
+
+/// RFC 1950's Adler-32, as Go's `hash/adler32`.
+fn adler32(bytes: &[u8]) -> u32 {
+    const MOD: u32 = 65521;
+    let (mut a, mut b) = (1u32, 0u32);
+    // 5552 is the most bytes before b can overflow u32 without a reduction.
+    for chunk in bytes.chunks(5552) {
+        for &byte in chunk {
+            a += u32::from(byte);
+            b += a;
+        }
+        a %= MOD;
+        b %= MOD;
+    }
+    (b << 16) | a
+}
+
+/// Go's `base64.StdEncoding.DecodeString`: standard alphabet, padding required, `\r` and `\n`
+/// skipped.
+fn decode_base64(text: &str) -> Result<Vec<u8>> {
+    let illegal = |offset: usize| Error::new(format!("illegal base64 data at input byte {offset}"));
+    let chars: Vec<(usize, u8)> = text
+        .bytes()
+        .enumerate()
+        .filter(|(_, b)| *b != b'\r' && *b != b'\n')
+        .collect();
+    let is_alphabet = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+    for (quantum, group) in chars.chunks(4).enumerate() {
+        let is_last = (quantum + 1) * 4 >= chars.len();
+        for (j, &(offset, byte)) in group.iter().enumerate() {
+            if byte == b'=' {
+                let ok = is_last
+                    && group.len() == 4
+                    && (j == 3 || (j == 2 && group[3].1 == b'='));
+                if !ok {
+                    return Err(illegal(offset));
+                }
+                break;
+            }
+            if !is_alphabet(byte) {
+                return Err(illegal(offset));
+            }
+        }
+        if group.len() < 4 {
+            return Err(illegal(group[0].0));
+        }
+    }
+    let clean: String = chars.iter().map(|&(_, b)| char::from(b)).collect();
+    xfn_sdk::base64::decode(&clean).map_err(|e| illegal(e.offset))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::value::{from_resource, int64};
+
+    fn run(t: Value, input: Value) -> Result<String> {
+        resolve_string(&serde_json::from_value(t).unwrap(), &from_resource(input))
+    }
+
+    fn convert_to(kind: &str, input: Value) -> Result<String> {
+        run(json!({"type": "Convert", "convert": kind}), input)
+    }
+
+    #[test]
+    fn formats_with_go_fmt() {
+        assert_eq!(run(json!({"type": "Format", "fmt": "size-%s"}), json!("large")).unwrap(), "size-large");
+        assert_eq!(run(json!({"type": "Format", "fmt": "%d"}), json!(5)).unwrap(), "%!d(float64=5)");
+        let t = serde_json::from_value(json!({"type": "Format", "fmt": "%d"})).unwrap();
+        assert_eq!(resolve_string(&t, &int64(5)).unwrap(), "5");
+    }
+
+    #[test]
+    fn converts_case_base64_and_json() {
+        assert_eq!(convert_to("ToUpper", json!("crossplane")).unwrap(), "CROSSPLANE");
+        assert_eq!(convert_to("ToLower", json!("CrossPlane")).unwrap(), "crossplane");
+        assert_eq!(convert_to("ToBase64", json!("Crossplane")).unwrap(), "Q3Jvc3NwbGFuZQ==");
+        assert_eq!(convert_to("FromBase64", json!("Q3Jvc3NwbGFuZQ==")).unwrap(), "Crossplane");
+        assert_eq!(
+            convert_to("FromBase64", json!("Q3Jvc3NwbGFuZQ")).unwrap_err().to_string(),
+            "string is not valid base64: illegal base64 data at input byte 12"
+        );
+        assert_eq!(convert_to("ToJson", json!({"b": 1, "a": "x"})).unwrap(), r#"{"a":"x","b":1}"#);
+        assert_eq!(convert_to("ToUpper", json!({"a": "x"})).unwrap(), "MAP[A:X]");
+        assert_eq!(
+            convert_to("ToCamel", json!("a")).unwrap_err().to_string(),
+            "type ToCamel is not supported for string convert"
+        );
+    }
+
+    #[test]
+    fn hashes_strings_and_json() {
+        let sha256 = convert_to("ToSha256", json!("Crossplane")).unwrap();
+        assert!(sha256.starts_with("19c8a7c2") && sha256.ends_with("18e31224"), "{sha256}");
+        assert_eq!(convert_to("ToAdler32", json!("Crossplane")).unwrap(), "373097499");
+        assert_eq!(convert_to("ToSha512", json!(1234)).unwrap(), convert_to("ToSha512", json!("1234")).unwrap());
+        assert_eq!(convert_to("ToSha1", json!("")).unwrap(), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+    }
+
+    #[test]
+    fn trims_replaces_and_joins() {
+        assert_eq!(run(json!({"type": "TrimPrefix", "trim": "https://"}), json!("https://crossplane.io")).unwrap(), "crossplane.io");
+        assert_eq!(run(json!({"type": "TrimSuffix", "trim": ".io"}), json!("crossplane.io")).unwrap(), "crossplane");
+        assert_eq!(run(json!({"type": "Replace", "replace": {"search": "Cr", "replace": "B"}}), json!("Crossplane")).unwrap(), "Bossplane");
+        assert_eq!(run(json!({"type": "Join", "join": {"separator": "-"}}), json!(["cross", "plane", 42])).unwrap(), "cross-plane-42");
+        assert_eq!(run(json!({"type": "Join", "join": {"separator": ""}}), json!(["cross", "plane"])).unwrap(), "crossplane");
+        assert_eq!(run(json!({"type": "Join", "join": {"separator": ", "}}), json!(["a", "b"])).unwrap(), "a, b,");
+        assert_eq!(
+            run(json!({"type": "Join", "join": {"separator": "-"}}), json!("a")).unwrap_err().to_string(),
+            "could not parse input array"
+        );
+    }
+
+    #[test]
+    fn regexp_returns_a_group() {
+        let t = json!({"type": "Regexp", "regexp": {"match": "my-([a-z]+)-(\\d+)", "group": 2}});
+        assert_eq!(run(t, json!("my-bucket-42")).unwrap(), "42");
+        let t = json!({"type": "Regexp", "regexp": {"match": "x(y)?"}});
+        assert_eq!(run(t, json!("axb")).unwrap(), "x");
+        let t = json!({"type": "Regexp", "regexp": {"match": "z", "group": 1}});
+        assert_eq!(
+            run(t, json!("z")).unwrap_err().to_string(),
+            "regexp \"z\" had no matches for group 1"
+        );
+    }
+}

@@ -1,0 +1,233 @@
+//! Transforms: `map`, `match`, `math`, `string` and `convert`, with upstream's semantics and
+//! error texts. Values are Go values as [`crate::value`] describes.
+
+use std::collections::BTreeMap;
+
+use regex::Regex;
+use serde_json::Value;
+
+use crate::convert::resolve_convert;
+use crate::error::{Error, Result};
+use crate::input::{MatchPattern, MatchTransform, MathTransform, Transform};
+use crate::strings::resolve_string;
+use crate::value::{float64, from_resource, go_type, int64, is_int64};
+
+/// Runs `transforms` in order on `input`.
+///
+/// # Errors
+/// `transform at index N returned error: ...`.
+pub fn resolve_all(transforms: &[Transform], mut input: Value) -> Result<Value> {
+    for (i, transform) in transforms.iter().enumerate() {
+        input = resolve(transform, input).map_err(|e| e.wrap(format!("transform at index {i} returned error")))?;
+    }
+    Ok(input)
+}
+
+/// Runs one transform: upstream's `Resolve`.
+///
+/// # Errors
+/// `given transform type X requires configuration`, `transform type X is not supported`, or
+/// `X transform could not resolve: ...`.
+pub fn resolve(transform: &Transform, input: Value) -> Result<Value> {
+    let kind = transform.type_.as_str();
+    let missing = || Error::new(format!("given transform type {kind} requires configuration"));
+    let result = match kind {
+        "math" => resolve_math(transform.math.as_ref().ok_or_else(missing)?, &input),
+        "map" => resolve_map(transform.map.as_ref().ok_or_else(missing)?, &input),
+        "match" => resolve_match(transform.match_.as_ref().ok_or_else(missing)?, input),
+        "string" => resolve_string(transform.string.as_ref().ok_or_else(missing)?, &input).map(Value::String),
+        "convert" => resolve_convert(transform.convert.as_ref().ok_or_else(missing)?, input),
+        other => return Err(Error::new(format!("transform type {other} is not supported"))),
+    };
+    result.map_err(|e| e.wrap(format!("{kind} transform could not resolve")))
+}
+
+fn resolve_math(math: &MathTransform, input: &Value) -> Result<Value> {
+    if let Err(e) = crate::validate::math(math) {
+        return Err(Error::new(e.to_string()));
+    }
+    let Value::Number(n) = input else {
+        return Err(Error::new(format!(
+            "input is required to be a number for math transformer, got {}",
+            go_type(input, false)
+        )));
+    };
+    let as_int = is_int64(n).then(|| n.as_i64().unwrap_or(0));
+    let as_float = n.as_f64().unwrap_or(0.0);
+    match math.type_.as_str() {
+        "Multiply" => {
+            let factor = math.multiply.unwrap_or(0);
+            match as_int {
+                Some(i) => Ok(int64(i.wrapping_mul(factor))),
+                #[expect(clippy::cast_precision_loss, reason = "Go's float64(int64)")]
+                None => float64(as_float * factor as f64)
+                    .ok_or_else(|| Error::new("json: unsupported value: +Inf")),
+            }
+        }
+        kind @ ("ClampMin" | "ClampMax") => {
+            #[expect(clippy::cast_possible_truncation, reason = "Go's int64(float64) truncates")]
+            let truncated = as_int.unwrap_or(as_float as i64);
+            let (bound, is_out) = if kind == "ClampMin" {
+                let bound = math.clamp_min.unwrap_or(0);
+                (bound, truncated < bound)
+            } else {
+                let bound = math.clamp_max.unwrap_or(0);
+                (bound, truncated > bound)
+            };
+            Ok(if is_out { int64(bound) } else { input.clone() })
+        }
+        other => Err(Error::new(format!("type {other} is not supported for math transform type"))),
+    }
+}
+
+fn resolve_map(pairs: &BTreeMap<String, Value>, input: &Value) -> Result<Value> {
+    let Value::String(key) = input else {
+        return Err(Error::new(format!(
+            "type {} is not supported for map transform",
+            go_type(input, false)
+        )));
+    };
+    pairs
+        .get(key)
+        .map(|value| from_resource(value.clone()))
+        .ok_or_else(|| Error::new(format!("key {key} is not found in map")))
+}
+
+fn resolve_match(transform: &MatchTransform, input: Value) -> Result<Value> {
+    for (i, pattern) in transform.patterns.iter().enumerate() {
+        if matches(pattern, &input).map_err(|e| e.wrap(format!("cannot match pattern at index {i}")))? {
+            return Ok(pattern.result.clone().map_or(Value::Null, from_resource));
+        }
+    }
+    if transform.fallback_to == "Input" {
+        if transform.fallback_value.is_some() {
+            return Err(Error::new("cannot set both a fallback value and the fallback to input flag"));
+        }
+        return Ok(input);
+    }
+    Ok(transform.fallback_value.clone().map_or(Value::Null, from_resource))
+}
+
+fn matches(pattern: &MatchPattern, input: &Value) -> Result<bool> {
+    let unsupported_input = || Error::new(format!("unsupported input type '{}'", go_type(input, false)));
+    match pattern.type_.as_str() {
+        "literal" => {
+            let Some(literal) = &pattern.literal else {
+                return Err(Error::new("literal is required by type literal"));
+            };
+            let Value::String(text) = input else {
+                return Err(unsupported_input());
+            };
+            Ok(text == literal)
+        }
+        "regexp" => {
+            let Some(expression) = &pattern.regexp else {
+                return Err(Error::new("regexp is required by type regexp"));
+            };
+            let regex = Regex::new(expression).map_err(|e| Error::new(regex_error(&e)).wrap("cannot compile regexp"))?;
+            match input {
+                Value::Null => Err(Error::new("unsupported input type 'null'")),
+                Value::String(text) => Ok(regex.is_match(text)),
+                _ => Err(unsupported_input()),
+            }
+        }
+        other => Err(Error::new(format!("unsupported pattern type '{other}'"))),
+    }
+}
+
+/// A regex compile error on one line (Rust's is multi-line, with a caret under the error).
+pub fn regex_error(error: &regex::Error) -> String {
+    match error {
+        regex::Error::Syntax(text) => {
+            let last = text.lines().last().unwrap_or(text).trim();
+            format!("error parsing regexp: {}", last.trim_start_matches("error: "))
+        }
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn transform(value: Value) -> Transform {
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn run(t: Value, input: Value) -> Result<Value> {
+        resolve(&transform(t), from_resource(input))
+    }
+
+    #[test]
+    fn map_looks_up_strings() {
+        let t = json!({"type": "map", "map": {"a": {"x": 1}, "b": 2}});
+        assert_eq!(run(t.clone(), json!("a")).unwrap(), json!({"x": 1}));
+        assert_eq!(
+            run(t.clone(), json!("c")).unwrap_err().to_string(),
+            "map transform could not resolve: key c is not found in map"
+        );
+        assert_eq!(
+            run(t, json!(5)).unwrap_err().to_string(),
+            "map transform could not resolve: type float64 is not supported for map transform"
+        );
+    }
+
+    #[test]
+    fn match_tries_patterns_then_falls_back() {
+        let t = json!({"type": "match", "match": {"patterns": [
+            {"type": "literal", "literal": "a", "result": 1},
+            {"type": "regexp", "regexp": "^b+$", "result": "bees"},
+        ], "fallbackValue": "none"}});
+        assert_eq!(run(t.clone(), json!("a")).unwrap(), json!(1.0));
+        assert_eq!(run(t.clone(), json!("bbb")).unwrap(), json!("bees"));
+        assert_eq!(run(t.clone(), json!("c")).unwrap(), json!("none"));
+        assert_eq!(
+            run(t, json!(5)).unwrap_err().to_string(),
+            "match transform could not resolve: cannot match pattern at index 0: unsupported input type 'float64'"
+        );
+        let t = json!({"type": "match", "match": {"patterns": [{"type": "literal", "literal": "a", "result": 1}], "fallbackTo": "Input"}});
+        assert_eq!(run(t, json!("z")).unwrap(), json!("z"));
+        let t = json!({"type": "match", "match": {"patterns": [], "fallbackTo": "Input", "fallbackValue": "x"}});
+        assert_eq!(
+            run(t, json!("z")).unwrap_err().to_string(),
+            "match transform could not resolve: cannot set both a fallback value and the fallback to input flag"
+        );
+    }
+
+    #[test]
+    fn math_keeps_int_and_float_kinds() {
+        let multiply = json!({"type": "math", "math": {"type": "Multiply", "multiply": 3}});
+        assert_eq!(run(multiply.clone(), json!(2.5)).unwrap(), json!(7.5));
+        assert_eq!(resolve(&transform(multiply.clone()), int64(2)).unwrap(), json!(6));
+        let clamp = json!({"type": "math", "math": {"type": "ClampMin", "clampMin": 10}});
+        assert_eq!(run(clamp.clone(), json!(5.5)).unwrap(), json!(10));
+        assert_eq!(run(clamp, json!(15.5)).unwrap(), json!(15.5));
+        assert_eq!(
+            run(multiply, json!("a")).unwrap_err().to_string(),
+            "math transform could not resolve: input is required to be a number for math transformer, got string"
+        );
+        let missing = json!({"type": "math", "math": {"type": "ClampMax"}});
+        assert_eq!(
+            run(missing, json!(1)).unwrap_err().to_string(),
+            "math transform could not resolve: clampMax: Required value: must specify a value if a clamp max math transform is specified"
+        );
+    }
+
+    #[test]
+    fn pipelines_name_the_failing_index() {
+        let transforms = vec![
+            transform(json!({"type": "convert", "convert": {"toType": "float64"}})),
+            transform(json!({"type": "map", "map": {"a": 1}})),
+        ];
+        assert_eq!(
+            resolve_all(&transforms, json!(2)).unwrap_err().to_string(),
+            "transform at index 1 returned error: map transform could not resolve: type float64 is not supported for map transform"
+        );
+        assert_eq!(
+            resolve(&transform(json!({"type": "bogus"})), json!(1)).unwrap_err().to_string(),
+            "transform type bogus is not supported"
+        );
+    }
+}

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
-use xfn_sdk::{Ready, Request, Resource, Response, State};
+use xfn_sdk::{Ready, Request, Resource, Response, State, Target};
 
 use crate::connection;
 use crate::error::Error;
@@ -19,24 +19,23 @@ pub const ENVIRONMENT_KEY: &str = "apiextensions.crossplane.io/environment";
 /// Renders the input's resources: see the crate docs.
 ///
 /// Failures are fatal results; the desired state and context then stay as the request had them.
+/// Results target the composite, as upstream's. The response sets no `ttl`, so the host applies
+/// the step's (60s by default, upstream's fixed value).
 pub fn compose(req: Request) -> Response {
     let mut rsp = Response::from_request(&req);
     match render(&req) {
         Ok(rendered) => {
-            rsp.results.extend(rendered.warnings.into_iter().map(|message| xfn_sdk::FunctionResult {
-                severity: xfn_sdk::Severity::Warning,
-                message,
-                reason: None,
-                target: None,
-            }));
+            for message in rendered.warnings {
+                rsp.warning(message).target = Some(Target::Composite);
+            }
             rsp.desired = Some(rendered.desired);
             rsp.set_context(ENVIRONMENT_KEY, Value::Object(rendered.environment));
         }
         Err(Failure { warnings, fatal }) => {
             for message in warnings {
-                rsp.warning(message);
+                rsp.warning(message).target = Some(Target::Composite);
             }
-            rsp.fatal(fatal);
+            rsp.fatal(fatal).target = Some(Target::Composite);
         }
     }
     rsp
@@ -74,7 +73,10 @@ fn render(req: &Request) -> Result<Rendered, Failure> {
     let observed_composite = req.observed_composite().map_or(&empty, |xr| &xr.resource);
     let mut desired_composite = req.desired_composite().cloned().unwrap_or_default();
     for key in ["apiVersion", "kind"] {
-        let value = observed_composite.get(key).cloned().unwrap_or(Value::String(String::new()));
+        let value = observed_composite
+            .get(key)
+            .cloned()
+            .unwrap_or(Value::String(String::new()));
         desired_composite.resource.insert(key.into(), value);
     }
     let mut xr_connection = decode_details(&desired_composite.connection_details);
@@ -84,7 +86,16 @@ fn render(req: &Request) -> Result<Rendered, Failure> {
     let mut desired: BTreeMap<String, Resource> = req
         .desired_resources()
         .iter()
-        .map(|(name, r)| (name.clone(), Resource { resource: r.resource.clone(), ready: r.ready, ..Resource::default() }))
+        .map(|(name, r)| {
+            (
+                name.clone(),
+                Resource {
+                    resource: r.resource.clone(),
+                    ready: r.ready,
+                    ..Resource::default()
+                },
+            )
+        })
         .collect();
 
     let mut templates = Vec::with_capacity(input.resources.len());
@@ -106,16 +117,32 @@ fn render(req: &Request) -> Result<Rendered, Failure> {
     };
     let is_empty_text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").is_empty();
     if is_empty_text(environment.get("apiVersion")) && is_empty_text(environment.get("kind")) {
-        environment.insert("apiVersion".into(), Value::String("internal.crossplane.io/v1alpha1".into()));
+        environment.insert(
+            "apiVersion".into(),
+            Value::String("internal.crossplane.io/v1alpha1".into()),
+        );
         environment.insert("kind".into(), Value::String("Environment".into()));
     }
 
-    for (i, p) in input.environment.iter().flat_map(|e| e.patches.iter()).enumerate() {
-        if let Err(e) = patches::apply_environment(p, &mut environment, observed_composite, &mut desired_composite.resource) {
+    for (i, p) in input
+        .environment
+        .iter()
+        .flat_map(|e| e.patches.iter())
+        .enumerate()
+    {
+        if let Err(e) = patches::apply_environment(
+            p,
+            &mut environment,
+            observed_composite,
+            &mut desired_composite.resource,
+        ) {
             if e.is_not_found() && !p.is_required() {
                 continue;
             }
-            fatal!("cannot apply the {:?} environment patch at index {i}: {e}", p.type_name());
+            fatal!(
+                "cannot apply the {:?} environment patch at index {i}: {e}",
+                p.type_name()
+            );
         }
     }
 
@@ -140,11 +167,17 @@ fn render(req: &Request) -> Result<Rendered, Failure> {
             set_or_remove_metadata(&mut rendered, "namespace", observed.namespace());
             set_or_remove_metadata(&mut rendered, "name", observed.name());
             let connection = decode_details(&observed.connection_details);
-            xr_connection.extend(connection::extract(&observed.resource, &connection, &template.connection_details));
+            xr_connection.extend(connection::extract(
+                &observed.resource,
+                &connection,
+                &template.connection_details,
+            ));
             match readiness::is_ready(&observed.resource, &template.readiness_checks) {
                 Ok(true) => ready = Ready::True,
                 Ok(false) => {}
-                Err(e) => warnings.push(format!("cannot check readiness of composed resource {name:?}: {e}")),
+                Err(e) => warnings.push(format!(
+                    "cannot check readiness of composed resource {name:?}: {e}"
+                )),
             }
         }
 
@@ -161,7 +194,10 @@ fn render(req: &Request) -> Result<Rendered, Failure> {
                 continue;
             };
             if !e.is_not_found() {
-                fatal!("cannot render composed resource {name:?} {:?} patch at index {i}: {e}", p.type_name());
+                fatal!(
+                    "cannot render composed resource {name:?} {:?} patch at index {i}: {e}",
+                    p.type_name()
+                );
             }
             if p.is_required() {
                 if patches::is_to_composed(p) && observed.is_none() {
@@ -179,11 +215,22 @@ fn render(req: &Request) -> Result<Rendered, Failure> {
             skipped += 1;
             continue;
         }
-        desired.insert(name.clone(), Resource { resource: rendered, ready, ..Resource::default() });
+        desired.insert(
+            name.clone(),
+            Resource {
+                resource: rendered,
+                ready,
+                ..Resource::default()
+            },
+        );
     }
 
     if !connection::supports_connection_details(observed_composite) && !xr_connection.is_empty() {
-        match connection::compose_secret(observed_composite, &xr_connection, input.write_connection_secret_to_ref.as_ref()) {
+        match connection::compose_secret(
+            observed_composite,
+            &xr_connection,
+            input.write_connection_secret_to_ref.as_ref(),
+        ) {
             Ok(secret) => {
                 let xr_name = observed_composite
                     .get("metadata")
@@ -192,7 +239,11 @@ fn render(req: &Request) -> Result<Rendered, Failure> {
                     .unwrap_or("");
                 desired.insert(
                     format!("{xr_name}-connection-secret"),
-                    Resource { resource: secret, ready: Ready::True, ..Resource::default() },
+                    Resource {
+                        resource: secret,
+                        ready: Ready::True,
+                        ..Resource::default()
+                    },
                 );
             }
             Err(e) => fatal!("cannot compose connection secret: {e}"),
@@ -201,12 +252,23 @@ fn render(req: &Request) -> Result<Rendered, Failure> {
 
     let composite = Resource {
         resource: desired_composite.resource,
-        connection_details: xr_connection.iter().map(|(k, v)| (k.clone(), xfn_sdk::base64::encode(v))).collect(),
-        ready: if skipped > 0 { Ready::False } else { Ready::Unspecified },
+        connection_details: xr_connection
+            .iter()
+            .map(|(k, v)| (k.clone(), xfn_sdk::base64::encode(v)))
+            .collect(),
+        ready: if skipped > 0 {
+            Ready::False
+        } else {
+            Ready::Unspecified
+        },
         ..Resource::default()
     };
     Ok(Rendered {
-        desired: State { composite: Some(composite), resources: desired, ..State::default() },
+        desired: State {
+            composite: Some(composite),
+            resources: desired,
+            ..State::default()
+        },
         environment,
         warnings,
     })
@@ -233,10 +295,18 @@ fn parse_base(base: &Value) -> Result<Map<String, Value>, String> {
     let Value::Object(object) = base else {
         return Err(format!("cannot unmarshal {} into an object", go_json(base)));
     };
-    if object.get("kind").and_then(Value::as_str).unwrap_or("").is_empty() {
+    if object
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .is_empty()
+    {
         return Err(format!("Object 'Kind' is missing in '{}'", go_json(base)));
     }
-    Ok(crate::value::to_written(base.clone()).as_object().cloned().unwrap_or_default())
+    Ok(crate::value::to_written(base.clone())
+        .as_object()
+        .cloned()
+        .unwrap_or_default())
 }
 
 /// Copies `metadata.<key>` from the observed resource; an empty value removes it, as
@@ -244,7 +314,9 @@ fn parse_base(base: &Value) -> Result<Map<String, Value>, String> {
 fn set_or_remove_metadata(resource: &mut Map<String, Value>, key: &str, value: Option<&str>) {
     match value.filter(|v| !v.is_empty()) {
         Some(value) => {
-            let metadata = resource.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
+            let metadata = resource
+                .entry("metadata")
+                .or_insert_with(|| Value::Object(Map::new()));
             if !metadata.is_object() {
                 *metadata = Value::Object(Map::new());
             }

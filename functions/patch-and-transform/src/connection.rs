@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
 use crate::fieldpath;
-use crate::input::{patch_type, ConnectionDetail, WriteConnectionSecretToRef};
+use crate::input::{ConnectionDetail, WriteConnectionSecretToRef, patch_type};
 use crate::patches::{apply_combine, apply_from_field_path};
 use crate::value::go_json;
 
@@ -62,7 +62,8 @@ pub fn compose_secret(
     details: &BTreeMap<String, Vec<u8>>,
     input: Option<&WriteConnectionSecretToRef>,
 ) -> Result<Map<String, Value>> {
-    let (name, namespace) = secret_ref(xr, input).map_err(|e| e.wrap("cannot generate connection secret reference"))?;
+    let (name, namespace) =
+        secret_ref(xr, input).map_err(|e| e.wrap("cannot generate connection secret reference"))?;
     let mut metadata = Map::new();
     if !name.is_empty() {
         metadata.insert("name".into(), Value::String(name));
@@ -74,7 +75,8 @@ pub fn compose_secret(
         .iter()
         .map(|(k, v)| (k.clone(), Value::String(xfn_sdk::base64::encode(v))))
         .collect();
-    let mut secret = json!({"apiVersion": "v1", "kind": "Secret", "data": data, "type": SECRET_TYPE});
+    let mut secret =
+        json!({"apiVersion": "v1", "kind": "Secret", "data": data, "type": SECRET_TYPE});
     if !metadata.is_empty() {
         secret["metadata"] = Value::Object(metadata);
     }
@@ -87,17 +89,26 @@ pub fn compose_secret(
 /// The Secret's name and namespace: the XR's `spec.writeConnectionSecretToRef`, else the input's
 /// (when it names either), else `<xr>-connection` in the XR's namespace; then the input's
 /// patches.
-fn secret_ref(xr: &Map<String, Value>, input: Option<&WriteConnectionSecretToRef>) -> Result<(String, String)> {
+fn secret_ref(
+    xr: &Map<String, Value>,
+    input: Option<&WriteConnectionSecretToRef>,
+) -> Result<(String, String)> {
     let text = |value: Option<&Value>| value.and_then(Value::as_str).unwrap_or("").to_owned();
-    let from_xr = fieldpath::get(xr, "spec.writeConnectionSecretToRef").ok().and_then(|r| match r {
-        Value::Object(r) if r.values().all(|v| v.is_string() || v.is_null()) || r.is_empty() => {
-            Some((text(r.get("name")), text(r.get("namespace"))))
-        }
-        _ => None,
-    });
+    let from_xr = fieldpath::get(xr, "spec.writeConnectionSecretToRef")
+        .ok()
+        .and_then(|r| match r {
+            Value::Object(r)
+                if r.values().all(|v| v.is_string() || v.is_null()) || r.is_empty() =>
+            {
+                Some((text(r.get("name")), text(r.get("namespace"))))
+            }
+            _ => None,
+        });
     let (name, namespace) = match (from_xr, input) {
         (Some(reference), _) => reference,
-        (None, Some(r)) if !r.name.is_empty() || !r.namespace.is_empty() => (r.name.clone(), r.namespace.clone()),
+        (None, Some(r)) if !r.name.is_empty() || !r.namespace.is_empty() => {
+            (r.name.clone(), r.namespace.clone())
+        }
         (None, _) => {
             let metadata = xr.get("metadata");
             (
@@ -124,8 +135,10 @@ fn secret_ref(xr: &Map<String, Value>, input: Option<&WriteConnectionSecretToRef
             },
             patch_type::COMBINE_FROM_COMPOSITE => apply_combine(p, xr, &mut reference),
             _ => {
-                return Err(Error::new(format!("unsupported patch type {kind} at index {i}"))
-                    .wrap("cannot apply connection secret patches"));
+                return Err(
+                    Error::new(format!("unsupported patch type {kind} at index {i}"))
+                        .wrap("cannot apply connection secret patches"),
+                );
             }
         };
         result.map_err(|e| {
@@ -133,8 +146,14 @@ fn secret_ref(xr: &Map<String, Value>, input: Option<&WriteConnectionSecretToRef
                 .wrap("cannot apply connection secret patches")
         })?;
     }
-    let name = reference.get("name").and_then(Value::as_str).map_or(name, str::to_owned);
-    let namespace = reference.get("namespace").and_then(Value::as_str).map_or(namespace, str::to_owned);
+    let name = reference
+        .get("name")
+        .and_then(Value::as_str)
+        .map_or(name, str::to_owned);
+    let namespace = reference
+        .get("namespace")
+        .and_then(Value::as_str)
+        .map_or(namespace, str::to_owned);
     Ok((name, namespace))
 }
 
@@ -163,23 +182,38 @@ mod tests {
         ]))
         .unwrap();
         let out = extract(&observed, &connection, &details);
-        let text: BTreeMap<&str, &str> = out.iter().map(|(k, v)| (k.as_str(), std::str::from_utf8(v).unwrap())).collect();
+        let text: BTreeMap<&str, &str> = out
+            .iter()
+            .map(|(k, v)| (k.as_str(), std::str::from_utf8(v).unwrap()))
+            .collect();
         assert_eq!(
             text,
-            BTreeMap::from([("endpoint", "db.example"), ("password", "s3cret"), ("port", "5432"), ("user", "admin")])
+            BTreeMap::from([
+                ("endpoint", "db.example"),
+                ("password", "s3cret"),
+                ("port", "5432"),
+                ("user", "admin")
+            ])
         );
     }
 
     #[test]
     fn v2_xrs_are_recognised_by_spec_crossplane() {
-        assert!(!supports_connection_details(&object(json!({"spec": {"crossplane": {}}}))));
+        assert!(!supports_connection_details(&object(
+            json!({"spec": {"crossplane": {}}})
+        )));
         assert!(supports_connection_details(&object(json!({"spec": {}}))));
     }
 
     #[test]
     fn secret_ref_precedence_and_patches() {
-        let xr = object(json!({"metadata": {"name": "xr", "namespace": "ns"}, "spec": {"crossplane": {}, "env": "prod"}}));
-        assert_eq!(secret_ref(&xr, None).unwrap(), ("xr-connection".into(), "ns".into()));
+        let xr = object(
+            json!({"metadata": {"name": "xr", "namespace": "ns"}, "spec": {"crossplane": {}, "env": "prod"}}),
+        );
+        assert_eq!(
+            secret_ref(&xr, None).unwrap(),
+            ("xr-connection".into(), "ns".into())
+        );
         let input: WriteConnectionSecretToRef = serde_json::from_value(json!({
             "name": "from-input",
             "patches": [{
@@ -189,9 +223,16 @@ mod tests {
             }, {"fromFieldPath": "spec.missing", "toFieldPath": "namespace"}],
         }))
         .unwrap();
-        assert_eq!(secret_ref(&xr, Some(&input)).unwrap(), ("xr-prod".into(), String::new()));
+        assert_eq!(
+            secret_ref(&xr, Some(&input)).unwrap(),
+            ("xr-prod".into(), String::new())
+        );
         let mut with_ref = xr.clone();
-        with_ref["spec"]["writeConnectionSecretToRef"] = json!({"name": "mine", "namespace": "there"});
-        assert_eq!(secret_ref(&with_ref, None).unwrap(), ("mine".into(), "there".into()));
+        with_ref["spec"]["writeConnectionSecretToRef"] =
+            json!({"name": "mine", "namespace": "there"});
+        assert_eq!(
+            secret_ref(&with_ref, None).unwrap(),
+            ("mine".into(), "there".into())
+        );
     }
 }

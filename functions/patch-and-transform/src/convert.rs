@@ -31,7 +31,11 @@ pub fn resolve_convert(transform: &ConvertTransform, input: Value) -> Result<Val
         return Ok(input);
     }
     let format = transform.format();
-    let unsupported = || Error::new(format!("conversion from {from} to {to} is not supported with format {format}"));
+    let unsupported = || {
+        Error::new(format!(
+            "conversion from {from} to {to} is not supported with format {format}"
+        ))
+    };
     match (input, to, format) {
         (Value::String(s), "int64", "none") => parse_int(&s).map(int64),
         (Value::String(s), "bool", "none") => parse_bool(&s).map(Value::Bool),
@@ -40,11 +44,22 @@ pub fn resolve_convert(transform: &ConvertTransform, input: Value) -> Result<Val
         (Value::String(s), "object", "json") => parse_json(&s, "map[string]interface {}", true),
         (Value::String(s), "array", "json") => parse_json(&s, "[]interface {}", false),
         (Value::Number(n), "string", "none") if from == "int64" => Ok(Value::String(n.to_string())),
-        (Value::Number(n), "bool", "none") if from == "int64" => Ok(Value::Bool(n.as_i64() == Some(1))),
+        (Value::Number(n), "bool", "none") if from == "int64" => {
+            Ok(Value::Bool(n.as_i64() == Some(1)))
+        }
         #[expect(clippy::cast_precision_loss, reason = "Go's float64(int64)")]
-        (Value::Number(n), "float64", "none") if from == "int64" => number(n.as_i64().unwrap_or(0) as f64),
-        (Value::Number(n), "string", "none") => Ok(Value::String(format_float(n.as_f64().unwrap_or(0.0), 'f', None))),
-        #[expect(clippy::cast_possible_truncation, reason = "Go's int64(float64) truncates")]
+        (Value::Number(n), "float64", "none") if from == "int64" => {
+            number(n.as_i64().unwrap_or(0) as f64)
+        }
+        (Value::Number(n), "string", "none") => Ok(Value::String(format_float(
+            n.as_f64().unwrap_or(0.0),
+            'f',
+            None,
+        ))),
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "Go's int64(float64) truncates"
+        )]
         (Value::Number(n), "int64", "none") => Ok(int64(n.as_f64().unwrap_or(0.0) as i64)),
         (Value::Number(n), "bool", "none") => Ok(Value::Bool(n.as_f64() == Some(1.0))),
         (Value::Bool(b), "string", "none") => Ok(Value::String(b.to_string())),
@@ -55,7 +70,12 @@ pub fn resolve_convert(transform: &ConvertTransform, input: Value) -> Result<Val
 }
 
 fn number(f: f64) -> Result<Value> {
-    float64(f).ok_or_else(|| Error::new(format!("json: unsupported value: {}", format_float(f, 'g', None))))
+    float64(f).ok_or_else(|| {
+        Error::new(format!(
+            "json: unsupported value: {}",
+            format_float(f, 'g', None)
+        ))
+    })
 }
 
 fn quoted(s: &str) -> String {
@@ -66,10 +86,17 @@ fn quoted(s: &str) -> String {
 fn parse_int(s: &str) -> Result<i64> {
     let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::new(format!("strconv.ParseInt: parsing {}: invalid syntax", quoted(s))));
+        return Err(Error::new(format!(
+            "strconv.ParseInt: parsing {}: invalid syntax",
+            quoted(s)
+        )));
     }
-    s.parse::<i64>()
-        .map_err(|_| Error::new(format!("strconv.ParseInt: parsing {}: value out of range", quoted(s))))
+    s.parse::<i64>().map_err(|_| {
+        Error::new(format!(
+            "strconv.ParseInt: parsing {}: value out of range",
+            quoted(s)
+        ))
+    })
 }
 
 /// Go's `strconv.ParseBool`.
@@ -77,17 +104,26 @@ fn parse_bool(s: &str) -> Result<bool> {
     match s {
         "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
         "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
-        _ => Err(Error::new(format!("strconv.ParseBool: parsing {}: invalid syntax", quoted(s)))),
+        _ => Err(Error::new(format!(
+            "strconv.ParseBool: parsing {}: invalid syntax",
+            quoted(s)
+        ))),
     }
 }
 
 /// Go's `strconv.ParseFloat(s, 64)` for decimal input.
 fn parse_float(s: &str) -> Result<f64> {
-    let value: f64 = s
-        .parse()
-        .map_err(|_| Error::new(format!("strconv.ParseFloat: parsing {}: invalid syntax", quoted(s))))?;
+    let value: f64 = s.parse().map_err(|_| {
+        Error::new(format!(
+            "strconv.ParseFloat: parsing {}: invalid syntax",
+            quoted(s)
+        ))
+    })?;
     if value.is_infinite() && !s.to_ascii_lowercase().contains("inf") {
-        return Err(Error::new(format!("strconv.ParseFloat: parsing {}: value out of range", quoted(s))));
+        return Err(Error::new(format!(
+            "strconv.ParseFloat: parsing {}: value out of range",
+            quoted(s)
+        )));
     }
     Ok(value)
 }
@@ -106,7 +142,9 @@ fn parse_quantity(s: &str) -> Result<f64> {
         b'+' => (1.0, &s[1..]),
         _ => (1.0, s),
     };
-    let number_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+    let number_end = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(rest.len());
     let (number, suffix) = rest.split_at(number_end);
     if number.is_empty() || number.matches('.').count() > 1 || !suffix_shape_ok(suffix) {
         return Err(Error::new(QUANTITY_FORMAT));
@@ -128,7 +166,10 @@ fn parse_quantity(s: &str) -> Result<f64> {
         "Ti" => (2.0, 40),
         "Pi" => (2.0, 50),
         "Ei" => (2.0, 60),
-        other => match other.strip_prefix(['e', 'E']).and_then(|e| e.parse::<i32>().ok()) {
+        other => match other
+            .strip_prefix(['e', 'E'])
+            .and_then(|e| e.parse::<i32>().ok())
+        {
             Some(exponent) => (10.0, exponent),
             None => return Err(Error::new("unable to parse quantity's suffix")),
         },
@@ -143,7 +184,11 @@ fn parse_quantity(s: &str) -> Result<f64> {
         mantissa * 2f64.powi(exponent) * pow10(-fraction_len)
     } else {
         let scale = exponent.saturating_sub(fraction_len);
-        if scale == 0 { mantissa } else { mantissa * pow10(scale) }
+        if scale == 0 {
+            mantissa
+        } else {
+            mantissa * pow10(scale)
+        }
     };
     Ok(sign * value)
 }
@@ -155,7 +200,9 @@ fn pow10(n: i32) -> f64 {
 
 /// Whether the suffix has the shape `[eEinumkKMGTP]*[-+]?[0-9]*`.
 fn suffix_shape_ok(suffix: &str) -> bool {
-    let letters_end = suffix.find(|c: char| !"eEinumkKMGTP".contains(c)).unwrap_or(suffix.len());
+    let letters_end = suffix
+        .find(|c: char| !"eEinumkKMGTP".contains(c))
+        .unwrap_or(suffix.len());
     let rest = &suffix[letters_end..];
     let rest = rest.strip_prefix(['-', '+']).unwrap_or(rest);
     rest.bytes().all(|b| b.is_ascii_digit())
@@ -165,7 +212,13 @@ fn suffix_shape_ok(suffix: &str) -> bool {
 fn parse_json(s: &str, target: &str, is_object: bool) -> Result<Value> {
     let value: Value = serde_json::from_str(s).map_err(|e| Error::new(e.to_string()))?;
     let found = match &value {
-        Value::Null => return Ok(if is_object { Value::Object(serde_json::Map::new()) } else { Value::Null }),
+        Value::Null => {
+            return Ok(if is_object {
+                Value::Object(serde_json::Map::new())
+            } else {
+                Value::Null
+            });
+        }
         Value::Object(_) if is_object => return Ok(value),
         Value::Array(_) if !is_object => return Ok(value),
         Value::Object(_) => "object",
@@ -174,7 +227,9 @@ fn parse_json(s: &str, target: &str, is_object: bool) -> Result<Value> {
         Value::Number(_) => "number",
         Value::Bool(_) => "bool",
     };
-    Err(Error::new(format!("json: cannot unmarshal {found} into Go value of type {target}")))
+    Err(Error::new(format!(
+        "json: cannot unmarshal {found} into Go value of type {target}"
+    )))
 }
 
 #[cfg(test)]
@@ -198,9 +253,18 @@ mod tests {
         assert_eq!(run("bool", None, json!("true")).unwrap(), json!(true));
         assert_eq!(run("float64", None, json!("1.5")).unwrap(), json!(1.5));
         assert_eq!(run("string", None, int64(7)).unwrap(), json!("7"));
-        assert_eq!(run("string", None, from_resource(json!(2.5))).unwrap(), json!("2.5"));
-        assert_eq!(run("int64", None, from_resource(json!(2.9))).unwrap(), json!(2));
-        assert_eq!(run("bool", None, from_resource(json!(1))).unwrap(), json!(true));
+        assert_eq!(
+            run("string", None, from_resource(json!(2.5))).unwrap(),
+            json!("2.5")
+        );
+        assert_eq!(
+            run("int64", None, from_resource(json!(2.9))).unwrap(),
+            json!(2)
+        );
+        assert_eq!(
+            run("bool", None, from_resource(json!(1))).unwrap(),
+            json!(true)
+        );
         assert_eq!(run("string", None, json!(false)).unwrap(), json!("false"));
         assert_eq!(run("float64", None, json!(true)).unwrap(), json!(1.0));
         assert_eq!(run("int64", None, int64(3)).unwrap(), json!(3));
@@ -220,32 +284,64 @@ mod tests {
             run("object", None, json!("{}")).unwrap_err().to_string(),
             "conversion from string to object is not supported with format none"
         );
-        assert_eq!(run("string", None, json!({})).unwrap_err().to_string(), "invalid input type map[string]interface {}");
-        assert_eq!(run("string", None, Value::Null).unwrap_err().to_string(), "invalid input type <nil>");
         assert_eq!(
-            run("int", Some("quantity"), json!("1")).unwrap_err().to_string(),
+            run("string", None, json!({})).unwrap_err().to_string(),
+            "invalid input type map[string]interface {}"
+        );
+        assert_eq!(
+            run("string", None, Value::Null).unwrap_err().to_string(),
+            "invalid input type <nil>"
+        );
+        assert_eq!(
+            run("int", Some("quantity"), json!("1"))
+                .unwrap_err()
+                .to_string(),
             "conversion from string to int64 is not supported with format quantity"
         );
         assert_eq!(
-            run("string", Some("yaml"), json!("1")).unwrap_err().to_string(),
+            run("string", Some("yaml"), json!("1"))
+                .unwrap_err()
+                .to_string(),
             "format: Invalid value: \"yaml\": invalid format"
         );
     }
 
     #[test]
     fn quantities_and_json() {
-        assert_eq!(run("float64", Some("quantity"), json!("1000m")).unwrap(), json!(1.0));
-        assert_eq!(run("float64", Some("quantity"), json!("1.5Gi")).unwrap(), json!(1_610_612_736.0));
-        assert_eq!(run("float64", Some("quantity"), json!("2k")).unwrap(), json!(2000.0));
-        assert_eq!(run("float64", Some("quantity"), json!("1e3")).unwrap(), json!(1000.0));
         assert_eq!(
-            run("float64", Some("quantity"), json!("1000 blabla")).unwrap_err().to_string(),
+            run("float64", Some("quantity"), json!("1000m")).unwrap(),
+            json!(1.0)
+        );
+        assert_eq!(
+            run("float64", Some("quantity"), json!("1.5Gi")).unwrap(),
+            json!(1_610_612_736.0)
+        );
+        assert_eq!(
+            run("float64", Some("quantity"), json!("2k")).unwrap(),
+            json!(2000.0)
+        );
+        assert_eq!(
+            run("float64", Some("quantity"), json!("1e3")).unwrap(),
+            json!(1000.0)
+        );
+        assert_eq!(
+            run("float64", Some("quantity"), json!("1000 blabla"))
+                .unwrap_err()
+                .to_string(),
             QUANTITY_FORMAT
         );
-        assert_eq!(run("object", Some("json"), json!(r#"{"a": [1]}"#)).unwrap(), json!({"a": [1]}));
-        assert_eq!(run("array", Some("json"), json!("[1, 2]")).unwrap(), json!([1, 2]));
         assert_eq!(
-            run("object", Some("json"), json!("[1]")).unwrap_err().to_string(),
+            run("object", Some("json"), json!(r#"{"a": [1]}"#)).unwrap(),
+            json!({"a": [1]})
+        );
+        assert_eq!(
+            run("array", Some("json"), json!("[1, 2]")).unwrap(),
+            json!([1, 2])
+        );
+        assert_eq!(
+            run("object", Some("json"), json!("[1]"))
+                .unwrap_err()
+                .to_string(),
             "json: cannot unmarshal array into Go value of type map[string]interface {}"
         );
     }

@@ -55,10 +55,11 @@ fn field(text: &str) -> Segment {
 
 fn field_or_index(text: &str) -> Segment {
     // Go's strconv.ParseUint(s, 10, 32): ASCII digits only, no sign.
-    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-        if let Ok(index) = text.parse::<u32>() {
-            return Segment::Index(index);
-        }
+    if !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(index) = text.parse::<u32>()
+    {
+        return Segment::Index(index);
     }
     field(text)
 }
@@ -161,7 +162,10 @@ pub fn get_segments<'a>(root: &'a Map<String, Value>, segments: &[Segment]) -> R
                         )));
                     }
                     Some(_) => {
-                        return Err(Error::new(format!("{}: not an object", prefix(segments, i))));
+                        return Err(Error::new(format!(
+                            "{}: not an object",
+                            prefix(segments, i)
+                        )));
                     }
                 };
                 match object.get(name) {
@@ -195,7 +199,11 @@ pub fn get<'a>(root: &'a Map<String, Value>, path: &str) -> Result<&'a Value> {
 ///
 /// # Errors
 /// An index above 1024, or a value of another type in the way (`spec.a is not an object`).
-pub fn set_segments(root: &mut Map<String, Value>, segments: &[Segment], value: Value) -> Result<()> {
+pub fn set_segments(
+    root: &mut Map<String, Value>,
+    segments: &[Segment],
+    value: Value,
+) -> Result<()> {
     if let Some(index) = segments.iter().find_map(|s| match s {
         Segment::Index(i) if *i > MAX_INDEX => Some(*i),
         _ => None,
@@ -217,7 +225,9 @@ pub fn set_segments(root: &mut Map<String, Value>, segments: &[Segment], value: 
     if !root.contains_key(name) {
         root.insert(name.clone(), container_for(&rest[0]));
     }
-    let slot = root.get_mut(name).expect("the key was just checked or inserted");
+    let slot = root
+        .get_mut(name)
+        .expect("the key was just checked or inserted");
     grow(slot, &rest[0]);
     set_in(slot, segments, 1, value)
 }
@@ -246,7 +256,10 @@ fn set_in(current: &mut Value, segments: &[Segment], i: usize, value: Value) -> 
     match &segments[i] {
         Segment::Index(index) => {
             let Value::Array(array) = current else {
-                return Err(Error::new(format!("{} is not an array", prefix(segments, i))));
+                return Err(Error::new(format!(
+                    "{} is not an array",
+                    prefix(segments, i)
+                )));
             };
             let slot = &mut array[*index as usize];
             if is_final {
@@ -263,7 +276,10 @@ fn set_in(current: &mut Value, segments: &[Segment], i: usize, value: Value) -> 
         }
         Segment::Field(name) => {
             let Value::Object(object) = current else {
-                return Err(Error::new(format!("{} is not an object", prefix(segments, i))));
+                return Err(Error::new(format!(
+                    "{} is not an object",
+                    prefix(segments, i)
+                )));
             };
             if is_final {
                 object.insert(name.clone(), value);
@@ -272,7 +288,9 @@ fn set_in(current: &mut Value, segments: &[Segment], i: usize, value: Value) -> 
             if !object.contains_key(name) {
                 object.insert(name.clone(), container_for(&segments[i + 1]));
             }
-            let slot = object.get_mut(name).expect("the key was just checked or inserted");
+            let slot = object
+                .get_mut(name)
+                .expect("the key was just checked or inserted");
             grow(slot, &segments[i + 1]);
             set_in(slot, segments, i + 1, value)
         }
@@ -288,12 +306,20 @@ fn set_in(current: &mut Value, segments: &[Segment], i: usize, value: Value) -> 
 pub fn expand_wildcards(root: &Map<String, Value>, path: &str) -> Result<Vec<Segments>> {
     let segments = parse(path).map_err(|e| e.wrap(format!("cannot parse path {path:?}")))?;
     let mut out = Vec::new();
-    expand(root, segments.0.clone(), &mut out)
-        .map_err(|e| e.wrap(format!("cannot expand wildcards for segments: {:?}", segments.to_string())))?;
+    expand(root, segments.0.clone(), &mut out).map_err(|e| {
+        e.wrap(format!(
+            "cannot expand wildcards for segments: {:?}",
+            segments.to_string()
+        ))
+    })?;
     Ok(out)
 }
 
-fn expand(root: &Map<String, Value>, segments: Vec<Segment>, out: &mut Vec<Segments>) -> Result<()> {
+fn expand(
+    root: &Map<String, Value>,
+    segments: Vec<Segment>,
+    out: &mut Vec<Segments>,
+) -> Result<()> {
     for i in 0..segments.len() {
         if segments[i] == Segment::Field(WILDCARD.to_owned()) {
             let parent = if i == 0 {
@@ -305,9 +331,7 @@ fn expand(root: &Map<String, Value>, segments: Vec<Segment>, out: &mut Vec<Segme
                 }
             };
             let replacements: Vec<Segment> = match parent {
-                Kind::Array(len) => (0..len)
-                    .map(|ix| field_or_index(&ix.to_string()))
-                    .collect(),
+                Kind::Array(len) => (0..len).map(|ix| field_or_index(&ix.to_string())).collect(),
                 Kind::Object(keys) => keys.into_iter().map(Segment::Field).collect(),
                 Kind::Null => {
                     return Err(Error::not_found(format!(
@@ -380,16 +404,33 @@ mod tests {
     #[test]
     fn parses_fields_indexes_and_keys() {
         assert_eq!(
-            parse("metadata.annotations[crossplane.io/external-name]").unwrap().0,
-            vec![f("metadata"), f("annotations"), f("crossplane.io/external-name")]
+            parse("metadata.annotations[crossplane.io/external-name]")
+                .unwrap()
+                .0,
+            vec![
+                f("metadata"),
+                f("annotations"),
+                f("crossplane.io/external-name")
+            ]
         );
         assert_eq!(
             parse("spec.list[0][8].a[\"b.c\"]['d']").unwrap().0,
-            vec![f("spec"), f("list"), Segment::Index(0), Segment::Index(8), f("a"), f("b.c"), f("d")]
+            vec![
+                f("spec"),
+                f("list"),
+                Segment::Index(0),
+                Segment::Index(8),
+                f("a"),
+                f("b.c"),
+                f("d")
+            ]
         );
         assert_eq!(parse("a[*]").unwrap().0, vec![f("a"), f("*")]);
         assert_eq!(parse("a[-1]").unwrap().0, vec![f("a"), f("-1")]);
-        assert_eq!(parse("a[4294967296]").unwrap().0, vec![f("a"), f("4294967296")]);
+        assert_eq!(
+            parse("a[4294967296]").unwrap().0,
+            vec![f("a"), f("4294967296")]
+        );
         assert_eq!(parse("").unwrap().0, vec![]);
     }
 
@@ -426,7 +467,11 @@ mod tests {
             ("spec.s[0]", "spec.s: not an array", false),
             ("spec.s.a", "spec.s: not an object", false),
             ("spec.n[0]", "spec.n: not an array", false),
-            ("a..b", "cannot parse path \"a..b\": unexpected '.' at position 2", false),
+            (
+                "a..b",
+                "cannot parse path \"a..b\": unexpected '.' at position 2",
+                false,
+            ),
         ];
         for (path, message, is_not_found) in cases {
             let error = get(&root, path).unwrap_err();
@@ -457,12 +502,17 @@ mod tests {
         assert_eq!(error(&mut root, "spec.s.a"), "spec.s is not an object");
         assert_eq!(error(&mut root, "spec.s[0]"), "spec.s is not an array");
         assert_eq!(error(&mut root, "spec.n[0]"), "spec.n is not an array");
-        assert_eq!(error(&mut root, "a[1025]"), "index 1025 is greater than max allowed index 1024");
+        assert_eq!(
+            error(&mut root, "a[1025]"),
+            "index 1025 is greater than max allowed index 1024"
+        );
     }
 
     #[test]
     fn wildcards_expand_only_to_existing_paths() {
-        let root = object(json!({"refs": [{"name": ""}, {"name": "", "x": 1}, {}], "m": {"b": {"x": 1}, "a": {"x": 2}}}));
+        let root = object(
+            json!({"refs": [{"name": ""}, {"name": "", "x": 1}, {}], "m": {"b": {"x": 1}, "a": {"x": 2}}}),
+        );
         let paths = |path| {
             expand_wildcards(&root, path)
                 .unwrap()

@@ -57,7 +57,14 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             i += 1;
         }
         let mut is_good_arg = true;
-        let (n, next, mut after_index) = arg_number(arg_num, format, i, args.len(), &mut is_reordered, &mut is_good_arg);
+        let (n, next, mut after_index) = arg_number(
+            arg_num,
+            format,
+            i,
+            args.len(),
+            &mut is_reordered,
+            &mut is_good_arg,
+        );
         arg_num = n;
         i = next;
         if i < end && bytes[i] == b'*' {
@@ -87,7 +94,14 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             if after_index {
                 is_good_arg = false;
             }
-            let (n, next, found) = arg_number(arg_num, format, i, args.len(), &mut is_reordered, &mut is_good_arg);
+            let (n, next, found) = arg_number(
+                arg_num,
+                format,
+                i,
+                args.len(),
+                &mut is_reordered,
+                &mut is_good_arg,
+            );
             arg_num = n;
             i = next;
             after_index = found;
@@ -108,7 +122,14 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             }
         }
         if !after_index {
-            let (n, next, _) = arg_number(arg_num, format, i, args.len(), &mut is_reordered, &mut is_good_arg);
+            let (n, next, _) = arg_number(
+                arg_num,
+                format,
+                i,
+                args.len(),
+                &mut is_reordered,
+                &mut is_good_arg,
+            );
             arg_num = n;
             i = next;
         }
@@ -116,7 +137,10 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             out.push_str("%!(NOVERB)");
             break;
         }
-        let verb = format[i..].chars().next().expect("i < end is a char boundary");
+        let verb = format[i..]
+            .chars()
+            .next()
+            .expect("i < end is a char boundary");
         i += verb.len_utf8();
         if verb == '%' {
             out.push('%');
@@ -235,7 +259,9 @@ fn format_value(out: &mut String, value: &Value, verb: char, spec: Spec, nested:
         Value::Number(n) if !nested && is_int64(n) => {
             format_int(out, n.as_i64().unwrap_or(0), verb, spec, value);
         }
-        Value::Number(n) => format_float_verb(out, n.as_f64().unwrap_or(0.0), verb, spec, value, nested),
+        Value::Number(n) => {
+            format_float_verb(out, n.as_f64().unwrap_or(0.0), verb, spec, value, nested)
+        }
         Value::String(s) => format_string(out, s, verb, spec, value, nested),
         Value::Array(items) => {
             if verb == 'v' && spec.sharp {
@@ -266,7 +292,11 @@ fn format_map(out: &mut String, map: &Map<String, Value>, verb: char, spec: Spec
     let mut keys: Vec<&String> = map.keys().collect();
     keys.sort();
     let is_go_syntax = verb == 'v' && spec.sharp;
-    out.push_str(if is_go_syntax { "map[string]interface {}{" } else { "map[" });
+    out.push_str(if is_go_syntax {
+        "map[string]interface {}{"
+    } else {
+        "map["
+    });
     for (i, key) in keys.into_iter().enumerate() {
         if i > 0 {
             out.push_str(if is_go_syntax { ", " } else { " " });
@@ -399,12 +429,18 @@ fn format_int(out: &mut String, i: i64, verb: char, spec: Spec, value: &Value) {
         'x' => (format!("{magnitude:x}"), if spec.sharp { "0x" } else { "" }),
         'X' => (format!("{magnitude:X}"), if spec.sharp { "0X" } else { "" }),
         'c' => {
-            let c = u32::try_from(i).ok().and_then(char::from_u32).unwrap_or('\u{fffd}');
+            let c = u32::try_from(i)
+                .ok()
+                .and_then(char::from_u32)
+                .unwrap_or('\u{fffd}');
             pad(out, &c.to_string(), spec, false);
             return;
         }
         'q' => {
-            let c = u32::try_from(i).ok().and_then(char::from_u32).unwrap_or('\u{fffd}');
+            let c = u32::try_from(i)
+                .ok()
+                .and_then(char::from_u32)
+                .unwrap_or('\u{fffd}');
             let mut quoted = String::from("'");
             quote_char(&mut quoted, c, '\'', spec.plus);
             quoted.push('\'');
@@ -413,10 +449,10 @@ fn format_int(out: &mut String, i: i64, verb: char, spec: Spec, value: &Value) {
         }
         'U' => {
             let mut text = format!("U+{magnitude:04X}");
-            if spec.sharp {
-                if let Some(c) = u32::try_from(i).ok().and_then(char::from_u32) {
-                    let _ = write!(text, " '{c}'");
-                }
+            if spec.sharp
+                && let Some(c) = u32::try_from(i).ok().and_then(char::from_u32)
+            {
+                let _ = write!(text, " '{c}'");
             }
             pad(out, &text, spec, false);
             return;
@@ -446,7 +482,14 @@ fn format_int(out: &mut String, i: i64, verb: char, spec: Spec, value: &Value) {
     pad(out, &text, spec, true);
 }
 
-fn format_float_verb(out: &mut String, f: f64, verb: char, spec: Spec, value: &Value, nested: bool) {
+fn format_float_verb(
+    out: &mut String,
+    f: f64,
+    verb: char,
+    spec: Spec,
+    value: &Value,
+    nested: bool,
+) {
     let text = match verb {
         'v' => format_float(f, 'g', spec.precision),
         'g' | 'G' | 'e' | 'E' | 'f' | 'F' => {
@@ -467,13 +510,25 @@ fn format_float_verb(out: &mut String, f: f64, verb: char, spec: Spec, value: &V
     } else {
         text
     };
-    pad(out, &text, Spec { zero: spec.zero && !spec.minus, ..spec }, true);
+    pad(
+        out,
+        &text,
+        Spec {
+            zero: spec.zero && !spec.minus,
+            ..spec
+        },
+        true,
+    );
 }
 
 /// Go's `strconv.FormatFloat(f, verb, precision, 64)` for `e E f F g G`; `None` is `-1`, the
 /// shortest representation that reads back as `f`.
 pub fn format_float(f: f64, verb: char, precision: Option<usize>) -> String {
-    let sign = if f.is_sign_negative() && f != 0.0 { "-" } else { "" };
+    let sign = if f.is_sign_negative() && f != 0.0 {
+        "-"
+    } else {
+        ""
+    };
     let f = f.abs();
     let body = match verb {
         'f' | 'F' => match precision {
@@ -511,10 +566,20 @@ pub fn format_float(f: f64, verb: char, precision: Option<usize>) -> String {
             let exp = point - 1;
             if exp < -4 || exp >= i64::try_from(eprec).unwrap_or(i64::MAX) {
                 let p = p.min(digits.len());
-                format_e(&digits, point, p.saturating_sub(1), if verb == 'G' { 'E' } else { 'e' })
+                format_e(
+                    &digits,
+                    point,
+                    p.saturating_sub(1),
+                    if verb == 'G' { 'E' } else { 'e' },
+                )
             } else {
-                let p = if i64::try_from(p).unwrap_or(0) > point { digits.len() } else { p };
-                let decimals = usize::try_from((i64::try_from(p).unwrap_or(0) - point).max(0)).unwrap_or(0);
+                let p = if i64::try_from(p).unwrap_or(0) > point {
+                    digits.len()
+                } else {
+                    p
+                };
+                let decimals =
+                    usize::try_from((i64::try_from(p).unwrap_or(0) - point).max(0)).unwrap_or(0);
                 format_f(&digits, point, decimals)
             }
         }
@@ -537,11 +602,24 @@ fn format_e(digits: &str, point: i64, precision: usize, verb: char) -> String {
     out.push(chars.next().unwrap_or('0'));
     if precision > 0 {
         out.push('.');
-        let rest: String = chars.chain(std::iter::repeat('0')).take(precision).collect();
+        let rest: String = chars
+            .chain(std::iter::repeat('0'))
+            .take(precision)
+            .collect();
         out.push_str(&rest);
     }
-    let exp = if digits.trim_start_matches('0').is_empty() { 0 } else { point - 1 };
-    let _ = write!(out, "{}{}{:02}", if verb == 'E' { 'E' } else { 'e' }, if exp < 0 { '-' } else { '+' }, exp.abs());
+    let exp = if digits.trim_start_matches('0').is_empty() {
+        0
+    } else {
+        point - 1
+    };
+    let _ = write!(
+        out,
+        "{}{}{:02}",
+        if verb == 'E' { 'E' } else { 'e' },
+        if exp < 0 { '-' } else { '+' },
+        exp.abs()
+    );
     out
 }
 
@@ -583,9 +661,26 @@ mod tests {
     #[test]
     fn formats_strings() {
         let s = json!("cross");
-        assert_eq!(sprintf("%s-%v-%q-%x-%X-%5s|%-6s|%.2s", &[s.clone(), s.clone(), s.clone(), s.clone(), s.clone(), s.clone(), s.clone(), s]),
-            "cross-cross-\"cross\"-63726f7373-63726F7373-cross|cross |cr");
-        assert_eq!(sprintf("%q", &[json!("a\"b\n\u{e9}")]), "\"a\\\"b\\n\u{e9}\"");
+        assert_eq!(
+            sprintf(
+                "%s-%v-%q-%x-%X-%5s|%-6s|%.2s",
+                &[
+                    s.clone(),
+                    s.clone(),
+                    s.clone(),
+                    s.clone(),
+                    s.clone(),
+                    s.clone(),
+                    s.clone(),
+                    s
+                ]
+            ),
+            "cross-cross-\"cross\"-63726f7373-63726F7373-cross|cross |cr"
+        );
+        assert_eq!(
+            sprintf("%q", &[json!("a\"b\n\u{e9}")]),
+            "\"a\\\"b\\n\u{e9}\""
+        );
         assert_eq!(sprintf("%+q", &[json!("\u{e9}")]), "\"\\u00e9\"");
     }
 
@@ -599,10 +694,10 @@ mod tests {
             ("%v", 1234567.0, "1.234567e+06"),
             ("%v", 0.0001, "0.0001"),
             ("%v", 0.00001, "1e-05"),
-            ("%f", 3.14159, "3.141590"),
-            ("%.2f", 3.14159, "3.14"),
-            ("%8.3f", -3.14159, "  -3.142"),
-            ("%08.3f", -3.14159, "-003.142"),
+            ("%f", 1.23456, "1.234560"),
+            ("%.2f", 1.23456, "1.23"),
+            ("%8.3f", -1.23456, "  -1.235"),
+            ("%08.3f", -1.23456, "-001.235"),
             ("%e", 1234.5678, "1.234568e+03"),
             ("%E", 0.000123, "1.230000E-04"),
             ("%g", 1234.5678, "1234.5678"),
@@ -636,7 +731,11 @@ mod tests {
             ("%.3d", 7, "007"),
             ("%v", -3, "-3"),
         ] {
-            assert_eq!(sprintf(format, &[int64(value)]), expected, "{format} {value}");
+            assert_eq!(
+                sprintf(format, &[int64(value)]),
+                expected,
+                "{format} {value}"
+            );
         }
     }
 
@@ -650,7 +749,10 @@ mod tests {
         assert_eq!(sprintf("%s", &[Value::Null]), "%!s(<nil>)");
         assert_eq!(sprintf("%v", &[Value::Null]), "<nil>");
         assert_eq!(sprintf("%s-%s", &[json!("a")]), "a-%!s(MISSING)");
-        assert_eq!(sprintf("hello", &[json!("a"), f(1.5)]), "hello%!(EXTRA string=a, float64=1.5)");
+        assert_eq!(
+            sprintf("hello", &[json!("a"), f(1.5)]),
+            "hello%!(EXTRA string=a, float64=1.5)"
+        );
         assert_eq!(sprintf("%", &[json!("a")]), "%!(NOVERB)%!(EXTRA string=a)");
         assert_eq!(sprintf("100%%", &[]), "100%");
         assert_eq!(sprintf("%[2]s-%[1]s", &[json!("a"), json!("b")]), "b-a");
@@ -663,8 +765,17 @@ mod tests {
         let value = json!({"b": [1, "x", null], "a": {"c": true}});
         assert_eq!(sprint_v(&value), "map[a:map[c:true] b:[1 x <nil>]]");
         assert_eq!(sprintf("%s", &[json!(["a", 1])]), "[a %!s(float64=1)]");
-        assert_eq!(sprintf("%d", &[json!({"a": 1})]), "map[%!d(string=a):%!d(float64=1)]");
-        assert_eq!(sprintf("%#v", &[json!({"a": [1, "x"]})]), "map[string]interface {}{\"a\":[]interface {}{1, \"x\"}}");
-        assert_eq!(sprintf("%T %T %T", &[json!("a"), int64(1), json!([])]), "string int64 []interface {}");
+        assert_eq!(
+            sprintf("%d", &[json!({"a": 1})]),
+            "map[%!d(string=a):%!d(float64=1)]"
+        );
+        assert_eq!(
+            sprintf("%#v", &[json!({"a": [1, "x"]})]),
+            "map[string]interface {}{\"a\":[]interface {}{1, \"x\"}}"
+        );
+        assert_eq!(
+            sprintf("%T %T %T", &[json!("a"), int64(1), json!([])]),
+            "string int64 []interface {}"
+        );
     }
 }

@@ -139,7 +139,7 @@ impl Patch {
     }
 
     /// `fromFieldPath`, or `""`.
-    pub fn from_field_path(&self) -> &str {
+    pub fn source_path(&self) -> &str {
         self.from_field_path.as_deref().unwrap_or("")
     }
 
@@ -147,11 +147,11 @@ impl Patch {
     pub fn to_field_path(&self) -> &str {
         self.to_field_path
             .as_deref()
-            .unwrap_or_else(|| self.from_field_path())
+            .unwrap_or_else(|| self.source_path())
     }
 
     /// `policy.fromFieldPath`, defaulting to `Optional`.
-    pub fn from_policy(&self) -> &str {
+    pub fn source_policy(&self) -> &str {
         self.policy
             .as_ref()
             .and_then(|p| p.from_field_path.as_deref())
@@ -168,7 +168,7 @@ impl Patch {
 
     /// Whether `policy.fromFieldPath` is `Required`.
     pub fn is_required(&self) -> bool {
-        self.from_policy() == FROM_REQUIRED
+        self.source_policy() == FROM_REQUIRED
     }
 }
 
@@ -505,14 +505,18 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(input.resources[0].patches[0].type_name(), "PatchSet");
-        assert_eq!(input.patch_sets[0].patches[0].type_name(), "FromCompositeFieldPath");
+        assert_eq!(
+            input.patch_sets[0].patches[0].type_name(),
+            "FromCompositeFieldPath"
+        );
         assert_eq!(input.patch_sets[0].patches[0].to_field_path(), "spec.a");
     }
 
     #[test]
     fn unknown_fields_name_their_path() {
-        let error = decode_value(json!({"resources": [{"name": "a", "patches": [{"fromFieldPth": "x"}]}]}))
-            .unwrap_err();
+        let error =
+            decode_value(json!({"resources": [{"name": "a", "patches": [{"fromFieldPth": "x"}]}]}))
+                .unwrap_err();
         assert_eq!(
             error,
             "resources[0].patches[0].fromFieldPth: unknown field `fromFieldPth`, expected one of \
@@ -528,6 +532,9 @@ mod tests {
         }]}]}))
         .unwrap();
         let transform = &input.resources[0].patches[0].transforms[0];
-        assert_eq!(transform.match_.as_ref().unwrap().fallback_value, Some(Value::Null));
+        assert_eq!(
+            transform.match_.as_ref().unwrap().fallback_value,
+            Some(Value::Null)
+        );
     }
 }

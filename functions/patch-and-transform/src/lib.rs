@@ -33,6 +33,9 @@ mod transforms;
 mod validate;
 mod value;
 
+#[cfg(test)]
+mod tests;
+
 pub use compose::{ENVIRONMENT_KEY, compose};
 
 xfn_sdk::export!(compose);

@@ -84,7 +84,11 @@ fn merge(dst: Value, src: Value, options: MergeOptions) -> Result<Value> {
     Ok(wrapper.remove("").unwrap_or(Value::Null))
 }
 
-fn merge_maps(dst: &mut Map<String, Value>, src: Map<String, Value>, options: MergeOptions) -> Result<()> {
+fn merge_maps(
+    dst: &mut Map<String, Value>,
+    src: Map<String, Value>,
+    options: MergeOptions,
+) -> Result<()> {
     for (key, value) in src {
         merge_entry(dst, key, value, options)?;
     }
@@ -92,7 +96,12 @@ fn merge_maps(dst: &mut Map<String, Value>, src: Map<String, Value>, options: Me
 }
 
 /// One key of mergo's map merge.
-fn merge_entry(dst: &mut Map<String, Value>, key: String, src: Value, options: MergeOptions) -> Result<()> {
+fn merge_entry(
+    dst: &mut Map<String, Value>,
+    key: String,
+    src: Value,
+    options: MergeOptions,
+) -> Result<()> {
     let MergeOptions { overwrite, append } = options;
     if src.is_null() {
         if overwrite {
@@ -134,10 +143,11 @@ fn merge_entry(dst: &mut Map<String, Value>, key: String, src: Value, options: M
         }
         _ => {}
     }
-    if let Some(existing) = &original {
-        if !is_empty(existing) && (src.is_array() || (src.is_object() && existing.is_object())) {
-            return Ok(());
-        }
+    if let Some(existing) = &original
+        && !is_empty(existing)
+        && (src.is_array() || (src.is_object() && existing.is_object()))
+    {
+        return Ok(());
     }
     if overwrite || original.as_ref().is_none_or(is_empty) {
         dst.insert(key, src);
@@ -167,24 +177,36 @@ mod tests {
         let mut root = Map::new();
         root.insert("a".into(), dst);
         let segments = fieldpath::parse("a").unwrap().0;
-        merge_value(&mut root, &segments, src, MergeOptions::from_policy(policy).unwrap())?;
+        merge_value(
+            &mut root,
+            &segments,
+            src,
+            MergeOptions::from_policy(policy).unwrap(),
+        )?;
         Ok(root.remove("a").unwrap())
     }
 
     #[test]
     fn replace_replaces() {
-        assert_eq!(run(json!({"k": 1}), json!({"j": 2}), "Replace").unwrap(), json!({"j": 2}));
+        assert_eq!(
+            run(json!({"k": 1}), json!({"j": 2}), "Replace").unwrap(),
+            json!({"j": 2})
+        );
     }
 
     #[test]
     fn merge_objects_keeps_existing_values_and_arrays() {
         let dst = json!({"keep": "me", "a": [1], "empty": "", "nested": {"x": 1}});
-        let src = json!({"keep": "new", "a": [2], "empty": "filled", "nested": {"y": 2}, "me": "too"});
+        let src =
+            json!({"keep": "new", "a": [2], "empty": "filled", "nested": {"y": 2}, "me": "too"});
         assert_eq!(
             run(dst, src, "MergeObjects").unwrap(),
             json!({"keep": "me", "a": [1], "empty": "filled", "nested": {"x": 1, "y": 2}, "me": "too"})
         );
-        assert_eq!(run(json!("old"), json!("new"), "MergeObjects").unwrap(), json!("old"));
+        assert_eq!(
+            run(json!("old"), json!("new"), "MergeObjects").unwrap(),
+            json!("old")
+        );
     }
 
     #[test]
@@ -200,11 +222,21 @@ mod tests {
     #[test]
     fn append_modes_append_and_drop_duplicates_at_the_top() {
         assert_eq!(
-            run(json!([12345678]), json!([12345678.0, 7891234]), "ForceMergeObjectsAppendArrays").unwrap(),
+            run(
+                json!([12345678]),
+                json!([12345678.0, 7891234]),
+                "ForceMergeObjectsAppendArrays"
+            )
+            .unwrap(),
             json!([12345678, 7891234])
         );
         assert_eq!(
-            run(json!({"l": [1]}), json!({"l": [1, 2]}), "MergeObjectsAppendArrays").unwrap(),
+            run(
+                json!({"l": [1]}),
+                json!({"l": [1, 2]}),
+                "MergeObjectsAppendArrays"
+            )
+            .unwrap(),
             json!({"l": [1, 1, 2]})
         );
     }
@@ -212,7 +244,9 @@ mod tests {
     #[test]
     fn appending_to_a_non_array_fails() {
         assert_eq!(
-            run(json!({"l": "x"}), json!({"l": [1]}), "AppendArray").unwrap_err().to_string(),
+            run(json!({"l": "x"}), json!({"l": [1]}), "AppendArray")
+                .unwrap_err()
+                .to_string(),
             "failed to merge values: cannot append two slices with different type ([]interface {}, string)"
         );
     }

@@ -6,8 +6,8 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::fieldpath;
 use crate::gofmt::sprintf;
-use crate::input::{patch_type, Combine, Patch, PatchSet};
-use crate::merge::{merge_value, MergeOptions};
+use crate::input::{Combine, Patch, PatchSet, patch_type};
+use crate::merge::{MergeOptions, merge_value};
 use crate::transforms::resolve_all;
 use crate::value::{from_resource, to_written};
 
@@ -52,10 +52,18 @@ pub fn apply_composed(p: &Patch, objects: &mut Objects<'_>) -> Result<()> {
         patch_type::COMBINE_TO_COMPOSITE => apply_combine(p, observed, objects.desired_composite),
         patch_type::TO_ENVIRONMENT => apply_from_field_path(p, observed, objects.environment),
         patch_type::COMBINE_TO_ENVIRONMENT => apply_combine(p, observed, objects.environment),
-        patch_type::FROM_COMPOSITE => apply_from_field_path(p, objects.observed_composite, objects.desired),
-        patch_type::COMBINE_FROM_COMPOSITE => apply_combine(p, objects.observed_composite, objects.desired),
-        patch_type::FROM_ENVIRONMENT => apply_from_field_path(p, objects.environment, objects.desired),
-        patch_type::COMBINE_FROM_ENVIRONMENT => apply_combine(p, objects.environment, objects.desired),
+        patch_type::FROM_COMPOSITE => {
+            apply_from_field_path(p, objects.observed_composite, objects.desired)
+        }
+        patch_type::COMBINE_FROM_COMPOSITE => {
+            apply_combine(p, objects.observed_composite, objects.desired)
+        }
+        patch_type::FROM_ENVIRONMENT => {
+            apply_from_field_path(p, objects.environment, objects.desired)
+        }
+        patch_type::COMBINE_FROM_ENVIRONMENT => {
+            apply_combine(p, objects.environment, objects.desired)
+        }
         _ => Ok(()),
     }
 }
@@ -91,8 +99,12 @@ pub fn apply_environment(
 /// A missing source ([not found](Error::is_not_found)), a transform error, an unknown policy,
 /// `cannot expand ToFieldPath X` when a wildcard matches nothing, or `cannot patch to object:
 /// ...` when the write fails.
-pub fn apply_from_field_path(p: &Patch, from: &Map<String, Value>, to: &mut Map<String, Value>) -> Result<()> {
-    let input = from_resource(fieldpath::get(from, p.from_field_path())?.clone());
+pub fn apply_from_field_path(
+    p: &Patch,
+    from: &Map<String, Value>,
+    to: &mut Map<String, Value>,
+) -> Result<()> {
+    let input = from_resource(fieldpath::get(from, p.source_path())?.clone());
     let output = to_written(resolve_all(&p.transforms, input)?);
     let options = MergeOptions::from_policy(p.to_policy())?;
     let to_path = p.to_field_path();
@@ -115,13 +127,19 @@ pub fn apply_from_field_path(p: &Patch, from: &Map<String, Value>, to: &mut Map<
 /// # Errors
 /// Any variable missing ([not found](Error::is_not_found)), an unsupported strategy, a transform
 /// error, or `cannot patch to object: ...` when the write fails.
-pub fn apply_combine(p: &Patch, from: &Map<String, Value>, to: &mut Map<String, Value>) -> Result<()> {
+pub fn apply_combine(
+    p: &Patch,
+    from: &Map<String, Value>,
+    to: &mut Map<String, Value>,
+) -> Result<()> {
     let Some(combine) = &p.combine else {
         return Ok(());
     };
     let mut variables = Vec::with_capacity(combine.variables.len());
     for variable in &combine.variables {
-        variables.push(from_resource(fieldpath::get(from, &variable.from_field_path)?.clone()));
+        variables.push(from_resource(
+            fieldpath::get(from, &variable.from_field_path)?.clone(),
+        ));
     }
     let combined = combine_values(combine, &variables)?;
     let output = to_written(resolve_all(&p.transforms, combined)?);
@@ -133,13 +151,22 @@ fn combine_values(combine: &Combine, variables: &[Value]) -> Result<Value> {
     match combine.strategy.as_str() {
         "string" => match &combine.string {
             Some(string) => Ok(Value::String(sprintf(&string.fmt, variables))),
-            None => Err(Error::new("given combine strategy string requires configuration")),
+            None => Err(Error::new(
+                "given combine strategy string requires configuration",
+            )),
         },
-        other => Err(Error::new(format!("combine strategy {other} is not supported"))),
+        other => Err(Error::new(format!(
+            "combine strategy {other} is not supported"
+        ))),
     }
 }
 
-fn write(to: &mut Map<String, Value>, path: &str, value: Value, options: Option<MergeOptions>) -> Result<()> {
+fn write(
+    to: &mut Map<String, Value>,
+    path: &str,
+    value: Value,
+    options: Option<MergeOptions>,
+) -> Result<()> {
     fieldpath::parse(path)
         .map_err(|e| e.wrap(format!("cannot parse path {path:?}")))
         .and_then(|segments| merge_value(to, &segments.0, value, options))
@@ -151,8 +178,14 @@ fn write(to: &mut Map<String, Value>, path: &str, value: Value, options: Option<
 /// # Errors
 /// `cannot find PatchSet by name X`, or a PatchSet patch inside a PatchSet.
 pub fn inline_patch_sets(sets: &[PatchSet], patches: &[Patch]) -> Result<Vec<Patch>> {
-    if sets.iter().flat_map(|s| &s.patches).any(|p| p.type_name() == patch_type::PATCH_SET) {
-        return Err(Error::new("a patch in a PatchSet cannot be of type PatchSet"));
+    if sets
+        .iter()
+        .flat_map(|s| &s.patches)
+        .any(|p| p.type_name() == patch_type::PATCH_SET)
+    {
+        return Err(Error::new(
+            "a patch in a PatchSet cannot be of type PatchSet",
+        ));
     }
     let mut out = Vec::with_capacity(patches.len());
     for p in patches {
@@ -199,19 +232,31 @@ mod tests {
             "transforms": [{"type": "map", "map": {"large": "m5.xlarge"}}],
         }));
         apply_from_field_path(&p, &from, &mut to).unwrap();
-        assert_eq!(Value::Object(to), json!({"spec": {"forProvider": {"instanceType": "m5.xlarge"}}}));
+        assert_eq!(
+            Value::Object(to),
+            json!({"spec": {"forProvider": {"instanceType": "m5.xlarge"}}})
+        );
     }
 
     #[test]
     fn wildcards_write_existing_fields_only() {
         let from = object(json!({"metadata": {"name": "test"}}));
         let mut to = object(json!({"metadata": {"ownerReferences": [{"name": ""}, {"name": ""}]}}));
-        let p = patch(json!({"fromFieldPath": "metadata.name", "toFieldPath": "metadata.ownerReferences[*].name"}));
+        let p = patch(
+            json!({"fromFieldPath": "metadata.name", "toFieldPath": "metadata.ownerReferences[*].name"}),
+        );
         apply_from_field_path(&p, &from, &mut to).unwrap();
-        assert_eq!(to["metadata"]["ownerReferences"], json!([{"name": "test"}, {"name": "test"}]));
-        let p = patch(json!({"fromFieldPath": "metadata.name", "toFieldPath": "metadata.ownerReferences[*].badField"}));
         assert_eq!(
-            apply_from_field_path(&p, &from, &mut to).unwrap_err().to_string(),
+            to["metadata"]["ownerReferences"],
+            json!([{"name": "test"}, {"name": "test"}])
+        );
+        let p = patch(
+            json!({"fromFieldPath": "metadata.name", "toFieldPath": "metadata.ownerReferences[*].badField"}),
+        );
+        assert_eq!(
+            apply_from_field_path(&p, &from, &mut to)
+                .unwrap_err()
+                .to_string(),
             "cannot expand ToFieldPath metadata.ownerReferences[*].badField"
         );
     }
@@ -232,7 +277,11 @@ mod tests {
             "combine": {"variables": [{"fromFieldPath": "spec.missing"}], "strategy": "string", "string": {"fmt": "%s"}},
             "toFieldPath": "metadata.name",
         }));
-        assert!(apply_combine(&p, &from, &mut to).unwrap_err().is_not_found());
+        assert!(
+            apply_combine(&p, &from, &mut to)
+                .unwrap_err()
+                .is_not_found()
+        );
     }
 
     #[test]
@@ -241,7 +290,9 @@ mod tests {
         let mut to = object(json!({"spec": "text"}));
         let p = patch(json!({"fromFieldPath": "spec.a"}));
         assert_eq!(
-            apply_from_field_path(&p, &from, &mut to).unwrap_err().to_string(),
+            apply_from_field_path(&p, &from, &mut to)
+                .unwrap_err()
+                .to_string(),
             "cannot patch to object: spec is not an object"
         );
     }
@@ -257,7 +308,7 @@ mod tests {
             patch(json!({"type": "PatchSet", "patchSetName": "s"})),
         ];
         let inlined = inline_patch_sets(&sets, &patches).unwrap();
-        let froms: Vec<&str> = inlined.iter().map(Patch::from_field_path).collect();
+        let froms: Vec<&str> = inlined.iter().map(Patch::source_path).collect();
         assert_eq!(froms, ["x", "a", "b"]);
         let missing = vec![patch(json!({"type": "PatchSet", "patchSetName": "nope"}))];
         assert_eq!(

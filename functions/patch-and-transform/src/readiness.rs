@@ -18,7 +18,9 @@ pub fn is_ready(observed: &Map<String, Value>, checks: &[ReadinessCheck]) -> Res
         return Ok(condition_status(observed, "Ready") == "True");
     }
     for (i, check) in checks.iter().enumerate() {
-        if !run_check(check, observed).map_err(|e| e.wrap(format!("cannot run readiness check at index {i}")))? {
+        if !run_check(check, observed)
+            .map_err(|e| e.wrap(format!("cannot run readiness check at index {i}")))?
+        {
             return Ok(false);
         }
     }
@@ -78,7 +80,9 @@ fn condition_status<'a>(observed: &'a Map<String, Value>, type_: &str) -> &'a st
     conditions
         .iter()
         .find(|c| c.get("type").and_then(Value::as_str) == Some(type_))
-        .map_or("Unknown", |c| c.get("status").and_then(Value::as_str).unwrap_or(""))
+        .map_or("Unknown", |c| {
+            c.get("status").and_then(Value::as_str).unwrap_or("")
+        })
 }
 
 #[cfg(test)]
@@ -100,9 +104,11 @@ mod tests {
 
     #[test]
     fn default_is_the_ready_condition() {
-        let ready = observed(json!({"status": {"conditions": [{"type": "Ready", "status": "True"}]}}));
+        let ready =
+            observed(json!({"status": {"conditions": [{"type": "Ready", "status": "True"}]}}));
         assert!(is_ready(&ready, &[]).unwrap());
-        let not_ready = observed(json!({"status": {"conditions": [{"type": "Ready", "status": "False"}]}}));
+        let not_ready =
+            observed(json!({"status": {"conditions": [{"type": "Ready", "status": "False"}]}}));
         assert!(!is_ready(&not_ready, &[]).unwrap());
         assert!(!is_ready(&observed(json!({})), &[]).unwrap());
     }
@@ -114,7 +120,10 @@ mod tests {
         assert!(ready(json!([{"type": "None"}])).unwrap());
         assert!(ready(json!([{"type": "NonEmpty", "fieldPath": "spec.s"}])).unwrap());
         assert!(!ready(json!([{"type": "NonEmpty", "fieldPath": "spec.missing"}])).unwrap());
-        assert!(ready(json!([{"type": "MatchString", "fieldPath": "spec.s", "matchString": "ok"}])).unwrap());
+        assert!(
+            ready(json!([{"type": "MatchString", "fieldPath": "spec.s", "matchString": "ok"}]))
+                .unwrap()
+        );
         assert!(ready(json!([{"type": "MatchTrue", "fieldPath": "spec.b"}])).unwrap());
         assert!(!ready(json!([{"type": "MatchFalse", "fieldPath": "spec.b"}])).unwrap());
         assert!(!ready(json!([{"type": "MatchTrue", "fieldPath": "spec.missing"}])).unwrap());
@@ -125,7 +134,9 @@ mod tests {
             "cannot run readiness check at index 1: spec.b: not a string"
         );
         assert_eq!(
-            ready(json!([{"type": "MatchInteger", "fieldPath": "spec.n", "matchInteger": 5}])).unwrap_err().to_string(),
+            ready(json!([{"type": "MatchInteger", "fieldPath": "spec.n", "matchInteger": 5}]))
+                .unwrap_err()
+                .to_string(),
             "cannot run readiness check at index 0: spec.n: not a (int64) number"
         );
         assert_eq!(
@@ -136,11 +147,16 @@ mod tests {
 
     #[test]
     fn match_condition_defaults_to_ready_true() {
-        let resource = observed(json!({"status": {"conditions": [{"type": "Synced", "status": "False"}]}}));
-        let c = checks(json!([{"type": "MatchCondition", "matchCondition": {"type": "Synced", "status": "False"}}]));
+        let resource =
+            observed(json!({"status": {"conditions": [{"type": "Synced", "status": "False"}]}}));
+        let c = checks(
+            json!([{"type": "MatchCondition", "matchCondition": {"type": "Synced", "status": "False"}}]),
+        );
         assert!(is_ready(&resource, &c).unwrap());
         assert!(!is_ready(&resource, &checks(json!([{"type": "MatchCondition"}]))).unwrap());
-        let unknown = checks(json!([{"type": "MatchCondition", "matchCondition": {"type": "Ready", "status": "Unknown"}}]));
+        let unknown = checks(
+            json!([{"type": "MatchCondition", "matchCondition": {"type": "Ready", "status": "Unknown"}}]),
+        );
         assert!(is_ready(&resource, &unknown).unwrap());
     }
 }

@@ -21,10 +21,23 @@ use crate::value::go_json;
 /// invalid base64, a regexp that does not compile or match, or `Join` on a non-array.
 pub fn resolve_string(transform: &StringTransform, input: &Value) -> Result<String> {
     let kind = transform.type_.as_str();
-    let unset = |field: &str| Error::new(format!("string transform of type {kind} {field} is not set"));
+    let unset = |field: &str| {
+        Error::new(format!(
+            "string transform of type {kind} {field} is not set"
+        ))
+    };
     match kind {
-        "Format" => Ok(sprintf(transform.fmt.as_deref().ok_or_else(|| unset("fmt"))?, std::slice::from_ref(input))),
-        "Convert" => convert(transform.convert.as_deref().ok_or_else(|| unset("convert"))?, input),
+        "Format" => Ok(sprintf(
+            transform.fmt.as_deref().ok_or_else(|| unset("fmt"))?,
+            std::slice::from_ref(input),
+        )),
+        "Convert" => convert(
+            transform
+                .convert
+                .as_deref()
+                .ok_or_else(|| unset("convert"))?,
+            input,
+        ),
         "TrimPrefix" | "TrimSuffix" => {
             let trim = transform.trim.as_deref().ok_or_else(|| unset("trim"))?;
             let text = sprint_v(input);
@@ -56,7 +69,11 @@ pub fn resolve_string(transform: &StringTransform, input: &Value) -> Result<Stri
             })
         }
         "Join" => {
-            let separator = &transform.join.as_ref().ok_or_else(|| unset("join"))?.separator;
+            let separator = &transform
+                .join
+                .as_ref()
+                .ok_or_else(|| unset("join"))?
+                .separator;
             let Value::Array(items) = input else {
                 return Err(Error::new("could not parse input array"));
             };
@@ -79,7 +96,9 @@ pub fn resolve_string(transform: &StringTransform, input: &Value) -> Result<Stri
             let replace = transform.replace.as_ref().ok_or_else(|| unset("replace"))?;
             Ok(sprint_v(input).replace(&replace.search, &replace.replace))
         }
-        other => Err(Error::new(format!("type {other} is not supported for string transform type"))),
+        other => Err(Error::new(format!(
+            "type {other} is not supported for string transform type"
+        ))),
     }
 }
 
@@ -102,7 +121,9 @@ fn convert(kind: &str, input: &Value) -> Result<String> {
         "ToSha256" => Ok(hex(&Sha256::digest(hashed()))),
         "ToSha512" => Ok(hex(&Sha512::digest(hashed()))),
         "ToAdler32" => Ok(adler32(&hashed()).to_string()),
-        other => Err(Error::new(format!("type {other} is not supported for string convert"))),
+        other => Err(Error::new(format!(
+            "type {other} is not supported for string convert"
+        ))),
     }
 }
 
@@ -144,9 +165,7 @@ fn decode_base64(text: &str) -> Result<Vec<u8>> {
         let is_last = (quantum + 1) * 4 >= chars.len();
         for (j, &(offset, byte)) in group.iter().enumerate() {
             if byte == b'=' {
-                let ok = is_last
-                    && group.len() == 4
-                    && (j == 3 || (j == 2 && group[3].1 == b'='));
+                let ok = is_last && group.len() == 4 && (j == 3 || (j == 2 && group[3].1 == b'='));
                 if !ok {
                     return Err(illegal(offset));
                 }
@@ -181,24 +200,50 @@ mod tests {
 
     #[test]
     fn formats_with_go_fmt() {
-        assert_eq!(run(json!({"type": "Format", "fmt": "size-%s"}), json!("large")).unwrap(), "size-large");
-        assert_eq!(run(json!({"type": "Format", "fmt": "%d"}), json!(5)).unwrap(), "%!d(float64=5)");
+        assert_eq!(
+            run(json!({"type": "Format", "fmt": "size-%s"}), json!("large")).unwrap(),
+            "size-large"
+        );
+        assert_eq!(
+            run(json!({"type": "Format", "fmt": "%d"}), json!(5)).unwrap(),
+            "%!d(float64=5)"
+        );
         let t = serde_json::from_value(json!({"type": "Format", "fmt": "%d"})).unwrap();
         assert_eq!(resolve_string(&t, &int64(5)).unwrap(), "5");
     }
 
     #[test]
     fn converts_case_base64_and_json() {
-        assert_eq!(convert_to("ToUpper", json!("crossplane")).unwrap(), "CROSSPLANE");
-        assert_eq!(convert_to("ToLower", json!("CrossPlane")).unwrap(), "crossplane");
-        assert_eq!(convert_to("ToBase64", json!("Crossplane")).unwrap(), "Q3Jvc3NwbGFuZQ==");
-        assert_eq!(convert_to("FromBase64", json!("Q3Jvc3NwbGFuZQ==")).unwrap(), "Crossplane");
         assert_eq!(
-            convert_to("FromBase64", json!("Q3Jvc3NwbGFuZQ")).unwrap_err().to_string(),
+            convert_to("ToUpper", json!("crossplane")).unwrap(),
+            "CROSSPLANE"
+        );
+        assert_eq!(
+            convert_to("ToLower", json!("CrossPlane")).unwrap(),
+            "crossplane"
+        );
+        assert_eq!(
+            convert_to("ToBase64", json!("Crossplane")).unwrap(),
+            "Q3Jvc3NwbGFuZQ=="
+        );
+        assert_eq!(
+            convert_to("FromBase64", json!("Q3Jvc3NwbGFuZQ==")).unwrap(),
+            "Crossplane"
+        );
+        assert_eq!(
+            convert_to("FromBase64", json!("Q3Jvc3NwbGFuZQ"))
+                .unwrap_err()
+                .to_string(),
             "string is not valid base64: illegal base64 data at input byte 12"
         );
-        assert_eq!(convert_to("ToJson", json!({"b": 1, "a": "x"})).unwrap(), r#"{"a":"x","b":1}"#);
-        assert_eq!(convert_to("ToUpper", json!({"a": "x"})).unwrap(), "MAP[A:X]");
+        assert_eq!(
+            convert_to("ToJson", json!({"b": 1, "a": "x"})).unwrap(),
+            r#"{"a":"x","b":1}"#
+        );
+        assert_eq!(
+            convert_to("ToUpper", json!({"a": "x"})).unwrap(),
+            "MAP[A:X]"
+        );
         assert_eq!(
             convert_to("ToCamel", json!("a")).unwrap_err().to_string(),
             "type ToCamel is not supported for string convert"
@@ -208,22 +253,81 @@ mod tests {
     #[test]
     fn hashes_strings_and_json() {
         let sha256 = convert_to("ToSha256", json!("Crossplane")).unwrap();
-        assert!(sha256.starts_with("19c8a7c2") && sha256.ends_with("18e31224"), "{sha256}");
-        assert_eq!(convert_to("ToAdler32", json!("Crossplane")).unwrap(), "373097499");
-        assert_eq!(convert_to("ToSha512", json!(1234)).unwrap(), convert_to("ToSha512", json!("1234")).unwrap());
-        assert_eq!(convert_to("ToSha1", json!("")).unwrap(), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+        assert!(
+            sha256.starts_with("19c8a7c2") && sha256.ends_with("18e31224"),
+            "{sha256}"
+        );
+        assert_eq!(
+            convert_to("ToAdler32", json!("Crossplane")).unwrap(),
+            "373097499"
+        );
+        assert_eq!(
+            convert_to("ToSha512", json!(1234)).unwrap(),
+            convert_to("ToSha512", json!("1234")).unwrap()
+        );
+        assert_eq!(
+            convert_to("ToSha1", json!("")).unwrap(),
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+        );
     }
 
     #[test]
     fn trims_replaces_and_joins() {
-        assert_eq!(run(json!({"type": "TrimPrefix", "trim": "https://"}), json!("https://crossplane.io")).unwrap(), "crossplane.io");
-        assert_eq!(run(json!({"type": "TrimSuffix", "trim": ".io"}), json!("crossplane.io")).unwrap(), "crossplane");
-        assert_eq!(run(json!({"type": "Replace", "replace": {"search": "Cr", "replace": "B"}}), json!("Crossplane")).unwrap(), "Bossplane");
-        assert_eq!(run(json!({"type": "Join", "join": {"separator": "-"}}), json!(["cross", "plane", 42])).unwrap(), "cross-plane-42");
-        assert_eq!(run(json!({"type": "Join", "join": {"separator": ""}}), json!(["cross", "plane"])).unwrap(), "crossplane");
-        assert_eq!(run(json!({"type": "Join", "join": {"separator": ", "}}), json!(["a", "b"])).unwrap(), "a, b,");
         assert_eq!(
-            run(json!({"type": "Join", "join": {"separator": "-"}}), json!("a")).unwrap_err().to_string(),
+            run(
+                json!({"type": "TrimPrefix", "trim": "https://"}),
+                json!("https://crossplane.io")
+            )
+            .unwrap(),
+            "crossplane.io"
+        );
+        assert_eq!(
+            run(
+                json!({"type": "TrimSuffix", "trim": ".io"}),
+                json!("crossplane.io")
+            )
+            .unwrap(),
+            "crossplane"
+        );
+        assert_eq!(
+            run(
+                json!({"type": "Replace", "replace": {"search": "Cr", "replace": "B"}}),
+                json!("Crossplane")
+            )
+            .unwrap(),
+            "Bossplane"
+        );
+        assert_eq!(
+            run(
+                json!({"type": "Join", "join": {"separator": "-"}}),
+                json!(["cross", "plane", 42])
+            )
+            .unwrap(),
+            "cross-plane-42"
+        );
+        assert_eq!(
+            run(
+                json!({"type": "Join", "join": {"separator": ""}}),
+                json!(["cross", "plane"])
+            )
+            .unwrap(),
+            "crossplane"
+        );
+        assert_eq!(
+            run(
+                json!({"type": "Join", "join": {"separator": ", "}}),
+                json!(["a", "b"])
+            )
+            .unwrap(),
+            "a, b,"
+        );
+        assert_eq!(
+            run(
+                json!({"type": "Join", "join": {"separator": "-"}}),
+                json!("a")
+            )
+            .unwrap_err()
+            .to_string(),
             "could not parse input array"
         );
     }

@@ -18,7 +18,8 @@ use crate::value::{float64, from_resource, go_type, int64, is_int64};
 /// `transform at index N returned error: ...`.
 pub fn resolve_all(transforms: &[Transform], mut input: Value) -> Result<Value> {
     for (i, transform) in transforms.iter().enumerate() {
-        input = resolve(transform, input).map_err(|e| e.wrap(format!("transform at index {i} returned error")))?;
+        input = resolve(transform, input)
+            .map_err(|e| e.wrap(format!("transform at index {i} returned error")))?;
     }
     Ok(input)
 }
@@ -30,14 +31,23 @@ pub fn resolve_all(transforms: &[Transform], mut input: Value) -> Result<Value> 
 /// `X transform could not resolve: ...`.
 pub fn resolve(transform: &Transform, input: Value) -> Result<Value> {
     let kind = transform.type_.as_str();
-    let missing = || Error::new(format!("given transform type {kind} requires configuration"));
+    let missing = || {
+        Error::new(format!(
+            "given transform type {kind} requires configuration"
+        ))
+    };
     let result = match kind {
         "math" => resolve_math(transform.math.as_ref().ok_or_else(missing)?, &input),
         "map" => resolve_map(transform.map.as_ref().ok_or_else(missing)?, &input),
         "match" => resolve_match(transform.match_.as_ref().ok_or_else(missing)?, input),
-        "string" => resolve_string(transform.string.as_ref().ok_or_else(missing)?, &input).map(Value::String),
+        "string" => resolve_string(transform.string.as_ref().ok_or_else(missing)?, &input)
+            .map(Value::String),
         "convert" => resolve_convert(transform.convert.as_ref().ok_or_else(missing)?, input),
-        other => return Err(Error::new(format!("transform type {other} is not supported"))),
+        other => {
+            return Err(Error::new(format!(
+                "transform type {other} is not supported"
+            )));
+        }
     };
     result.map_err(|e| e.wrap(format!("{kind} transform could not resolve")))
 }
@@ -65,7 +75,10 @@ fn resolve_math(math: &MathTransform, input: &Value) -> Result<Value> {
             }
         }
         kind @ ("ClampMin" | "ClampMax") => {
-            #[expect(clippy::cast_possible_truncation, reason = "Go's int64(float64) truncates")]
+            #[expect(
+                clippy::cast_possible_truncation,
+                reason = "Go's int64(float64) truncates"
+            )]
             let truncated = as_int.unwrap_or(as_float as i64);
             let (bound, is_out) = if kind == "ClampMin" {
                 let bound = math.clamp_min.unwrap_or(0);
@@ -76,7 +89,9 @@ fn resolve_math(math: &MathTransform, input: &Value) -> Result<Value> {
             };
             Ok(if is_out { int64(bound) } else { input.clone() })
         }
-        other => Err(Error::new(format!("type {other} is not supported for math transform type"))),
+        other => Err(Error::new(format!(
+            "type {other} is not supported for math transform type"
+        ))),
     }
 }
 
@@ -95,21 +110,33 @@ fn resolve_map(pairs: &BTreeMap<String, Value>, input: &Value) -> Result<Value> 
 
 fn resolve_match(transform: &MatchTransform, input: Value) -> Result<Value> {
     for (i, pattern) in transform.patterns.iter().enumerate() {
-        if matches(pattern, &input).map_err(|e| e.wrap(format!("cannot match pattern at index {i}")))? {
+        if matches(pattern, &input)
+            .map_err(|e| e.wrap(format!("cannot match pattern at index {i}")))?
+        {
             return Ok(pattern.result.clone().map_or(Value::Null, from_resource));
         }
     }
     if transform.fallback_to == "Input" {
         if transform.fallback_value.is_some() {
-            return Err(Error::new("cannot set both a fallback value and the fallback to input flag"));
+            return Err(Error::new(
+                "cannot set both a fallback value and the fallback to input flag",
+            ));
         }
         return Ok(input);
     }
-    Ok(transform.fallback_value.clone().map_or(Value::Null, from_resource))
+    Ok(transform
+        .fallback_value
+        .clone()
+        .map_or(Value::Null, from_resource))
 }
 
 fn matches(pattern: &MatchPattern, input: &Value) -> Result<bool> {
-    let unsupported_input = || Error::new(format!("unsupported input type '{}'", go_type(input, false)));
+    let unsupported_input = || {
+        Error::new(format!(
+            "unsupported input type '{}'",
+            go_type(input, false)
+        ))
+    };
     match pattern.type_.as_str() {
         "literal" => {
             let Some(literal) = &pattern.literal else {
@@ -124,7 +151,8 @@ fn matches(pattern: &MatchPattern, input: &Value) -> Result<bool> {
             let Some(expression) = &pattern.regexp else {
                 return Err(Error::new("regexp is required by type regexp"));
             };
-            let regex = Regex::new(expression).map_err(|e| Error::new(regex_error(&e)).wrap("cannot compile regexp"))?;
+            let regex = Regex::new(expression)
+                .map_err(|e| Error::new(regex_error(&e)).wrap("cannot compile regexp"))?;
             match input {
                 Value::Null => Err(Error::new("unsupported input type 'null'")),
                 Value::String(text) => Ok(regex.is_match(text)),
@@ -140,7 +168,10 @@ pub fn regex_error(error: &regex::Error) -> String {
     match error {
         regex::Error::Syntax(text) => {
             let last = text.lines().last().unwrap_or(text).trim();
-            format!("error parsing regexp: {}", last.trim_start_matches("error: "))
+            format!(
+                "error parsing regexp: {}",
+                last.trim_start_matches("error: ")
+            )
         }
         other => other.to_string(),
     }
@@ -200,7 +231,10 @@ mod tests {
     fn math_keeps_int_and_float_kinds() {
         let multiply = json!({"type": "math", "math": {"type": "Multiply", "multiply": 3}});
         assert_eq!(run(multiply.clone(), json!(2.5)).unwrap(), json!(7.5));
-        assert_eq!(resolve(&transform(multiply.clone()), int64(2)).unwrap(), json!(6));
+        assert_eq!(
+            resolve(&transform(multiply.clone()), int64(2)).unwrap(),
+            json!(6)
+        );
         let clamp = json!({"type": "math", "math": {"type": "ClampMin", "clampMin": 10}});
         assert_eq!(run(clamp.clone(), json!(5.5)).unwrap(), json!(10));
         assert_eq!(run(clamp, json!(15.5)).unwrap(), json!(15.5));
@@ -226,7 +260,9 @@ mod tests {
             "transform at index 1 returned error: map transform could not resolve: type float64 is not supported for map transform"
         );
         assert_eq!(
-            resolve(&transform(json!({"type": "bogus"})), json!(1)).unwrap_err().to_string(),
+            resolve(&transform(json!({"type": "bogus"})), json!(1))
+                .unwrap_err()
+                .to_string(),
             "transform type bogus is not supported"
         );
     }

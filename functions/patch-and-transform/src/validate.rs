@@ -6,8 +6,9 @@ use std::fmt;
 use regex::Regex;
 
 use crate::input::{
-    patch_type, Combine, ComposedTemplate, ConnectionDetail, ConvertTransform, MatchCondition, MatchPattern,
-    MatchTransform, MathTransform, Patch, PatchSet, ReadinessCheck, Resources, StringTransform, Transform,
+    Combine, ComposedTemplate, ConnectionDetail, ConvertTransform, MatchCondition, MatchPattern,
+    MatchTransform, MathTransform, Patch, PatchSet, ReadinessCheck, Resources, StringTransform,
+    Transform, patch_type,
 };
 
 /// A validation error: Kubernetes' `field.Error` with its `Required` and `Invalid` types.
@@ -29,7 +30,11 @@ impl FieldError {
     }
 
     /// `Invalid value: "<value>": <detail>`; `value` is `None` for a Go nil.
-    fn invalid(path: impl Into<String>, value: Option<&str>, detail: impl fmt::Display) -> FieldError {
+    fn invalid(
+        path: impl Into<String>,
+        value: Option<&str>,
+        detail: impl fmt::Display,
+    ) -> FieldError {
         let value = value.map_or_else(|| "null".to_owned(), |v| format!("{v:?}"));
         FieldError {
             path: path.into(),
@@ -69,9 +74,15 @@ pub fn resources(r: &Resources) -> Result {
     for set in &r.patch_sets {
         patch_set(set)?;
     }
-    let has_environment_patches = r.environment.as_ref().is_some_and(|e| !e.patches.is_empty());
+    let has_environment_patches = r
+        .environment
+        .as_ref()
+        .is_some_and(|e| !e.patches.is_empty());
     if r.resources.is_empty() && !has_environment_patches {
-        return Err(FieldError::required("resources", "resources or environment patches are required"));
+        return Err(FieldError::required(
+            "resources",
+            "resources or environment patches are required",
+        ));
     }
     for (i, template) in r.resources.iter().enumerate() {
         composed_template(template).map_err(|e| e.under(format!("resources[{i}]")))?;
@@ -136,10 +147,16 @@ pub fn readiness_check(r: &ReadinessCheck) -> Result {
     match r.type_.as_str() {
         "None" => return Ok(()),
         "MatchString" if r.match_string.is_none() => {
-            return Err(FieldError::required("matchString", "cannot be nil for type MatchString"));
+            return Err(FieldError::required(
+                "matchString",
+                "cannot be nil for type MatchString",
+            ));
         }
         "MatchInteger" if r.match_integer.is_none() => {
-            return Err(FieldError::required("matchInteger", "cannot be nil for type MatchInteger"));
+            return Err(FieldError::required(
+                "matchInteger",
+                "cannot be nil for type MatchInteger",
+            ));
         }
         "MatchCondition" => {
             return r
@@ -149,7 +166,13 @@ pub fn readiness_check(r: &ReadinessCheck) -> Result {
                 .map_err(|e| e.under("matchCondition"));
         }
         "MatchString" | "MatchInteger" | "NonEmpty" | "MatchFalse" | "MatchTrue" => {}
-        other => return Err(FieldError::invalid("type", Some(other), "unknown readiness check type")),
+        other => {
+            return Err(FieldError::invalid(
+                "type",
+                Some(other),
+                "unknown readiness check type",
+            ));
+        }
     }
     if r.field_path.is_none() {
         return Err(FieldError::required("fieldPath", "cannot be empty"));
@@ -159,10 +182,16 @@ pub fn readiness_check(r: &ReadinessCheck) -> Result {
 
 fn match_condition(m: &MatchCondition) -> Result {
     if m.type_.is_empty() {
-        return Err(FieldError::required("type", "cannot be empty for type MatchCondition"));
+        return Err(FieldError::required(
+            "type",
+            "cannot be empty for type MatchCondition",
+        ));
     }
     if m.status.is_empty() {
-        return Err(FieldError::required("status", "cannot be empty for type MatchCondition"));
+        return Err(FieldError::required(
+            "status",
+            "cannot be empty for type MatchCondition",
+        ));
     }
     Ok(())
 }
@@ -170,8 +199,11 @@ fn match_condition(m: &MatchCondition) -> Result {
 fn patch(p: &Patch, kind: PatchKind) -> Result {
     let type_name = p.type_name();
     match type_name {
-        patch_type::FROM_COMPOSITE | patch_type::TO_COMPOSITE | patch_type::FROM_ENVIRONMENT | patch_type::TO_ENVIRONMENT => {
-            if p.from_field_path().is_empty() {
+        patch_type::FROM_COMPOSITE
+        | patch_type::TO_COMPOSITE
+        | patch_type::FROM_ENVIRONMENT
+        | patch_type::TO_ENVIRONMENT => {
+            if p.source_path().is_empty() {
                 return Err(FieldError::required(
                     "fromFieldPath",
                     format!("fromFieldPath must be set for patch type {type_name}"),
@@ -184,7 +216,9 @@ fn patch(p: &Patch, kind: PatchKind) -> Result {
                 return Err(FieldError::invalid(
                     "type",
                     Some(type_name),
-                    format!("patch type *v1beta1.PatchSetPatch does not support patch of type {type_name}"),
+                    format!(
+                        "patch type *v1beta1.PatchSetPatch does not support patch of type {type_name}"
+                    ),
                 ));
             }
             if p.patch_set_name.as_deref().unwrap_or("").is_empty() {
@@ -199,7 +233,10 @@ fn patch(p: &Patch, kind: PatchKind) -> Result {
         | patch_type::COMBINE_FROM_ENVIRONMENT
         | patch_type::COMBINE_TO_ENVIRONMENT => {
             let Some(c) = &p.combine else {
-                return Err(FieldError::required("combine", format!("combine must be set for patch type {type_name}")));
+                return Err(FieldError::required(
+                    "combine",
+                    format!("combine must be set for patch type {type_name}"),
+                ));
             };
             if p.to_field_path().is_empty() {
                 return Err(FieldError::required(
@@ -210,20 +247,35 @@ fn patch(p: &Patch, kind: PatchKind) -> Result {
             // Upstream returns here: transforms and policy of Combine patches are not validated.
             return combine(c).map_err(|e| e.under("combine"));
         }
-        other => return Err(FieldError::invalid("type", Some(other), "unknown patch type")),
+        other => {
+            return Err(FieldError::invalid(
+                "type",
+                Some(other),
+                "unknown patch type",
+            ));
+        }
     }
     for (i, t) in p.transforms.iter().enumerate() {
         transform(t).map_err(|e| e.under(format!("transforms[{i}]")))?;
     }
     if p.policy.is_some() {
         match p.to_policy() {
-            "Replace" | "MergeObjects" | "MergeObjectsAppendArrays" | "ForceMergeObjects"
-            | "ForceMergeObjectsAppendArrays" | "MergeObject" | "AppendArray" => {}
+            "Replace"
+            | "MergeObjects"
+            | "MergeObjectsAppendArrays"
+            | "ForceMergeObjects"
+            | "ForceMergeObjectsAppendArrays"
+            | "MergeObject"
+            | "AppendArray" => {}
             other => {
-                return Err(FieldError::invalid("policy.toFieldPathPolicy", Some(other), "unknown toFieldPathPolicy"));
+                return Err(FieldError::invalid(
+                    "policy.toFieldPathPolicy",
+                    Some(other),
+                    "unknown toFieldPathPolicy",
+                ));
             }
         }
-        match p.from_policy() {
+        match p.source_policy() {
             "Required" | "Optional" => {}
             other => {
                 return Err(FieldError::invalid(
@@ -241,14 +293,31 @@ fn combine(c: &Combine) -> Result {
     match c.strategy.as_str() {
         "string" => {
             if c.string.is_none() {
-                return Err(FieldError::required("string", "string must be set for combine strategy string"));
+                return Err(FieldError::required(
+                    "string",
+                    "string must be set for combine strategy string",
+                ));
             }
         }
-        "" => return Err(FieldError::required("strategy", "a combine strategy must be provided")),
-        other => return Err(FieldError::invalid("strategy", Some(other), "unknown strategy type")),
+        "" => {
+            return Err(FieldError::required(
+                "strategy",
+                "a combine strategy must be provided",
+            ));
+        }
+        other => {
+            return Err(FieldError::invalid(
+                "strategy",
+                Some(other),
+                "unknown strategy type",
+            ));
+        }
     }
     if c.variables.is_empty() {
-        return Err(FieldError::required("variables", "at least one variable must be provided"));
+        return Err(FieldError::required(
+            "variables",
+            "at least one variable must be provided",
+        ));
     }
     for (i, variable) in c.variables.iter().enumerate() {
         if variable.from_field_path.is_empty() {
@@ -263,7 +332,12 @@ fn combine(c: &Combine) -> Result {
 
 fn transform(t: &Transform) -> Result {
     let kind = t.type_.as_str();
-    let required = || FieldError::required(kind, format!("given transform type {kind} requires configuration"));
+    let required = || {
+        FieldError::required(
+            kind,
+            format!("given transform type {kind} requires configuration"),
+        )
+    };
     match kind {
         "math" => math(t.math.as_ref().ok_or_else(required)?).map_err(|e| e.under("math")),
         "map" => {
@@ -275,10 +349,18 @@ fn transform(t: &Transform) -> Result {
             }
             Ok(())
         }
-        "match" => match_transform(t.match_.as_ref().ok_or_else(required)?).map_err(|e| e.under("match")),
+        "match" => {
+            match_transform(t.match_.as_ref().ok_or_else(required)?).map_err(|e| e.under("match"))
+        }
         "string" => string(t.string.as_ref().ok_or_else(required)?).map_err(|e| e.under("string")),
-        "convert" => convert(t.convert.as_ref().ok_or_else(required)?).map_err(|e| e.under("convert")),
-        other => Err(FieldError::invalid("type", Some(other), "unknown transform type")),
+        "convert" => {
+            convert(t.convert.as_ref().ok_or_else(required)?).map_err(|e| e.under("convert"))
+        }
+        other => Err(FieldError::invalid(
+            "type",
+            Some(other),
+            "unknown transform type",
+        )),
     }
 }
 
@@ -288,7 +370,10 @@ fn transform(t: &Transform) -> Result {
 /// A missing or unknown type, or a missing operand.
 pub fn math(m: &MathTransform) -> Result {
     match m.type_.as_str() {
-        "" => Err(FieldError::required("type", "math transform type is required")),
+        "" => Err(FieldError::required(
+            "type",
+            "math transform type is required",
+        )),
         "Multiply" if m.multiply.is_none() => Err(FieldError::required(
             "multiply",
             "must specify a value if a multiply math transform is specified",
@@ -302,7 +387,11 @@ pub fn math(m: &MathTransform) -> Result {
             "must specify a value if a clamp max math transform is specified",
         )),
         "Multiply" | "ClampMin" | "ClampMax" => Ok(()),
-        other => Err(FieldError::invalid("type", Some(other), "unknown math transform type")),
+        other => Err(FieldError::invalid(
+            "type",
+            Some(other),
+            "unknown math transform type",
+        )),
     }
 }
 
@@ -323,54 +412,113 @@ fn match_pattern(p: &MatchPattern) -> Result {
     match p.type_.as_str() {
         "literal" | "" => {
             if p.literal.is_none() {
-                return Err(FieldError::required("literal", "literal pattern type requires a literal"));
+                return Err(FieldError::required(
+                    "literal",
+                    "literal pattern type requires a literal",
+                ));
             }
         }
         "regexp" => {
             let Some(expression) = &p.regexp else {
-                return Err(FieldError::required("regexp", "regexp pattern type requires a regexp"));
+                return Err(FieldError::required(
+                    "regexp",
+                    "regexp pattern type requires a regexp",
+                ));
             };
             if Regex::new(expression).is_err() {
-                return Err(FieldError::invalid("regexp", Some(expression), "invalid regexp"));
+                return Err(FieldError::invalid(
+                    "regexp",
+                    Some(expression),
+                    "invalid regexp",
+                ));
             }
         }
-        other => return Err(FieldError::invalid("type", Some(other), "unknown pattern type")),
+        other => {
+            return Err(FieldError::invalid(
+                "type",
+                Some(other),
+                "unknown pattern type",
+            ));
+        }
     }
     Ok(())
 }
 
 fn string(s: &StringTransform) -> Result {
     match s.type_.as_str() {
-        "" => return Err(FieldError::required("type", "string transform type is required")),
-        "Format" if s.fmt.is_none() => return Err(FieldError::required("fmt", "format transform requires a format")),
+        "" => {
+            return Err(FieldError::required(
+                "type",
+                "string transform type is required",
+            ));
+        }
+        "Format" if s.fmt.is_none() => {
+            return Err(FieldError::required(
+                "fmt",
+                "format transform requires a format",
+            ));
+        }
         "Convert" if s.convert.is_none() => {
-            return Err(FieldError::required("convert", "convert transform requires a conversion type"));
+            return Err(FieldError::required(
+                "convert",
+                "convert transform requires a conversion type",
+            ));
         }
         "TrimPrefix" | "TrimSuffix" if s.trim.is_none() => {
-            return Err(FieldError::required("trim", "trim transform requires a trim value"));
+            return Err(FieldError::required(
+                "trim",
+                "trim transform requires a trim value",
+            ));
         }
         "Regexp" => {
             let Some(regexp) = &s.regexp else {
-                return Err(FieldError::required("regexp", "regexp transform requires a regexp"));
+                return Err(FieldError::required(
+                    "regexp",
+                    "regexp transform requires a regexp",
+                ));
             };
             if regexp.match_.is_empty() {
-                return Err(FieldError::required("regexp.match", "regexp transform requires a match"));
+                return Err(FieldError::required(
+                    "regexp.match",
+                    "regexp transform requires a match",
+                ));
             }
             if Regex::new(&regexp.match_).is_err() {
-                return Err(FieldError::invalid("regexp.match", Some(&regexp.match_), "invalid regexp"));
+                return Err(FieldError::invalid(
+                    "regexp.match",
+                    Some(&regexp.match_),
+                    "invalid regexp",
+                ));
             }
         }
-        "Join" if s.join.is_none() => return Err(FieldError::required("join", "join transform requires a join")),
+        "Join" if s.join.is_none() => {
+            return Err(FieldError::required(
+                "join",
+                "join transform requires a join",
+            ));
+        }
         "Replace" => {
             let Some(replace) = &s.replace else {
-                return Err(FieldError::required("replace", "replace transform requires a replace"));
+                return Err(FieldError::required(
+                    "replace",
+                    "replace transform requires a replace",
+                ));
             };
             if replace.search.is_empty() {
-                return Err(FieldError::required("replace.search", "replace transform requires a search"));
+                return Err(FieldError::required(
+                    "replace.search",
+                    "replace transform requires a search",
+                ));
             }
         }
         "Format" | "Convert" | "TrimPrefix" | "TrimSuffix" | "Join" => {}
-        other => return Err(FieldError::invalid("type", Some(other), "unknown string transform type")),
+        other => {
+            return Err(FieldError::invalid(
+                "type",
+                Some(other),
+                "unknown string transform type",
+            ));
+        }
     }
     Ok(())
 }
@@ -381,10 +529,21 @@ fn string(s: &StringTransform) -> Result {
 /// An unknown format or target type.
 pub fn convert(t: &ConvertTransform) -> Result {
     if !matches!(t.format(), "none" | "quantity" | "json") {
-        return Err(FieldError::invalid("format", t.format.as_deref(), "invalid format"));
+        return Err(FieldError::invalid(
+            "format",
+            t.format.as_deref(),
+            "invalid format",
+        ));
     }
-    if !matches!(t.to_type.as_str(), "string" | "bool" | "int" | "int64" | "float64" | "object" | "array") {
-        return Err(FieldError::invalid("toType", Some(&t.to_type), "invalid type"));
+    if !matches!(
+        t.to_type.as_str(),
+        "string" | "bool" | "int" | "int64" | "float64" | "object" | "array"
+    ) {
+        return Err(FieldError::invalid(
+            "toType",
+            Some(&t.to_type),
+            "invalid type",
+        ));
     }
     Ok(())
 }
@@ -395,21 +554,35 @@ pub fn convert(t: &ConvertTransform) -> Result {
 /// A missing or unknown type, a missing name, or a missing field the type needs.
 pub fn connection_detail(cd: &ConnectionDetail) -> Result {
     match cd.type_.as_str() {
-        "" => return Err(FieldError::required("type", "connection detail type is required")),
+        "" => {
+            return Err(FieldError::required(
+                "type",
+                "connection detail type is required",
+            ));
+        }
         "FromConnectionSecretKey" | "FromFieldPath" | "FromValue" => {}
-        other => return Err(FieldError::invalid("type", Some(other), "unknown connection detail type")),
+        other => {
+            return Err(FieldError::invalid(
+                "type",
+                Some(other),
+                "unknown connection detail type",
+            ));
+        }
     }
     if cd.name.is_empty() {
         return Err(FieldError::required("name", "name is required"));
     }
     match cd.type_.as_str() {
-        "FromValue" if cd.value.is_none() => {
-            Err(FieldError::required("value", "value connection detail requires a value"))
-        }
-        "FromConnectionSecretKey" if cd.from_connection_secret_key.is_none() => Err(FieldError::required(
-            "fromConnectionSecretKey",
-            "from connection secret key connection detail requires a key",
+        "FromValue" if cd.value.is_none() => Err(FieldError::required(
+            "value",
+            "value connection detail requires a value",
         )),
+        "FromConnectionSecretKey" if cd.from_connection_secret_key.is_none() => {
+            Err(FieldError::required(
+                "fromConnectionSecretKey",
+                "from connection secret key connection detail requires a key",
+            ))
+        }
         "FromFieldPath" if cd.from_field_path.is_none() => Err(FieldError::required(
             "fromFieldPath",
             "from field path connection detail requires a field path",

@@ -43,7 +43,9 @@ pub fn to_written(value: Value) -> Value {
     match value {
         Value::Number(n) => Value::Number(whole_to_int(n)),
         Value::Array(items) => Value::Array(items.into_iter().map(to_written).collect()),
-        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, to_written(v))).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, to_written(v))).collect())
+        }
         other => other,
     }
 }
@@ -51,7 +53,8 @@ pub fn to_written(value: Value) -> Value {
 /// Go's JSON-decoding of a number into `int64` when it has no fraction and fits.
 fn whole_to_int(n: Number) -> Number {
     match n.as_f64() {
-        Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9.223_372_036_854_775e18 => {
+        Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9.223_372_036_854_775e18 =>
+        {
             #[expect(clippy::cast_possible_truncation, reason = "f is whole and in range")]
             Number::from(f as i64)
         }

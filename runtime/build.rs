@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Crates under `functions/` that are embedded, by module name.
-const BUNDLED: &[&str] = &["hello"];
+const BUNDLED: &[&str] = &["hello", "patch-and-transform"];
 
 fn main() {
     let manifest_dir =
@@ -23,7 +23,13 @@ fn main() {
     let target_dir = env::var_os("XFN_GUEST_TARGET_DIR")
         .map_or_else(|| root.join("target").join("wasm"), PathBuf::from);
     println!("cargo:rerun-if-env-changed=XFN_GUEST_TARGET_DIR");
-    for watched in ["Cargo.toml", "Cargo.lock", "sdk", "examples"] {
+    for watched in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "sdk",
+        "examples",
+        "patch-and-transform",
+    ] {
         println!(
             "cargo:rerun-if-changed={}",
             functions.join(watched).display()

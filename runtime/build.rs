@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Crates under `functions/` that are embedded, by module name.
-const BUNDLED: &[&str] = &["hello", "patch-and-transform"];
+const BUNDLED: &[&str] = &["hello", "auto-ready", "patch-and-transform", "dummy"];
 
 fn main() {
     let manifest_dir =
@@ -28,7 +28,9 @@ fn main() {
         "Cargo.lock",
         "sdk",
         "examples",
+        "auto-ready",
         "patch-and-transform",
+        "dummy",
     ] {
         println!(
             "cargo:rerun-if-changed={}",

@@ -51,6 +51,7 @@
 //! would, so handlers can be unit-tested with `cargo test --target <host triple>`.
 
 pub mod base64;
+pub mod jsonpath;
 pub mod log;
 #[cfg(feature = "testing")]
 pub mod testing;

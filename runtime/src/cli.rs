@@ -27,8 +27,14 @@ pub struct Cli {
 enum Command {
     /// Serve Crossplane's RunFunction over gRPC (the container entrypoint).
     Serve(ServeCommand),
+    /// Run a Composition's pipeline offline and print what Crossplane would create, like
+    /// `crossplane render` (no Docker, no cluster).
+    Render(RenderCommand),
     /// Print the CustomResourceDefinition of the step Input (wasmtime.fn.crossplane.io/v1alpha1 Module).
     Crd,
+    /// Build this function's Crossplane package (.xpkg) without Docker.
+    #[command(subcommand)]
+    Package(PackageCommand),
 }
 
 impl Cli {
@@ -39,10 +45,12 @@ impl Cli {
     pub fn execute(self) -> anyhow::Result<()> {
         match self.command {
             Command::Serve(serve) => serve.execute(),
+            Command::Render(render) => render.execute(),
             Command::Crd => {
                 print!("{}", crate::input::crd_yaml());
                 Ok(())
             }
+            Command::Package(PackageCommand::Build(build)) => build.execute(),
         }
     }
 }
@@ -53,6 +61,9 @@ pub struct ServeCommand {
     /// Address to listen on.
     #[arg(long, env = "FUNCTION_WASMTIME_ADDRESS", default_value = server::DEFAULT_ADDRESS)]
     address: SocketAddr,
+    /// Address of the Prometheus endpoint (`/metrics`, plain HTTP).
+    #[arg(long, env = "FUNCTION_WASMTIME_METRICS_ADDRESS", default_value = server::DEFAULT_METRICS_ADDRESS)]
+    metrics_address: SocketAddr,
     /// Serve without TLS. Wins over --tls-certs-dir, as Crossplane's function spec requires.
     #[arg(long, env = "FUNCTION_WASMTIME_INSECURE")]
     insecure: bool,
@@ -140,15 +151,195 @@ impl ServeCommand {
                 .await
                 .with_context(|| format!("cannot listen on {}; is another server using the port? Choose another with --address", self.address))?;
             tracing::info!(address = %self.address, tls = server_config.tls_certs_dir.is_some(), max_concurrency, "serving RunFunction");
+            let metrics_listener = TcpListener::bind(self.metrics_address)
+                .await
+                .with_context(|| format!("cannot listen on {} for metrics; choose another with --metrics-address", self.metrics_address))?;
             tokio::spawn(async move {
                 if let Err(error) = registry.warm_bundled().await {
                     tracing::error!("cannot prepare a bundled module: {error}");
                 }
             });
-            server::serve(listener, runner, server_config, shutdown_signal()).await?;
+            let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+            let metrics = tokio::spawn(server::serve_metrics(metrics_listener, runner.clone(), async move {
+                let _ = stopped.changed().await;
+            }));
+            let shutdown = async move {
+                shutdown_signal().await;
+                let _ = stopping.send(true);
+            };
+            server::serve(listener, runner, server_config, shutdown).await?;
+            let _ = metrics.await;
             tracing::info!("drained; exiting");
             anyhow::Ok(())
         })
+    }
+}
+
+/// Subcommands of `package`.
+#[derive(Debug, Subcommand)]
+pub enum PackageCommand {
+    /// Write an .xpkg: the static runtime, --module files and package.yaml on an empty base, in
+    /// the format `crossplane xpkg push -f FILE REF` reads.
+    Build(PackageBuildCommand),
+}
+
+/// Flags of `package build`.
+#[derive(Debug, Args)]
+pub struct PackageBuildCommand {
+    /// The statically linked runtime: `cargo build --release --target x86_64-unknown-linux-musl -p function-wasmtime`.
+    #[arg(long, default_value = crate::package::DEFAULT_BINARY)]
+    binary: PathBuf,
+    /// The directory with crossplane.yaml and the Input CRDs.
+    #[arg(long, default_value = "package")]
+    package_root: PathBuf,
+    /// A module to add as /modules/NAME.wasm, so a step can say `module: NAME`. Repeatable.
+    #[arg(long = "module", value_name = "NAME=FILE", value_parser = user_module)]
+    modules: Vec<crate::package::UserModule>,
+    /// The file to write. Default: NAME-<12 hex of the image digest>.xpkg in the current directory.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// The mtime of every file in the package, in seconds since 1970.
+    #[arg(long, env = "SOURCE_DATE_EPOCH", default_value_t = 0)]
+    source_date_epoch: u64,
+}
+
+fn user_module(text: &str) -> Result<crate::package::UserModule, String> {
+    match text.split_once('=') {
+        Some((name, path)) if !name.is_empty() && !path.is_empty() => {
+            Ok(crate::package::UserModule {
+                name: name.to_owned(),
+                path: PathBuf::from(path),
+            })
+        }
+        _ => Err(format!(
+            "{text:?} is not NAME=FILE; write it like --module greeter=greeter.wasm"
+        )),
+    }
+}
+
+impl PackageBuildCommand {
+    /// Builds the package and writes it; progress on stderr, the file's path on stdout.
+    ///
+    /// # Errors
+    /// See [`crate::package::build`]; also a file that cannot be written.
+    pub fn execute(self) -> anyhow::Result<()> {
+        let config = crate::package::BuildConfig {
+            binary: self.binary,
+            package_root: self.package_root,
+            modules: self.modules,
+            mtime: self.source_date_epoch,
+        };
+        let package = crate::package::build(&config, &mut |line| eprintln!("{line}"))?;
+        let output = self
+            .output
+            .unwrap_or_else(|| PathBuf::from(package.file_name()));
+        package.write(&output)?;
+        eprintln!("wrote {} (image {})", output.display(), package.digest);
+        println!("{}", output.display());
+        Ok(())
+    }
+}
+
+/// Arguments of `render`: `crossplane render`'s, plus `--expect` and `--modules-dir`.
+#[derive(Debug, Args)]
+pub struct RenderCommand {
+    /// The composite resource (XR) to render: a YAML file.
+    xr: PathBuf,
+    /// The Composition to render it with (spec.mode: Pipeline): a YAML file.
+    composition: PathBuf,
+    /// The Functions the pipeline uses: a YAML file or a directory of YAML files.
+    functions: PathBuf,
+    /// Observed composed resources (with the crossplane.io/composition-resource-name annotation): a YAML file or directory.
+    #[arg(short = 'o', long, value_name = "PATH")]
+    observed_resources: Option<PathBuf>,
+    /// Resources pipeline steps may require: a YAML file or directory. Repeatable.
+    #[arg(
+        short = 'e',
+        long,
+        value_name = "PATH",
+        visible_alias = "extra-resources"
+    )]
+    required_resources: Vec<PathBuf>,
+    /// A context entry from a file of YAML or JSON. Repeatable.
+    #[arg(long, value_name = "KEY=FILE", value_parser = key_value)]
+    context_files: Vec<(String, String)>,
+    /// A context entry of YAML or JSON; wins over --context-files. Repeatable.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = key_value)]
+    context_values: Vec<(String, String)>,
+    /// Secrets that steps' credentials name: a YAML file or directory.
+    #[arg(long, value_name = "PATH")]
+    function_credentials: Option<PathBuf>,
+    /// Print the Functions' normal and warning results as kind: Result documents.
+    #[arg(short = 'r', long)]
+    include_function_results: bool,
+    /// Print the final context as a kind: Context document.
+    #[arg(short = 'c', long)]
+    include_context: bool,
+    /// Copy the input XR's spec and metadata into the printed XR.
+    #[arg(short = 'x', long)]
+    include_full_xr: bool,
+    /// How long the whole render may take.
+    #[arg(long, default_value = "1m", value_parser = duration)]
+    timeout: Duration,
+    /// Compare the output with this golden file instead of printing it; on a difference print a
+    /// diff and fail. With UPDATE_GOLDEN=1 the file is rewritten.
+    #[arg(long, value_name = "FILE")]
+    expect: Option<PathBuf>,
+    /// Directory of extra modules, as for `serve`.
+    #[arg(long, env = "FUNCTION_WASMTIME_MODULES_DIR")]
+    modules_dir: Option<PathBuf>,
+}
+
+fn key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!("{text:?} is not KEY=VALUE")),
+    }
+}
+
+impl RenderCommand {
+    /// Renders and prints the YAML stream, or checks it against `--expect`.
+    ///
+    /// # Errors
+    /// Any [`crate::render::Error`], or a host that cannot start.
+    pub fn execute(self) -> anyhow::Result<()> {
+        let config = crate::render::Config {
+            observed_resources: self.observed_resources,
+            required_resources: self.required_resources,
+            function_credentials: self.function_credentials,
+            context_files: self
+                .context_files
+                .into_iter()
+                .map(|(key, path)| (key, PathBuf::from(path)))
+                .collect(),
+            context_values: self.context_values,
+            include_function_results: self.include_function_results,
+            include_context: self.include_context,
+            include_full_xr: self.include_full_xr,
+            timeout: self.timeout,
+            ..crate::render::Config::new(self.xr, self.composition, self.functions)
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let output = runtime.block_on(async {
+            let host = Host::new(HostConfig {
+                maxima: Limits::DEFAULT_MAXIMA,
+                max_concurrency: 1,
+            })?;
+            let registry = ModuleRegistry::new(Arc::new(host), self.modules_dir, None);
+            let runner = StepRunner::new(Arc::new(registry));
+            anyhow::Ok(crate::render::run(&config, &runner).await?)
+        })?;
+        match &self.expect {
+            Some(path) => {
+                crate::render::check_expected(path, &output)?;
+                eprintln!("the output matches {}", path.display());
+            }
+            None => print!("{output}"),
+        }
+        Ok(())
     }
 }
 

@@ -14,7 +14,10 @@
 pub mod cli;
 pub mod host;
 pub mod input;
+pub mod metrics;
 pub mod modules;
+pub mod package;
+pub mod render;
 pub mod server;
 pub mod step;
 pub mod transcode;

@@ -6,7 +6,7 @@
 //! `context` unchanged, so nothing earlier steps produced is lost.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use prost::Message;
 use xfn_proto::pbjson_types;
@@ -16,7 +16,8 @@ use xfn_proto::v1::{
 
 use crate::host::{self, ModuleId};
 use crate::input::{self, DEFAULT_TTL};
-use crate::modules::{self, ModuleRegistry};
+use crate::metrics::{Metrics, Outcome};
+use crate::modules::{self, ModuleRegistry, ModuleSource};
 use crate::transcode::to_protojson;
 
 /// Crossplane's gRPC client refuses responses over 4 MiB; past this size a step adds a warning.
@@ -46,12 +47,27 @@ enum Failure {
 /// Runs steps: resolves the module an Input names and calls it on the request.
 pub struct StepRunner {
     registry: Arc<ModuleRegistry>,
+    metrics: Metrics,
+}
+
+/// What a step learns about itself on the way, for the response and the metrics.
+struct StepFacts {
+    ttl: Duration,
+    module: String,
 }
 
 impl StepRunner {
     /// A runner resolving modules through `registry`.
     pub fn new(registry: Arc<ModuleRegistry>) -> StepRunner {
-        StepRunner { registry }
+        StepRunner {
+            registry,
+            metrics: Metrics::default(),
+        }
+    }
+
+    /// Counts and latencies of the steps run so far.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// The registry modules come from.
@@ -72,15 +88,31 @@ impl StepRunner {
     /// Runs one step. Always returns a response: failures become one FATAL result, with `desired`
     /// and `context` copied from the request. `meta.tag` is always echoed and `meta.ttl` set.
     pub async fn run(&self, mut request: RunFunctionRequest) -> RunFunctionResponse {
-        let mut ttl = DEFAULT_TTL;
-        let outcome = self.try_run(&mut request, &mut ttl).await;
+        let started = Instant::now();
+        let mut facts = StepFacts {
+            ttl: DEFAULT_TTL,
+            module: "unknown".to_owned(),
+        };
+        let outcome = self.try_run(&mut request, &mut facts).await;
+        let mut metric = Outcome::Failed;
         let tag = request
             .meta
             .as_ref()
             .map(|meta| meta.tag.clone())
             .unwrap_or_default();
         let mut response = match outcome {
-            Ok(response) => response,
+            Ok(response) => {
+                let is_fatal = response
+                    .results
+                    .iter()
+                    .any(|r| r.severity == i32::from(Severity::Fatal));
+                metric = if is_fatal {
+                    Outcome::FatalResult
+                } else {
+                    Outcome::Ok
+                };
+                response
+            }
             Err(failure) => {
                 let message = error_chain(&failure);
                 tracing::warn!(tag, "step failed: {message}");
@@ -94,7 +126,7 @@ impl StepRunner {
         };
         let meta = response.meta.get_or_insert_with(ResponseMeta::default);
         meta.tag = tag;
-        meta.ttl.get_or_insert_with(|| to_proto_duration(ttl));
+        meta.ttl.get_or_insert_with(|| to_proto_duration(facts.ttl));
         if response.desired.is_none() {
             response.desired = request.desired.take();
         }
@@ -108,19 +140,25 @@ impl StepRunner {
                 format!("the response is {size} bytes, close to the 4 MiB that Crossplane accepts; compose fewer or smaller resources in this step"),
             ));
         }
+        self.metrics
+            .record_step(&facts.module, metric, started.elapsed());
         response
     }
 
     async fn try_run(
         &self,
         request: &mut RunFunctionRequest,
-        ttl: &mut Duration,
+        facts: &mut StepFacts,
     ) -> Result<RunFunctionResponse, Failure> {
         let input = request.input.as_ref().map(|input| {
             serde_json::to_value(input).expect("a protobuf Struct always serialises to JSON")
         });
         let step = input::validate(input.as_ref(), self.registry.host().maxima())?;
-        *ttl = step.ttl;
+        facts.ttl = step.ttl;
+        facts.module = match &step.module.source {
+            ModuleSource::Named(name) => name.clone(),
+            ModuleSource::Inline(_) => "inline".to_owned(),
+        };
         let module = self.registry.resolve(&step.module).await?;
 
         // The module sees the step's config as its input, exactly like a standalone function would.

@@ -1,9 +1,15 @@
 //! Topics of the end-to-end suite.
 
+mod auto_ready;
 mod crd;
+mod dummy;
 mod examples;
 mod failures;
 mod grpc;
 mod hello;
+mod metrics;
+mod package;
+mod pt_conformance;
+mod pt_smoke;
 mod sources;
 mod tls;

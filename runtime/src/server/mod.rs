@@ -2,10 +2,12 @@
 //! optional mTLS, graceful drain. Bytes in, bytes out: the step does the rest.
 
 mod codec;
-pub use codec::BytesCodec;
+mod metrics;
 mod service;
 pub mod tls;
 
+pub use codec::BytesCodec;
+pub use metrics::serve_metrics;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,6 +22,8 @@ use service::{FunctionRunner, ProtocolVersion, V1, V1Beta1};
 
 /// The address Crossplane dials: every interface, port 9443.
 pub const DEFAULT_ADDRESS: &str = "0.0.0.0:9443";
+/// Where Prometheus scrapes `/metrics`: every interface, port 8080, as Crossplane's Deployment expects.
+pub const DEFAULT_METRICS_ADDRESS: &str = "0.0.0.0:8080";
 /// Default largest request, in bytes: 64 MiB. grpc-go's 4 MiB default is too small for big XRs,
 /// since Crossplane sends requests of any size.
 pub const DEFAULT_MAX_RECV_BYTES: usize = 64 * 1024 * 1024;

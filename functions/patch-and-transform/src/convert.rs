@@ -208,9 +208,18 @@ fn suffix_shape_ok(suffix: &str) -> bool {
     rest.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// A JSON parse error worded as Go's `encoding/json` words it where the wording is known:
+/// truncated input is `unexpected end of JSON input`.
+fn go_json_error(error: serde_json::Error) -> Error {
+    match error.classify() {
+        serde_json::error::Category::Eof => Error::new("unexpected end of JSON input"),
+        _ => Error::new(error.to_string()),
+    }
+}
+
 /// Go's `json.Unmarshal` into a map or a slice.
 fn parse_json(s: &str, target: &str, is_object: bool) -> Result<Value> {
-    let value: Value = serde_json::from_str(s).map_err(|e| Error::new(e.to_string()))?;
+    let value: Value = serde_json::from_str(s).map_err(go_json_error)?;
     let found = match &value {
         Value::Null => {
             return Ok(if is_object {
@@ -303,6 +312,12 @@ mod tests {
                 .unwrap_err()
                 .to_string(),
             "format: Invalid value: \"yaml\": invalid format"
+        );
+        assert_eq!(
+            run("object", Some("json"), json!("{\"a\":"))
+                .unwrap_err()
+                .to_string(),
+            "unexpected end of JSON input"
         );
     }
 

@@ -271,8 +271,9 @@ pub struct MatchTransform {
     /// Tried in order; the first match wins.
     #[serde(default, deserialize_with = "nullable")]
     pub patterns: Vec<MatchPattern>,
-    /// The result when nothing matches; `Some(Null)` when given as `null`.
-    #[serde(default, deserialize_with = "present")]
+    /// The result when nothing matches. `null` reads as absent, as upstream's `extv1.JSON` does,
+    /// so `fallbackValue: null` with `fallbackTo: Input` is no error.
+    #[serde(default)]
     pub fallback_value: Option<Value>,
     /// `Value` (default) or `Input`.
     #[serde(default)]
@@ -471,8 +472,7 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
-/// Any present value, `null` included, is `Some`: upstream tells an absent `fallbackValue` from
-/// `null`.
+/// Any present value, `null` included, is `Some`.
 fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(deserializer).map(Some)
 }
@@ -525,16 +525,13 @@ mod tests {
     }
 
     #[test]
-    fn fallback_value_null_is_present() {
+    fn fallback_value_null_is_absent() {
         let input = decode_value(json!({"resources": [{"name": "a", "patches": [{
             "fromFieldPath": "x",
             "transforms": [{"type": "match", "match": {"fallbackValue": null, "patterns": []}}],
         }]}]}))
         .unwrap();
         let transform = &input.resources[0].patches[0].transforms[0];
-        assert_eq!(
-            transform.match_.as_ref().unwrap().fallback_value,
-            Some(Value::Null)
-        );
+        assert!(transform.match_.as_ref().unwrap().fallback_value.is_none());
     }
 }

@@ -36,6 +36,10 @@ pub fn compose(req: Request) -> Response {
                 rsp.warning(message).target = Some(Target::Composite);
             }
             rsp.fatal(fatal).target = Some(Target::Composite);
+            // Upstream copies the request's desired state, which a first step does not have.
+            if req.desired.is_empty() {
+                rsp.desired = None;
+            }
         }
     }
     rsp

@@ -7,7 +7,6 @@ mod examples;
 mod failures;
 mod grpc;
 mod hello;
-mod pt_smoke;
 mod metrics;
 mod package;
 mod pt_conformance;

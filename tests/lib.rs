@@ -26,12 +26,17 @@ pub fn root() -> PathBuf {
         .to_owned()
 }
 
+/// The guests' target directory: `target/wasm`, or `$XFN_GUEST_TARGET_DIR` as for the runtime's
+/// build script.
+pub fn guest_target_dir() -> PathBuf {
+    std::env::var_os("XFN_GUEST_TARGET_DIR")
+        .map_or_else(|| root().join("target/wasm"), PathBuf::from)
+}
+
 /// A module of `functions/` as built by the runtime's build script: `hello` (a cdylib, so `-`
 /// would become `_`) or `echo-command` (a bin).
 pub fn built_module(file_stem: &str) -> PathBuf {
-    let target = std::env::var_os("XFN_GUEST_TARGET_DIR")
-        .map_or_else(|| root().join("target/wasm"), PathBuf::from);
-    target
+    guest_target_dir()
         .join("wasm32-wasip1/release")
         .join(format!("{file_stem}.wasm"))
 }

@@ -7,16 +7,16 @@ use std::sync::Arc;
 use function_wasmtime::host::Limits;
 use function_wasmtime::step::StepRunner;
 use serde_json::json;
-use xfn_tests::{greeting_xr, module_input, request, root, runner_with, to_json};
+use xfn_tests::{greeting_xr, guest_target_dir, module_input, request, runner_with, to_json};
 
 /// The examples `scripts/build-examples` builds, by module name.
 const EXAMPLES: [&str; 2] = ["c-hello", "assemblyscript-hello"];
 
 /// Where `scripts/build-examples` writes the example `name`.
 fn built_example(name: &str) -> PathBuf {
-    let target = std::env::var_os("XFN_GUEST_TARGET_DIR")
-        .map_or_else(|| root().join("target/wasm"), PathBuf::from);
-    target.join("examples").join(format!("{name}.wasm"))
+    guest_target_dir()
+        .join("examples")
+        .join(format!("{name}.wasm"))
 }
 
 /// A runner whose --modules-dir holds every example; the directory lives as long as the test.
@@ -79,7 +79,10 @@ async fn c_hello_takes_the_label_key_from_its_config_and_keeps_other_labels() {
     let mut request = request(
         "c-2",
         greeting_xr("World"),
-        module_input("c-hello", json!({"config": {"labelKey": "team.example.org/xr"}})),
+        module_input(
+            "c-hello",
+            json!({"config": {"labelKey": "team.example.org/xr"}}),
+        ),
     );
     let mut desired = serde_json::to_value(&request.desired).unwrap();
     desired["resources"]["bucket"] = json!({"resource": {

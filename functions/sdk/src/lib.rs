@@ -45,10 +45,18 @@
 //! `ttl` is a [`std::time::Duration`]. Fields this SDK does not know are kept in
 //! `unknown_fields` and written back out, so passing desired state through loses nothing.
 //!
+//! Typed reads deserialise a part of the request into the author's own `serde` types, with
+//! errors that name the resource and field path that did not fit: [`Request::spec_as`],
+//! [`Request::observed_composite_as`], [`Resource::get_as`] and their siblings ([`ReadError`]).
+//!
 //! # Building and testing
 //! Everything compiles natively too: the `xfn` imports exist only on `wasm32`, [`log`] writes
 //! to stderr elsewhere, and [`run_json`] runs a handler on request bytes exactly as the module
-//! would, so handlers can be unit-tested with `cargo test --target <host triple>`.
+//! would, so handlers can be unit-tested with `cargo test --target <host triple>`. The
+//! `testing` feature adds `xfn_sdk::testing`: run a handler on a request written in YAML and
+//! compare whole responses, with a line diff when they differ. Enable it in a module's
+//! `[dev-dependencies]` only. The project's `docs/authoring.md` walks through a module from
+//! `cargo new` to a Composition.
 
 pub mod base64;
 pub mod jsonpath;

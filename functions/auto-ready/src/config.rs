@@ -50,7 +50,7 @@ impl Rule {
 /// A problem in the config: where (`rules[0].jsonPath`) and what.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ConfigError {
-    /// The field path inside the config; empty for the config itself.
+    /// The field path inside the config, e.g. `rules[0].jsonPath`.
     path: String,
     /// What is wrong and what to do.
     problem: String,

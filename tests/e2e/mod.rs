@@ -1,9 +1,7 @@
 //! Topics of the end-to-end suite.
 
 mod auto_ready;
-mod auto_ready;
 mod crd;
-mod dummy;
 mod dummy;
 mod examples;
 mod failures;

@@ -590,3 +590,76 @@ pub fn connection_detail(cd: &ConnectionDetail) -> Result {
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn error(input: Value) -> String {
+        let Value::Object(map) = input else {
+            panic!("test inputs are objects")
+        };
+        let input = crate::input::decode(Some(&map)).unwrap();
+        resources(&input).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn resources_or_environment_patches_are_required() {
+        assert_eq!(
+            error(json!({})),
+            "resources: Required value: resources or environment patches are required"
+        );
+    }
+
+    #[test]
+    fn patch_sets_are_checked_first_and_without_a_prefix() {
+        assert_eq!(
+            error(
+                json!({"patchSets": [{"name": "s", "patches": [{"type": "PatchSet", "patchSetName": "t"}]}]})
+            ),
+            "patches[0].type: Invalid value: \"PatchSet\": patch type *v1beta1.PatchSetPatch does not support patch of type PatchSet"
+        );
+    }
+
+    #[test]
+    fn environment_patch_types_use_a_key_segment() {
+        assert_eq!(
+            error(json!({"environment": {"patches": [{"type": "CombineFromEnvironment"}]}})),
+            "environment.patches[0][type]: Invalid value: \"CombineFromEnvironment\": invalid environment patch type"
+        );
+        assert_eq!(
+            error(json!({"environment": {"patches": [{"type": "ToCompositeFieldPath"}]}})),
+            "environment.patches[0].fromFieldPath: Required value: fromFieldPath must be set for patch type ToCompositeFieldPath"
+        );
+    }
+
+    #[test]
+    fn nested_fields_name_their_whole_path() {
+        let input = json!({"resources": [{"name": "a", "patches": [
+            {"type": "CombineFromComposite", "toFieldPath": "x", "combine": {"strategy": "string", "string": {"fmt": "%s"}, "variables": [{"fromFieldPath": ""}]}},
+        ]}]});
+        assert_eq!(
+            error(input),
+            "resources[0].patches[0].combine.variables[0].fromFieldPath: Required value: fromFieldPath must be set for each combine variable"
+        );
+        let input = json!({"resources": [{"name": "a", "patches": [{"fromFieldPath": "x", "transforms": [
+            {"type": "convert", "convert": {"toType": "decimal"}},
+        ]}]}]});
+        assert_eq!(
+            error(input),
+            "resources[0].patches[0].transforms[0].convert.toType: Invalid value: \"decimal\": invalid type"
+        );
+        let input = json!({"resources": [{"name": "a", "patches": [{"fromFieldPath": "x", "policy": {"toFieldPath": "Merge"}}]}]});
+        assert_eq!(
+            error(input),
+            "resources[0].patches[0].policy.toFieldPathPolicy: Invalid value: \"Merge\": unknown toFieldPathPolicy"
+        );
+        let input = json!({"resources": [{"name": "a", "readinessChecks": [{"type": "MatchCondition", "matchCondition": {"type": "Ready"}}]}]});
+        assert_eq!(
+            error(input),
+            "resources[0].readinessChecks[0].matchCondition.status: Required value: cannot be empty for type MatchCondition"
+        );
+    }
+}

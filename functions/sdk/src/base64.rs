@@ -9,6 +9,13 @@ use std::fmt;
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Why a string is not base64.
+///
+/// # Examples
+/// ```
+/// let error = xfn_sdk::base64::decode("ab!d").unwrap_err();
+/// assert_eq!(error.offset, 2);
+/// assert_eq!(error.to_string(), "not base64: unexpected character at offset 2");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvalidBase64 {
     /// Byte offset of the first character that cannot be decoded.

@@ -31,6 +31,11 @@ macro_rules! proto_enum {
 
         impl $name {
             /// The name protojson uses for this value, e.g. `"READY_TRUE"`.
+            ///
+            /// # Examples
+            /// ```
+            #[doc = concat!("assert_eq!(xfn_sdk::", stringify!($name), "::", stringify!($zero), ".as_str_name(), ", stringify!($zero_str), ");")]
+            /// ```
             pub const fn as_str_name(self) -> &'static str {
                 match self {
                     $name::$zero => $zero_str,
@@ -39,6 +44,14 @@ macro_rules! proto_enum {
             }
 
             /// The value with the protojson name `name`, if there is one.
+            ///
+            /// # Examples
+            /// ```
+            #[doc = concat!("use xfn_sdk::", stringify!($name), ";")]
+            ///
+            #[doc = concat!("assert_eq!(", stringify!($name), "::from_str_name(", stringify!($zero_str), "), Some(", stringify!($name), "::", stringify!($zero), "));")]
+            #[doc = concat!("assert_eq!(", stringify!($name), "::from_str_name(\"NOPE\"), None);")]
+            /// ```
             pub fn from_str_name(name: &str) -> Option<$name> {
                 match name {
                     $zero_str => Some($name::$zero),
@@ -48,6 +61,11 @@ macro_rules! proto_enum {
             }
 
             /// The protobuf number of this value.
+            ///
+            /// # Examples
+            /// ```
+            #[doc = concat!("assert_eq!(xfn_sdk::", stringify!($name), "::", stringify!($zero), ".number(), 0);")]
+            /// ```
             pub const fn number(self) -> i32 {
                 match self {
                     $name::$zero => 0,
@@ -56,6 +74,14 @@ macro_rules! proto_enum {
             }
 
             /// The value with the protobuf number `number`, if there is one.
+            ///
+            /// # Examples
+            /// ```
+            #[doc = concat!("use xfn_sdk::", stringify!($name), ";")]
+            ///
+            #[doc = concat!("assert_eq!(", stringify!($name), "::from_number(0), Some(", stringify!($name), "::", stringify!($zero), "));")]
+            #[doc = concat!("assert_eq!(", stringify!($name), "::from_number(99), None);")]
+            /// ```
             pub const fn from_number(number: i64) -> Option<$name> {
                 match number {
                     0 => Some($name::$zero),

@@ -13,7 +13,7 @@
 //! failures (a trap, a deadline, the memory limit, bad output) into a fatal result. The ABI is
 //! specified in the project's `docs/ABI.md`; this crate is one implementation of its guest side.
 //!
-//! ```no_run
+//! ```no_run,standalone_crate
 //! use serde_json::json;
 //! use xfn_sdk::{Ready, Request, Response};
 //!

@@ -13,6 +13,14 @@
 use std::fmt;
 
 /// How important a log line is. The numbers are the `level` argument of `xfn.log`.
+///
+/// # Examples
+/// ```
+/// use xfn_sdk::log::Level;
+///
+/// assert!(Level::Error < Level::Debug);
+/// assert_eq!(Level::Info.to_string(), "info");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
     /// Something failed (0).
@@ -29,6 +37,11 @@ pub enum Level {
 
 impl Level {
     /// The `level` number `xfn.log` takes: 0 error, 1 warn, 2 info, 3 debug, 4 trace.
+    ///
+    /// # Examples
+    /// ```
+    /// assert_eq!(xfn_sdk::log::Level::Debug.number(), 3);
+    /// ```
     pub const fn number(self) -> i32 {
         match self {
             Level::Error => 0,
@@ -65,26 +78,51 @@ pub fn log(level: Level, message: &str) {
 }
 
 /// Logs `message` at error level. [`error!`](crate::log::error!) formats.
+///
+/// # Examples
+/// ```no_run
+/// xfn_sdk::log::error("reading the XR");
+/// ```
 pub fn error(message: &str) {
     log(Level::Error, message);
 }
 
 /// Logs `message` at warn level. [`warn!`](crate::log::warn!) formats.
+///
+/// # Examples
+/// ```no_run
+/// xfn_sdk::log::warn("reading the XR");
+/// ```
 pub fn warn(message: &str) {
     log(Level::Warn, message);
 }
 
 /// Logs `message` at info level. [`info!`](crate::log::info!) formats.
+///
+/// # Examples
+/// ```no_run
+/// xfn_sdk::log::info("reading the XR");
+/// ```
 pub fn info(message: &str) {
     log(Level::Info, message);
 }
 
 /// Logs `message` at debug level. [`debug!`](crate::log::debug!) formats.
+///
+/// # Examples
+/// ```no_run
+/// xfn_sdk::log::debug("reading the XR");
+/// ```
 pub fn debug(message: &str) {
     log(Level::Debug, message);
 }
 
 /// Logs `message` at trace level. [`trace!`](crate::log::trace!) formats.
+///
+/// # Examples
+/// ```no_run
+/// xfn_sdk::log::trace("reading the XR");
+/// ```
 pub fn trace(message: &str) {
     log(Level::Trace, message);
 }

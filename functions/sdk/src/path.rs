@@ -11,6 +11,14 @@ use std::str::FromStr;
 use serde_json::{Map, Value};
 
 /// One step of a [`FieldPath`].
+///
+/// # Examples
+/// ```
+/// use xfn_sdk::{FieldPath, Segment};
+///
+/// let path = FieldPath::parse("spec.ports[0]").unwrap();
+/// assert_eq!(path.segments()[2], Segment::Index(0));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Segment {
     /// An object field.
@@ -36,6 +44,17 @@ pub struct FieldPath {
 }
 
 /// Why a path could not be parsed, or a value could not be set at it.
+///
+/// # Examples
+/// ```
+/// use serde_json::json;
+/// use xfn_sdk::{PathError, set_path};
+///
+/// let mut xr = json!({"spec": "text"});
+/// let error = set_path(&mut xr, "spec.size", json!(1)).unwrap_err();
+/// assert!(matches!(error, PathError::Conflict { .. }));
+/// assert_eq!(error.to_string(), r#"cannot set "spec.size": spec is a string, not an object; remove or replace it first"#);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PathError {
     /// The path is not valid field-path syntax.
@@ -139,6 +158,14 @@ impl FieldPath {
     }
 
     /// The segments, outermost first.
+    ///
+    /// # Examples
+    /// ```
+    /// use xfn_sdk::{FieldPath, Segment};
+    ///
+    /// let path = FieldPath::parse("metadata.name").unwrap();
+    /// assert_eq!(path.segments(), [Segment::Field("metadata".into()), Segment::Field("name".into())]);
+    /// ```
     pub fn segments(&self) -> &[Segment] {
         &self.segments
     }

@@ -67,6 +67,12 @@ pub struct Request {
 
 impl Request {
     /// The request's tag; [`Response::from_request`](crate::Response::from_request) echoes it.
+    ///
+    /// # Examples
+    /// ```
+    /// let req: xfn_sdk::Request = serde_json::from_str(r#"{"meta": {"tag": "abc"}}"#).unwrap();
+    /// assert_eq!(req.tag(), "abc");
+    /// ```
     pub fn tag(&self) -> &str {
         &self.meta.tag
     }
@@ -76,6 +82,15 @@ impl Request {
     /// Callers older than Crossplane 2.2 advertise nothing. When this returns `false` for
     /// something other than [`Capability::Capabilities`], check
     /// `has_capability(Capability::Capabilities)` to tell "not supported" from "not told".
+    ///
+    /// # Examples
+    /// ```
+    /// use xfn_sdk::{Capability, Request};
+    ///
+    /// let req: Request = serde_json::from_str(r#"{"meta": {"capabilities": ["CAPABILITY_CAPABILITIES", "CAPABILITY_CONDITIONS"]}}"#).unwrap();
+    /// assert!(req.has_capability(Capability::Conditions));
+    /// assert!(!req.has_capability(Capability::RequiredSchemas));
+    /// ```
     pub fn has_capability(&self, capability: Capability) -> bool {
         self.meta.capabilities.contains(&capability)
     }
@@ -83,6 +98,12 @@ impl Request {
     /// The observed composite resource (XR), if the request has one.
     ///
     /// Composition pipelines always send it; Operations do not.
+    ///
+    /// # Examples
+    /// ```
+    /// let req: xfn_sdk::Request = serde_json::from_str(r#"{"observed": {"composite": {"resource": {"kind": "XBucket"}}}}"#).unwrap();
+    /// assert_eq!(req.observed_composite().unwrap().kind(), Some("XBucket"));
+    /// ```
     pub fn observed_composite(&self) -> Option<&Resource> {
         self.observed.composite.as_ref()
     }
@@ -235,31 +256,68 @@ impl Request {
     }
 
     /// The observed composed resources, by composition resource name.
+    ///
+    /// # Examples
+    /// ```
+    /// let req: xfn_sdk::Request = serde_json::from_str(r#"{"observed": {"resources": {"db": {"resource": {"kind": "DB"}}}}}"#).unwrap();
+    /// assert_eq!(req.observed_resources().keys().collect::<Vec<_>>(), ["db"]);
+    /// ```
     pub fn observed_resources(&self) -> &BTreeMap<String, Resource> {
         &self.observed.resources
     }
 
     /// The observed composed resource `name`.
+    ///
+    /// # Examples
+    /// ```
+    /// let req: xfn_sdk::Request = serde_json::from_str(r#"{"observed": {"resources": {"db": {"resource": {"kind": "DB"}}}}}"#).unwrap();
+    /// assert_eq!(req.observed_resource("db").unwrap().kind(), Some("DB"));
+    /// assert!(req.observed_resource("cache").is_none());
+    /// ```
     pub fn observed_resource(&self, name: &str) -> Option<&Resource> {
         self.observed.resources.get(name)
     }
 
     /// The desired composite resource, as earlier steps left it.
+    ///
+    /// # Examples
+    /// ```
+    /// let req: xfn_sdk::Request = serde_json::from_str(r#"{"desired": {"composite": {"resource": {"status": {"phase": "x"}}}}}"#).unwrap();
+    /// assert_eq!(req.desired_composite().unwrap().get_str("status.phase"), Some("x"));
+    /// ```
     pub fn desired_composite(&self) -> Option<&Resource> {
         self.desired.composite.as_ref()
     }
 
     /// The desired composed resources, as earlier steps left them.
+    ///
+    /// # Examples
+    /// ```
+    /// let req: xfn_sdk::Request = serde_json::from_str(r#"{"desired": {"resources": {"a": {}, "b": {}}}}"#).unwrap();
+    /// assert_eq!(req.desired_resources().len(), 2);
+    /// ```
     pub fn desired_resources(&self) -> &BTreeMap<String, Resource> {
         &self.desired.resources
     }
 
     /// The desired composed resource `name`, as earlier steps left it.
+    ///
+    /// # Examples
+    /// ```
+    /// let req: xfn_sdk::Request = serde_json::from_str(r#"{"desired": {"resources": {"cm": {"resource": {"kind": "ConfigMap"}}}}}"#).unwrap();
+    /// assert_eq!(req.desired_resource("cm").unwrap().kind(), Some("ConfigMap"));
+    /// ```
     pub fn desired_resource(&self, name: &str) -> Option<&Resource> {
         self.desired.resources.get(name)
     }
 
     /// The step's configuration (the `Module` input's `config`), if it has one.
+    ///
+    /// # Examples
+    /// ```
+    /// let req: xfn_sdk::Request = serde_json::from_str(r#"{"input": {"greeting": "Hi"}}"#).unwrap();
+    /// assert_eq!(req.input().unwrap()["greeting"], "Hi");
+    /// ```
     pub fn input(&self) -> Option<&Map<String, Value>> {
         self.input.as_ref()
     }
@@ -293,6 +351,12 @@ impl Request {
     }
 
     /// The context value `key`, as earlier steps left it.
+    ///
+    /// # Examples
+    /// ```
+    /// let req: xfn_sdk::Request = serde_json::from_str(r#"{"context": {"team": "a"}}"#).unwrap();
+    /// assert_eq!(req.context_value("team"), Some(&serde_json::json!("a")));
+    /// ```
     pub fn context_value(&self, key: &str) -> Option<&Value> {
         self.context.as_ref()?.get(key)
     }
@@ -303,6 +367,13 @@ impl Request {
     /// `None` means Crossplane has not fetched the requirement yet (return it in
     /// [`Response::requirements`](crate::Response::requirements) and wait for the next call);
     /// an empty slice means it fetched and found nothing.
+    ///
+    /// # Examples
+    /// ```
+    /// let req: xfn_sdk::Request = serde_json::from_str(r#"{"requiredResources": {"vpc": {"items": [{"resource": {"kind": "VPC"}}]}}}"#).unwrap();
+    /// assert_eq!(req.required_resources("vpc").unwrap()[0].kind(), Some("VPC"));
+    /// assert_eq!(req.required_resources("subnets"), None);
+    /// ```
     pub fn required_resources(&self, name: &str) -> Option<&[Resource]> {
         self.required_resources
             .get(name)
@@ -312,11 +383,23 @@ impl Request {
 
     /// The OpenAPI v3 schema fetched for the schema requirement `name`; `None` when it has not
     /// been fetched or the kind has no schema.
+    ///
+    /// # Examples
+    /// ```
+    /// let req: xfn_sdk::Request = serde_json::from_str(r#"{"requiredSchemas": {"pod": {"openapiV3": {"type": "object"}}}}"#).unwrap();
+    /// assert_eq!(req.required_schema("pod").unwrap()["type"], "object");
+    /// ```
     pub fn required_schema(&self, name: &str) -> Option<&Map<String, Value>> {
         self.required_schemas.get(name)?.openapi_v3.as_ref()
     }
 
     /// The credential data `name`, each value base64 as sent.
+    ///
+    /// # Examples
+    /// ```
+    /// let req: xfn_sdk::Request = serde_json::from_str(r#"{"credentials": {"aws": {"credentialData": {"data": {"token": "czNjcmV0"}}}}}"#).unwrap();
+    /// assert_eq!(req.credential("aws").unwrap()["token"], "czNjcmV0");
+    /// ```
     pub fn credential(&self, name: &str) -> Option<&BTreeMap<String, String>> {
         Some(&self.credentials.get(name)?.credential_data.as_ref()?.data)
     }
@@ -338,6 +421,16 @@ impl Request {
     /// Turns the request into the response a function starts from, moving `desired` and
     /// `context` instead of copying them; see [`Response::from_request`](crate::Response::from_request).
     /// Read what you need from the request first.
+    ///
+    /// # Examples
+    /// ```
+    /// let req: xfn_sdk::Request = serde_json::from_str(r#"{"meta": {"tag": "t"}, "context": {"k": 1}}"#).unwrap();
+    /// let region = req.observed_composite().and_then(|xr| xr.get_str("spec.region")).map(str::to_owned);
+    /// let mut rsp = req.into_response();
+    /// rsp.normal(format!("region {region:?}"));
+    /// assert_eq!(rsp.meta.tag, "t");
+    /// assert_eq!(rsp.context.unwrap()["k"], 1);
+    /// ```
     pub fn into_response(self) -> crate::Response {
         crate::Response::start(self.meta.tag, self.desired, self.context)
     }
@@ -382,6 +475,13 @@ impl Message for Request {
 }
 
 /// Request metadata (`RequestMeta`).
+///
+/// # Examples
+/// ```
+/// let req: xfn_sdk::Request = serde_json::from_str(r#"{"meta": {"tag": "t", "capabilities": ["CAPABILITY_CREDENTIALS"]}}"#).unwrap();
+/// assert_eq!(req.meta.tag, "t");
+/// assert_eq!(req.meta.capabilities, [xfn_sdk::Capability::Credentials]);
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RequestMeta {
@@ -408,6 +508,12 @@ impl RequestMeta {
 }
 
 /// A list of resources fetched for one requirement (`Resources`).
+///
+/// # Examples
+/// ```
+/// let req: xfn_sdk::Request = serde_json::from_str(r#"{"requiredResources": {"vpc": {"items": [{"resource": {"kind": "VPC"}}]}}}"#).unwrap();
+/// assert_eq!(req.required_resources["vpc"].items.len(), 1);
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Resources {
@@ -417,6 +523,12 @@ pub struct Resources {
 }
 
 /// Credentials a step receives (`Credentials`); today only Secret data.
+///
+/// # Examples
+/// ```
+/// let req: xfn_sdk::Request = serde_json::from_str(r#"{"credentials": {"aws": {"credentialData": {"data": {"k": "dg=="}}}}}"#).unwrap();
+/// assert!(req.credentials["aws"].credential_data.is_some());
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Credentials {
@@ -426,6 +538,13 @@ pub struct Credentials {
 }
 
 /// Secret data (`CredentialData`).
+///
+/// # Examples
+/// ```
+/// let req: xfn_sdk::Request = serde_json::from_str(r#"{"credentials": {"aws": {"credentialData": {"data": {"k": "dg=="}}}}}"#).unwrap();
+/// let data = &req.credentials["aws"].credential_data.as_ref().unwrap().data;
+/// assert_eq!(xfn_sdk::base64::decode(&data["k"]).unwrap(), b"v");
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CredentialData {
@@ -439,6 +558,12 @@ pub struct CredentialData {
 }
 
 /// A schema fetched for a schema requirement (`Schema`).
+///
+/// # Examples
+/// ```
+/// let req: xfn_sdk::Request = serde_json::from_str(r#"{"requiredSchemas": {"pod": {"openapiV3": {"type": "object"}}}}"#).unwrap();
+/// assert!(req.required_schemas["pod"].openapi_v3.is_some());
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Schema {

@@ -7,6 +7,18 @@ use serde::{Deserialize, Serialize};
 use crate::de::nullable;
 
 /// What the function needs fetched before it can finish (`Requirements`).
+///
+/// # Examples
+/// ```
+/// use xfn_sdk::{ResourceSelector, Response, SchemaSelector};
+///
+/// let mut rsp = Response::default();
+/// rsp.require_resources("vpc", ResourceSelector::by_name("ec2.aws.upbound.io/v1beta1", "VPC", "main"));
+/// rsp.require_schema("vpc", SchemaSelector::new("ec2.aws.upbound.io/v1beta1", "VPC"));
+/// let requirements = rsp.requirements.unwrap();
+/// assert_eq!(requirements.resources.len(), 1);
+/// assert_eq!(requirements.schemas.len(), 1);
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Requirements {
@@ -32,6 +44,13 @@ pub struct Requirements {
 }
 
 /// Which resources to fetch (`ResourceSelector`): by name or by labels.
+///
+/// # Examples
+/// ```
+/// let selector: xfn_sdk::ResourceSelector = serde_json::from_str(
+///     r#"{"apiVersion": "v1", "kind": "Secret", "matchName": "creds", "namespace": "ops"}"#).unwrap();
+/// assert_eq!(selector.match_name.as_deref(), Some("creds"));
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct ResourceSelector {
@@ -54,6 +73,15 @@ pub struct ResourceSelector {
 
 impl ResourceSelector {
     /// Selects the resource of `api_version` and `kind` named `name`.
+    ///
+    /// # Examples
+    /// ```
+    /// use xfn_sdk::ResourceSelector;
+    ///
+    /// let selector = ResourceSelector::by_name("v1", "Secret", "creds");
+    /// assert_eq!(selector.match_name.as_deref(), Some("creds"));
+    /// assert_eq!(selector.namespace, None);
+    /// ```
     pub fn by_name(
         api_version: impl Into<String>,
         kind: impl Into<String>,
@@ -96,6 +124,14 @@ impl ResourceSelector {
     }
 
     /// The same selector, restricted to `namespace`.
+    ///
+    /// # Examples
+    /// ```
+    /// use xfn_sdk::ResourceSelector;
+    ///
+    /// let selector = ResourceSelector::by_name("v1", "Secret", "creds").in_namespace("ops");
+    /// assert_eq!(selector.namespace.as_deref(), Some("ops"));
+    /// ```
     pub fn in_namespace(mut self, namespace: impl Into<String>) -> ResourceSelector {
         self.namespace = Some(namespace.into());
         self
@@ -103,6 +139,14 @@ impl ResourceSelector {
 }
 
 /// Labels to match (`MatchLabels`).
+///
+/// # Examples
+/// ```
+/// use xfn_sdk::ResourceSelector;
+///
+/// let selector = ResourceSelector::by_labels("v1", "Secret", [("team", "a")]);
+/// assert_eq!(selector.match_labels.unwrap().labels["team"], "a");
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MatchLabels {
@@ -112,6 +156,12 @@ pub struct MatchLabels {
 }
 
 /// Which kind's schema to fetch (`SchemaSelector`).
+///
+/// # Examples
+/// ```
+/// let selector = xfn_sdk::SchemaSelector::new("apps/v1", "Deployment");
+/// assert_eq!(serde_json::to_string(&selector).unwrap(), r#"{"apiVersion":"apps/v1","kind":"Deployment"}"#);
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct SchemaSelector {

@@ -73,6 +73,16 @@ impl Response {
     /// no opinion on. [`Request::into_response`] does the same without copying.
     ///
     /// `meta.ttl` stays unset, so the host applies the step's `ttl` (60s by default).
+    ///
+    /// # Examples
+    /// ```
+    /// use xfn_sdk::{Request, Response};
+    ///
+    /// let req: Request = serde_json::from_str(r#"{"meta": {"tag": "t"}, "desired": {"resources": {"a": {}}}}"#).unwrap();
+    /// let rsp = Response::from_request(&req);
+    /// assert_eq!(rsp.meta.tag, "t");
+    /// assert_eq!(rsp.desired.unwrap().resources.len(), 1);
+    /// ```
     pub fn from_request(req: &Request) -> Response {
         Response::start(
             req.meta.tag.clone(),
@@ -97,6 +107,15 @@ impl Response {
 
     /// Adds a result of `severity` with `message` and returns it, so that `reason` or `target`
     /// can be set.
+    ///
+    /// # Examples
+    /// ```
+    /// use xfn_sdk::{Response, Severity};
+    ///
+    /// let mut rsp = Response::default();
+    /// rsp.push_result(Severity::Warning, "bucket is public").with_reason("PublicBucket");
+    /// assert_eq!(rsp.results[0].severity, Severity::Warning);
+    /// ```
     pub fn push_result(
         &mut self,
         severity: Severity,
@@ -128,22 +147,52 @@ impl Response {
     }
 
     /// Adds a warning result: a Warning event on the XR; the pipeline goes on.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut rsp = xfn_sdk::Response::default();
+    /// rsp.warning("3 resources are not ready");
+    /// assert_eq!(rsp.results[0].severity, xfn_sdk::Severity::Warning);
+    /// ```
     pub fn warning(&mut self, message: impl Into<String>) -> &mut FunctionResult {
         self.push_result(Severity::Warning, message)
     }
 
     /// Adds a normal result: a Normal event on the XR. Emit it when something changes, not on
     /// every call.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut rsp = xfn_sdk::Response::default();
+    /// rsp.normal("composed a bucket");
+    /// assert_eq!(rsp.results[0].message, "composed a bucket");
+    /// ```
     pub fn normal(&mut self, message: impl Into<String>) -> &mut FunctionResult {
         self.push_result(Severity::Normal, message)
     }
 
     /// Whether a fatal result has been added.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut rsp = xfn_sdk::Response::default();
+    /// rsp.warning("careful");
+    /// assert!(!rsp.has_fatal());
+    /// rsp.fatal("broken");
+    /// assert!(rsp.has_fatal());
+    /// ```
     pub fn has_fatal(&self) -> bool {
         self.results.iter().any(|r| r.severity == Severity::Fatal)
     }
 
     /// The desired state, created empty if the response has none.
+    ///
+    /// # Examples
+    /// ```
+    /// let mut rsp = xfn_sdk::Response::default();
+    /// assert!(rsp.desired_mut().resources.is_empty());
+    /// assert!(rsp.desired.is_some());
+    /// ```
     pub fn desired_mut(&mut self) -> &mut State {
         self.desired.get_or_insert_with(State::default)
     }
@@ -178,11 +227,33 @@ impl Response {
     }
 
     /// The desired composed resource `name`, if there is one.
+    ///
+    /// # Examples
+    /// ```
+    /// use serde_json::json;
+    /// use xfn_sdk::Response;
+    ///
+    /// let mut rsp = Response::default();
+    /// rsp.set_desired_resource("cm", json!({"kind": "ConfigMap"})).unwrap();
+    /// rsp.desired_resource_mut("cm").unwrap().set_path("data.a", json!("b")).unwrap();
+    /// assert!(rsp.desired_resource_mut("other").is_none());
+    /// ```
     pub fn desired_resource_mut(&mut self, name: &str) -> Option<&mut Resource> {
         self.desired.as_mut()?.resources.get_mut(name)
     }
 
     /// Removes the desired composed resource `name`; Crossplane then deletes it. Returns it.
+    ///
+    /// # Examples
+    /// ```
+    /// use serde_json::json;
+    /// use xfn_sdk::Response;
+    ///
+    /// let mut rsp = Response::default();
+    /// rsp.set_desired_resource("cm", json!({"kind": "ConfigMap"})).unwrap();
+    /// assert_eq!(rsp.remove_desired_resource("cm").unwrap().kind(), Some("ConfigMap"));
+    /// assert!(rsp.desired.unwrap().resources.is_empty());
+    /// ```
     pub fn remove_desired_resource(&mut self, name: &str) -> Option<Resource> {
         self.desired.as_mut()?.resources.remove(name)
     }
@@ -190,6 +261,15 @@ impl Response {
     /// The desired composite resource, created empty if there is none.
     ///
     /// Set only its `status` (and `ready`): Crossplane ignores the rest of a desired XR.
+    ///
+    /// # Examples
+    /// ```
+    /// use serde_json::json;
+    ///
+    /// let mut rsp = xfn_sdk::Response::default();
+    /// rsp.desired_composite_mut().set_path("status.endpoint", json!("db.local")).unwrap();
+    /// assert_eq!(rsp.desired.unwrap().composite.unwrap().get_str("status.endpoint"), Some("db.local"));
+    /// ```
     pub fn desired_composite_mut(&mut self) -> &mut Resource {
         self.desired_mut()
             .composite
@@ -198,6 +278,17 @@ impl Response {
 
     /// Marks the desired composed resource `name` as `ready`; returns `false` (and changes
     /// nothing) when there is no such resource.
+    ///
+    /// # Examples
+    /// ```
+    /// use serde_json::json;
+    /// use xfn_sdk::{Ready, Response};
+    ///
+    /// let mut rsp = Response::default();
+    /// rsp.set_desired_resource("cm", json!({"kind": "ConfigMap"})).unwrap();
+    /// assert!(rsp.set_ready("cm", Ready::True));
+    /// assert!(!rsp.set_ready("missing", Ready::True));
+    /// ```
     pub fn set_ready(&mut self, name: &str, ready: Ready) -> bool {
         match self.desired_resource_mut(name) {
             Some(resource) => {
@@ -270,6 +361,15 @@ impl Response {
     }
 
     /// Sets the context value `key` for later steps, creating the context if there is none.
+    ///
+    /// # Examples
+    /// ```
+    /// use serde_json::json;
+    ///
+    /// let mut rsp = xfn_sdk::Response::default();
+    /// rsp.set_context("example.org/region", json!("eu-west-1"));
+    /// assert_eq!(rsp.context.unwrap()["example.org/region"], "eu-west-1");
+    /// ```
     pub fn set_context(&mut self, key: impl Into<String>, value: Value) {
         self.context
             .get_or_insert_with(Map::new)
@@ -278,6 +378,15 @@ impl Response {
 
     /// Sets how long Crossplane may consider this response fresh; left unset, the host applies
     /// the step's `ttl` (60s by default).
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let mut rsp = xfn_sdk::Response::default();
+    /// rsp.set_ttl(Duration::from_secs(30));
+    /// assert_eq!(serde_json::to_value(&rsp).unwrap()["meta"]["ttl"], "30s");
+    /// ```
     pub fn set_ttl(&mut self, ttl: Duration) {
         self.meta.ttl = Some(ttl);
     }
@@ -357,6 +466,12 @@ impl Message for Response {
 }
 
 /// Response metadata (`ResponseMeta`).
+///
+/// # Examples
+/// ```
+/// let rsp: xfn_sdk::Response = serde_json::from_str(r#"{"meta": {"tag": "t", "ttl": "1.500s"}}"#).unwrap();
+/// assert_eq!(rsp.meta.ttl, Some(std::time::Duration::from_millis(1500)));
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ResponseMeta {
@@ -380,6 +495,19 @@ impl ResponseMeta {
 
 /// One result of a step (the protocol's `Result` message; renamed so that it does not shadow
 /// [`std::result::Result`]).
+///
+/// # Examples
+/// ```
+/// use xfn_sdk::{Response, Severity};
+///
+/// let mut rsp = Response::default();
+/// rsp.fatal("spec.size is missing").with_reason("MissingSize");
+/// assert_eq!(
+///     serde_json::to_value(&rsp.results[0]).unwrap(),
+///     serde_json::json!({"severity": "SEVERITY_FATAL", "message": "spec.size is missing", "reason": "MissingSize"})
+/// );
+/// assert_eq!(rsp.results[0].severity, Severity::Fatal);
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct FunctionResult {
@@ -431,6 +559,18 @@ impl FunctionResult {
 }
 
 /// A condition to set on the XR (`Condition`).
+///
+/// # Examples
+/// ```
+/// use xfn_sdk::{Response, Status};
+///
+/// let mut rsp = Response::default();
+/// rsp.set_condition("DatabaseReady", Status::True, "Available");
+/// assert_eq!(
+///     serde_json::to_value(&rsp.conditions[0]).unwrap(),
+///     serde_json::json!({"type": "DatabaseReady", "status": "STATUS_CONDITION_TRUE", "reason": "Available"})
+/// );
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Condition {

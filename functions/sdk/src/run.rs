@@ -5,12 +5,40 @@ use std::fmt;
 use crate::{Request, Response};
 
 /// Status for a successful call: the output is a `RunFunctionResponse`.
+///
+/// # Examples
+/// ```
+/// use xfn_sdk::{Request, Response, STATUS_OK, run_json};
+///
+/// assert_eq!(run_json(b"{}", |req: Request| Response::from_request(&req)).status, STATUS_OK);
+/// ```
 pub const STATUS_OK: i32 = 0;
 /// Status when the request bytes are not a `RunFunctionRequest` this SDK can read.
+///
+/// # Examples
+/// ```
+/// use xfn_sdk::{Request, Response, STATUS_INVALID_REQUEST, run_json};
+///
+/// assert_eq!(run_json(b"[", |req: Request| Response::from_request(&req)).status, STATUS_INVALID_REQUEST);
+/// ```
 pub const STATUS_INVALID_REQUEST: i32 = 1;
 /// Status when the handler returned an error; the output is its message.
+///
+/// # Examples
+/// ```
+/// use xfn_sdk::{Request, Response, STATUS_HANDLER_FAILED, run_json};
+///
+/// let outcome = run_json(b"{}", |_: Request| Err::<Response, _>("no config"));
+/// assert_eq!(outcome.status, STATUS_HANDLER_FAILED);
+/// assert_eq!(outcome.output, b"no config");
+/// ```
 pub const STATUS_HANDLER_FAILED: i32 = 2;
 /// Status when the response could not be serialised.
+///
+/// # Examples
+/// ```
+/// assert_eq!(xfn_sdk::STATUS_INVALID_RESPONSE, 3);
+/// ```
 pub const STATUS_INVALID_RESPONSE: i32 = 3;
 
 /// What a handler may return: a [`Response`], or `Result<Response, E>` for any displayable `E`.
@@ -18,6 +46,15 @@ pub const STATUS_INVALID_RESPONSE: i32 = 3;
 /// Prefer a response with a fatal result ([`Response::fatal`]) for failures the user can fix:
 /// it keeps the desired state and says what to do. An `Err` makes the host report a fatal
 /// result naming the module with the error's text.
+///
+/// # Examples
+/// ```
+/// use xfn_sdk::{HandlerOutput, Response};
+///
+/// assert!(Response::default().into_result().is_ok());
+/// let failed: Result<Response, String> = Err("config.size: must be positive".into());
+/// assert_eq!(failed.into_result().unwrap_err(), "config.size: must be positive");
+/// ```
 pub trait HandlerOutput {
     /// The response, or the error message.
     ///
@@ -39,6 +76,15 @@ impl<E: fmt::Display> HandlerOutput for Result<Response, E> {
 }
 
 /// The outcome of one call, as the module hands it to the host.
+///
+/// # Examples
+/// ```
+/// use xfn_sdk::{Outcome, Request, Response, STATUS_OK, run_json};
+///
+/// let outcome: Outcome = run_json(br#"{"meta": {"tag": "t"}}"#, |req: Request| Response::from_request(&req));
+/// assert_eq!(outcome.status, STATUS_OK);
+/// assert_eq!(outcome.output, br#"{"meta":{"tag":"t"},"desired":{}}"#);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outcome {
     /// [`STATUS_OK`] or one of the other `STATUS_*` constants.
@@ -170,7 +216,7 @@ pub mod __private {
 /// the module (the host reports a trap) after logging the panic message at error level.
 ///
 /// # Examples
-/// ```no_run
+/// ```no_run,standalone_crate
 /// use xfn_sdk::{Request, Response};
 ///
 /// fn compose(req: Request) -> Response {

@@ -54,6 +54,12 @@ pub struct Resource {
 }
 
 /// A value given as a resource body was not a JSON object.
+///
+/// # Examples
+/// ```
+/// let error = xfn_sdk::Resource::from_value(serde_json::json!(42)).unwrap_err();
+/// assert_eq!(error.found, "a number");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NotAnObject {
     /// What it was instead: `"an array"`, `"a string"`...
@@ -74,6 +80,17 @@ impl std::error::Error for NotAnObject {}
 
 impl Resource {
     /// A resource with body `resource`, no connection details and readiness unspecified.
+    ///
+    /// # Examples
+    /// ```
+    /// use serde_json::json;
+    /// use xfn_sdk::{Ready, Resource};
+    ///
+    /// let body = json!({"apiVersion": "v1", "kind": "ConfigMap"}).as_object().cloned().unwrap();
+    /// let cm = Resource::new(body);
+    /// assert_eq!(cm.kind(), Some("ConfigMap"));
+    /// assert_eq!(cm.ready, Ready::Unspecified);
+    /// ```
     pub fn new(resource: Map<String, Value>) -> Resource {
         Resource {
             resource,
@@ -85,6 +102,16 @@ impl Resource {
     ///
     /// # Errors
     /// [`NotAnObject`] when `value` is not a JSON object.
+    ///
+    /// # Examples
+    /// ```
+    /// use serde_json::json;
+    /// use xfn_sdk::Resource;
+    ///
+    /// let cm = Resource::from_value(json!({"apiVersion": "v1", "kind": "ConfigMap"})).unwrap();
+    /// assert_eq!(cm.api_version(), Some("v1"));
+    /// assert!(Resource::from_value(json!([1])).is_err());
+    /// ```
     pub fn from_value(value: Value) -> Result<Resource, NotAnObject> {
         match value {
             Value::Object(resource) => Ok(Resource::new(resource)),
@@ -102,11 +129,31 @@ impl Resource {
     }
 
     /// The value at the field path `path` in the body (see [`get_path`](crate::get_path)).
+    ///
+    /// # Examples
+    /// ```
+    /// use serde_json::json;
+    /// use xfn_sdk::Resource;
+    ///
+    /// let svc = Resource::from_value(json!({"spec": {"ports": [{"port": 80}]}})).unwrap();
+    /// assert_eq!(svc.get_path("spec.ports[0].port"), Some(&json!(80)));
+    /// assert_eq!(svc.get_path("spec.ports[1].port"), None);
+    /// ```
     pub fn get_path(&self, path: &str) -> Option<&Value> {
         FieldPath::parse(path).ok()?.get_in(&self.resource)
     }
 
     /// The string at the field path `path` in the body; `None` when missing or not a string.
+    ///
+    /// # Examples
+    /// ```
+    /// use serde_json::json;
+    /// use xfn_sdk::Resource;
+    ///
+    /// let xr = Resource::from_value(json!({"spec": {"who": "world", "count": 3}})).unwrap();
+    /// assert_eq!(xr.get_str("spec.who"), Some("world"));
+    /// assert_eq!(xr.get_str("spec.count"), None);
+    /// ```
     pub fn get_str(&self, path: &str) -> Option<&str> {
         self.get_path(path)?.as_str()
     }
@@ -309,28 +356,64 @@ impl Resource {
     }
 
     /// `apiVersion`, if it is a string.
+    ///
+    /// # Examples
+    /// ```
+    /// let resource = xfn_sdk::Resource::from_value(serde_json::json!({"apiVersion": "v1"})).unwrap();
+    /// assert_eq!(resource.api_version(), Some("v1"));
+    /// assert_eq!(xfn_sdk::Resource::default().api_version(), None);
+    /// ```
     pub fn api_version(&self) -> Option<&str> {
         self.resource.get("apiVersion")?.as_str()
     }
 
     /// `kind`, if it is a string.
+    ///
+    /// # Examples
+    /// ```
+    /// let resource = xfn_sdk::Resource::from_value(serde_json::json!({"kind": "ConfigMap"})).unwrap();
+    /// assert_eq!(resource.kind(), Some("ConfigMap"));
+    /// assert_eq!(xfn_sdk::Resource::default().kind(), None);
+    /// ```
     pub fn kind(&self) -> Option<&str> {
         self.resource.get("kind")?.as_str()
     }
 
     /// `metadata.name`, if it is a string.
+    ///
+    /// # Examples
+    /// ```
+    /// let resource = xfn_sdk::Resource::from_value(serde_json::json!({"metadata": {"name": "cm"}})).unwrap();
+    /// assert_eq!(resource.name(), Some("cm"));
+    /// assert_eq!(xfn_sdk::Resource::default().name(), None);
+    /// ```
     pub fn name(&self) -> Option<&str> {
         get_path_in(&self.resource, "metadata", "name")
     }
 
     /// `metadata.namespace`, if it is a string. Namespaced (Crossplane v2) XRs have one; their
     /// composed resources must live in the same namespace.
+    ///
+    /// # Examples
+    /// ```
+    /// let resource = xfn_sdk::Resource::from_value(serde_json::json!({"metadata": {"namespace": "team-a"}})).unwrap();
+    /// assert_eq!(resource.namespace(), Some("team-a"));
+    /// assert_eq!(xfn_sdk::Resource::default().namespace(), None);
+    /// ```
     pub fn namespace(&self) -> Option<&str> {
         get_path_in(&self.resource, "metadata", "namespace")
     }
 
     /// The connection detail `key`, decoded from base64; `None` when there is no such key or its
     /// value is not base64 (the host always sends valid base64).
+    ///
+    /// # Examples
+    /// ```
+    /// let resource: xfn_sdk::Resource = serde_json::from_str(
+    ///     r#"{"connectionDetails": {"password": "aHVudGVyMg=="}}"#).unwrap();
+    /// assert_eq!(resource.connection_detail("password").unwrap(), b"hunter2");
+    /// assert_eq!(resource.connection_detail("user"), None);
+    /// ```
     pub fn connection_detail(&self, key: &str) -> Option<Vec<u8>> {
         base64::decode(self.connection_details.get(key)?).ok()
     }
@@ -388,6 +471,14 @@ impl Message for Resource {
 /// The names are the composition resource names (the `crossplane.io/composition-resource-name`
 /// annotation), not `metadata.name`. Composed resources are kept sorted by name, so output is
 /// deterministic.
+///
+/// # Examples
+/// ```
+/// let state: xfn_sdk::State = serde_json::from_str(
+///     r#"{"composite": {"resource": {"kind": "XR"}}, "resources": {"b": {}, "a": {}}}"#).unwrap();
+/// assert_eq!(state.composite.unwrap().kind(), Some("XR"));
+/// assert_eq!(state.resources.keys().collect::<Vec<_>>(), ["a", "b"]);
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct State {
     /// The composite resource (XR). Absent from the desired state the first step sees.
@@ -403,6 +494,11 @@ pub struct State {
 
 impl State {
     /// Whether the state has no composite, no composed resources and no unknown fields.
+    ///
+    /// # Examples
+    /// ```
+    /// assert!(xfn_sdk::State::default().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.composite.is_none() && self.resources.is_empty() && self.unknown_fields.is_empty()
     }

@@ -3,7 +3,6 @@
 
 use std::fmt::Write as _;
 
-use regex::Regex;
 use serde_json::Value;
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
@@ -11,7 +10,7 @@ use sha2::{Digest, Sha256, Sha512};
 use crate::error::{Error, Result};
 use crate::gofmt::{sprint_element, sprint_v, sprintf};
 use crate::input::StringTransform;
-use crate::transforms::regex_error;
+use crate::transforms::{go_regex, regex_error};
 use crate::value::go_json;
 
 /// Runs a `string` transform on `input`.
@@ -50,7 +49,7 @@ pub fn resolve_string(transform: &StringTransform, input: &Value) -> Result<Stri
         }
         "Regexp" => {
             let regexp = transform.regexp.as_ref().ok_or_else(|| unset("regexp"))?;
-            let regex = Regex::new(&regexp.match_)
+            let regex = go_regex(&regexp.match_)
                 .map_err(|e| Error::new(regex_error(&e)).wrap("could not compile regexp"))?;
             let group = regexp.group.unwrap_or(0);
             let text = sprint_v(input);

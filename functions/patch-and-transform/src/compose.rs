@@ -307,10 +307,10 @@ fn parse_base(base: &Value) -> Result<Map<String, Value>, String> {
     {
         return Err(format!("Object 'Kind' is missing in '{}'", go_json(base)));
     }
-    Ok(crate::value::to_written(base.clone())
-        .as_object()
-        .cloned()
-        .unwrap_or_default())
+    match crate::value::to_written(base.clone()) {
+        Value::Object(object) => Ok(object),
+        _ => unreachable!("to_written keeps an object an object"),
+    }
 }
 
 /// Copies `metadata.<key>` from the observed resource; an empty value removes it, as

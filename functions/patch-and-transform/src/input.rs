@@ -452,15 +452,23 @@ pub struct WriteConnectionSecretToRef {
 /// The serde error with the path of the offending field, e.g.
 /// `resources[0].patches[1].transforms: invalid type: string "x", expected a sequence`.
 pub fn decode(input: Option<&Map<String, Value>>) -> Result<Resources, String> {
-    let value = Value::Object(input.cloned().unwrap_or_default());
-    serde_path_to_error::deserialize(value).map_err(|error| {
-        let path = error.path().to_string();
-        if path == "." {
-            error.inner().to_string()
-        } else {
-            format!("{path}: {}", error.inner())
-        }
-    })
+    let empty = Map::new();
+    let input = input.unwrap_or(&empty);
+    // Borrowing and skipping path tracking is the fast path; only a failure is decoded again, to
+    // name the offending field.
+    if let Ok(resources) = Resources::deserialize(input) {
+        return Ok(resources);
+    }
+    serde_path_to_error::deserialize(input)
+        .map(|resources: Resources| resources)
+        .map_err(|error| {
+            let path = error.path().to_string();
+            if path == "." {
+                error.inner().to_string()
+            } else {
+                format!("{path}: {}", error.inner())
+            }
+        })
 }
 
 /// `null` reads as the default, as Go reads it.

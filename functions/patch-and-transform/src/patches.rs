@@ -177,7 +177,7 @@ fn write(
 ///
 /// # Errors
 /// `cannot find PatchSet by name X`, or a PatchSet patch inside a PatchSet.
-pub fn inline_patch_sets(sets: &[PatchSet], patches: &[Patch]) -> Result<Vec<Patch>> {
+pub fn inline_patch_sets<'a>(sets: &'a [PatchSet], patches: &'a [Patch]) -> Result<Vec<&'a Patch>> {
     if sets
         .iter()
         .flat_map(|s| &s.patches)
@@ -190,7 +190,7 @@ pub fn inline_patch_sets(sets: &[PatchSet], patches: &[Patch]) -> Result<Vec<Pat
     let mut out = Vec::with_capacity(patches.len());
     for p in patches {
         if p.type_name() != patch_type::PATCH_SET {
-            out.push(p.clone());
+            out.push(p);
             continue;
         }
         let Some(name) = &p.patch_set_name else {
@@ -200,7 +200,7 @@ pub fn inline_patch_sets(sets: &[PatchSet], patches: &[Patch]) -> Result<Vec<Pat
         let Some(set) = sets.iter().rev().find(|s| &s.name == name) else {
             return Err(Error::new(format!("cannot find PatchSet by name {name}")));
         };
-        out.extend(set.patches.iter().cloned());
+        out.extend(set.patches.iter());
     }
     Ok(out)
 }
@@ -308,7 +308,7 @@ mod tests {
             patch(json!({"type": "PatchSet", "patchSetName": "s"})),
         ];
         let inlined = inline_patch_sets(&sets, &patches).unwrap();
-        let froms: Vec<&str> = inlined.iter().map(Patch::source_path).collect();
+        let froms: Vec<&str> = inlined.iter().map(|p| p.source_path()).collect();
         assert_eq!(froms, ["x", "a", "b"]);
         let missing = vec![patch(json!({"type": "PatchSet", "patchSetName": "nope"}))];
         assert_eq!(

@@ -67,7 +67,7 @@ async fn c_hello_labels_every_desired_resource_with_the_xr_name() {
                     "ready": "READY_TRUE"
                 }}
             },
-            "results": [{"severity": "SEVERITY_NORMAL", "message": "c-hello: labelled 1 composed resources with example.org/composite=world"}],
+            "results": [{"severity": "SEVERITY_NORMAL", "message": "c-hello: labelled 1 composed resource with example.org/composite=world"}],
             "context": context()
         })
     );

@@ -123,7 +123,8 @@ int32_t xfn_run_v1(const char *request, size_t len) {
         /* Both `key` and `name_text` are raw JSON string content, so they can be copied into
          * the message as they are. */
         char count[64];
-        snprintf(count, sizeof count, "c-hello: labelled %zu composed resources with ", labelled);
+        snprintf(count, sizeof count, "c-hello: labelled %zu composed resource%s with ", labelled,
+                 labelled == 1 ? "" : "s");
         json_buf message = {0};
         json_buf_puts(&message, count);
         json_buf_put(&message, key, key_len);

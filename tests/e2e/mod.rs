@@ -11,5 +11,6 @@ mod metrics;
 mod package;
 mod pt_conformance;
 mod pt_smoke;
+mod render;
 mod sources;
 mod tls;

@@ -97,12 +97,13 @@ fn edit_script(old: &[&str], new: &[&str]) -> Vec<Op> {
         if i < n && j < m && old[i] == new[j] {
             ops.push(Op::Same);
             (i, j) = (i + 1, j + 1);
-        } else if j < m && (i == n || common[i][j + 1] >= common[i + 1][j]) {
-            ops.push(Op::Added);
-            j += 1;
-        } else {
+        } else if i < n && (j == m || common[i + 1][j] >= common[i][j + 1]) {
+            // Removals first, as diff(1) prints them.
             ops.push(Op::Removed);
             i += 1;
+        } else {
+            ops.push(Op::Added);
+            j += 1;
         }
     }
     ops

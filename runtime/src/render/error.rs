@@ -121,7 +121,7 @@ pub enum Error {
     },
     /// A Development-mode Function's target cannot be reached.
     #[error(
-        "{}: Function \"{function}\": cannot connect to its Development target {target}; start the function there with --insecure, or set render.crossplane.io/runtime-development-target",
+        "{}: Function \"{function}\": cannot connect to its Development target {target}: {reason}; start the function there with --insecure, or set render.crossplane.io/runtime-development-target",
         path.display()
     )]
     Unreachable {
@@ -131,9 +131,10 @@ pub enum Error {
         function: String,
         /// The gRPC target.
         target: String,
-        /// Why.
-        #[source]
-        source: tonic::transport::Error,
+        /// Why, as one line: tonic's transport errors repeat a cause in both their message and
+        /// their source ("tcp connect error: tcp connect error: ..."), so the chain is joined
+        /// here without repeats rather than kept as a source.
+        reason: String,
     },
     /// A Development-mode Function answered RunFunction with a gRPC error.
     #[error("pipeline step \"{step}\": Function \"{function}\" failed")]

@@ -101,11 +101,11 @@ async fn runtime(function: &Function) -> Result<Runtime> {
     let target = function
         .annotation(ANNOTATION_DEVELOPMENT_TARGET)
         .unwrap_or(DEFAULT_DEVELOPMENT_TARGET);
-    let unreachable = |source| Error::Unreachable {
+    let unreachable = |error: tonic::transport::Error| Error::Unreachable {
         path: function.document.path.clone(),
         function: function.name().to_owned(),
         target: target.to_owned(),
-        source,
+        reason: chain_without_repeats(&error),
     };
     let channel = Endpoint::from_shared(endpoint_uri(target))
         .map_err(unreachable)?
@@ -113,6 +113,21 @@ async fn runtime(function: &Function) -> Result<Runtime> {
         .await
         .map_err(unreachable)?;
     Ok(Runtime::Development(channel))
+}
+
+/// An error and its sources joined with ": ", skipping a source whose text repeats the previous
+/// one.
+fn chain_without_repeats(error: &dyn std::error::Error) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
 }
 
 /// Whether a Function is function-wasmtime: by name, or by its package's repository.

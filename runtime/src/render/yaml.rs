@@ -622,7 +622,7 @@ status:
         let yaml = to_yaml(&json!({"message": long}));
         assert_eq!(
             yaml,
-            "message: word word word word word word word word word word word word word word word word\n  word word word word\n"
+            "message: word word word word word word word word word word word word word word word\n  word word word word word\n"
         );
     }
 

@@ -1,0 +1,351 @@
+//! `render`: every example in `examples/` against its `expected.yaml`, a Development-mode
+//! Function over real gRPC, the one-line errors for bad input, and the built binary with
+//! `--expect`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, LazyLock};
+
+use function_wasmtime::host::Limits;
+use function_wasmtime::render::{self, Config};
+use function_wasmtime::step::StepRunner;
+use xfn_tests::{TestServer, built_module, root, runner_with};
+
+/// One runner for every render test, with the example modules of `functions/examples` (such as
+/// `environment_configs`) in its modules directory.
+fn runner() -> Arc<StepRunner> {
+    static RUNNER: LazyLock<Arc<StepRunner>> =
+        LazyLock::new(|| runner_with(Some(modules_dir()), Limits::DEFAULT_MAXIMA));
+    RUNNER.clone()
+}
+
+/// Where cargo puts the modules built from `functions/`.
+fn modules_dir() -> PathBuf {
+    built_module("hello")
+        .parent()
+        .expect("a module file is in a directory")
+        .to_owned()
+}
+
+fn example(name: &str) -> PathBuf {
+    root().join("examples").join(name)
+}
+
+fn fixture(name: &str) -> PathBuf {
+    root().join("tests/fixtures/render").join(name)
+}
+
+/// The config for `examples/NAME` with the flags its README line shows.
+fn example_config(name: &str) -> Config {
+    let dir = example(name);
+    let mut config = Config::new(
+        dir.join("xr.yaml"),
+        dir.join("composition.yaml"),
+        dir.join("functions.yaml"),
+    );
+    match name {
+        "storage-bucket" => {
+            config.observed_resources = Some(dir.join("observed.yaml"));
+        }
+        "web-app" => {
+            config.observed_resources = Some(dir.join("observed.yaml"));
+            config.include_function_results = true;
+        }
+        "database-environment" => {
+            config.required_resources = vec![dir.join("environment-configs.yaml")];
+            config.context_values = vec![(
+                "apiextensions.crossplane.io/environment".to_owned(),
+                r#"{"owner": "payments-team", "backup": {"retentionDays": 7}}"#.to_owned(),
+            )];
+            config.include_context = true;
+        }
+        other => panic!("no flags known for example {other}"),
+    }
+    config
+}
+
+/// Renders, or returns the error with its sources joined by ": " and the workspace root removed
+/// from paths, as the binary prints it.
+async fn render(config: &Config) -> Result<String, String> {
+    render::run(config, &runner()).await.map_err(|error| {
+        let mut message = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            message.push_str(&format!(": {cause}"));
+            source = cause.source();
+        }
+        message.replace(&format!("{}/", root().display()), "")
+    })
+}
+
+/// Renders an example and compares it with its `expected.yaml` (`UPDATE_GOLDEN=1` rewrites it).
+async fn check_example(name: &str) {
+    let output = render(&example_config(name))
+        .await
+        .unwrap_or_else(|error| panic!("examples/{name} does not render: {error}"));
+    if let Err(error) = render::check_expected(&example(name).join("expected.yaml"), &output) {
+        panic!("examples/{name}: {error}");
+    }
+}
+
+#[tokio::test]
+async fn storage_bucket_example_renders_its_expected_output() {
+    check_example("storage-bucket").await;
+}
+
+#[tokio::test]
+async fn web_app_example_chains_hello_patch_and_transform_and_auto_ready() {
+    check_example("web-app").await;
+}
+
+#[tokio::test]
+async fn database_environment_example_uses_required_resources_and_context() {
+    check_example("database-environment").await;
+}
+
+#[tokio::test]
+async fn a_development_function_is_called_over_grpc_like_an_in_process_one() {
+    let server = TestServer::start(runner(), None).await;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let functions = dir.path().join("functions.yaml");
+    std::fs::write(
+        &functions,
+        format!(
+            "apiVersion: pkg.crossplane.io/v1\nkind: Function\nmetadata:\n  name: function-remote\n  annotations:\n    render.crossplane.io/runtime: Development\n    render.crossplane.io/runtime-development-target: dns:///{}\n",
+            server.address
+        ),
+    )
+    .expect("the functions file can be written");
+    let remote = render(&Config::new(
+        fixture("hello-xr.yaml"),
+        fixture("remote-composition.yaml"),
+        &functions,
+    ))
+    .await;
+    server.stop().await;
+    let local = render(&Config::new(
+        fixture("hello-xr.yaml"),
+        fixture("hello-composition.yaml"),
+        fixture("functions.yaml"),
+    ))
+    .await;
+    assert_eq!(remote, local);
+    assert!(
+        local
+            .as_deref()
+            .is_ok_and(|yaml| yaml.contains("greeting: Hello, Ada!")),
+        "{local:?}"
+    );
+}
+
+/// Asserts that rendering these files fails with exactly `expected`.
+async fn assert_fails(config: Config, expected: &str) {
+    assert_eq!(render(&config).await, Err(expected.to_owned()));
+}
+
+#[tokio::test]
+async fn a_missing_file_is_named() {
+    assert_fails(
+        Config::new(
+            fixture("no-such-xr.yaml"),
+            fixture("hello-composition.yaml"),
+            fixture("functions.yaml"),
+        ),
+        "cannot read XR file tests/fixtures/render/no-such-xr.yaml: No such file or directory (os error 2)",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn bad_yaml_names_the_file_document_and_line() {
+    assert_fails(
+        Config::new(
+            fixture("hello-xr.yaml"),
+            fixture("bad-yaml-composition.yaml"),
+            fixture("functions.yaml"),
+        ),
+        "tests/fixtures/render/bad-yaml-composition.yaml: document 1 is not valid YAML: did not find expected key at line 14 column 6, while parsing a block mapping at line 11 column 5",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_composition_for_another_type_is_refused() {
+    assert_fails(
+        Config::new(
+            fixture("hello-xr.yaml"),
+            fixture("wrong-type-composition.yaml"),
+            fixture("functions.yaml"),
+        ),
+        "tests/fixtures/render/wrong-type-composition.yaml: Composition \"buckets\" is for storage.example.org/v1alpha1 XBucket (spec.compositeTypeRef), but the XR in tests/fixtures/render/hello-xr.yaml is example.org/v1alpha1 XGreeting; render it with a Composition for example.org/v1alpha1 XGreeting",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_composition_not_in_pipeline_mode_is_refused() {
+    assert_fails(
+        Config::new(
+            fixture("hello-xr.yaml"),
+            fixture("resources-mode-composition.yaml"),
+            fixture("functions.yaml"),
+        ),
+        "tests/fixtures/render/resources-mode-composition.yaml: Composition \"greetings-classic\" uses spec.mode: Resources; render runs only spec.mode: Pipeline compositions",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_function_missing_from_the_functions_file_is_named() {
+    assert_fails(
+        Config::new(
+            fixture("hello-xr.yaml"),
+            fixture("hello-composition.yaml"),
+            fixture("other-functions.yaml"),
+        ),
+        "tests/fixtures/render/hello-composition.yaml: pipeline step \"greet\" uses Function \"function-wasmtime\", which is not in tests/fixtures/render/other-functions.yaml; add a pkg.crossplane.io/v1 Function named function-wasmtime there",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_function_that_needs_docker_is_refused() {
+    assert_fails(
+        Config::new(
+            fixture("hello-xr.yaml"),
+            fixture("remote-composition.yaml"),
+            fixture("other-functions.yaml"),
+        ),
+        "tests/fixtures/render/other-functions.yaml: Function \"function-remote\" cannot run here: render runs function-wasmtime in process and calls other Functions only with the annotation render.crossplane.io/runtime: Development (it does not use Docker); add that annotation and start the function with --insecure",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_unreachable_development_target_is_named() {
+    // A port that was free a moment ago and has nothing listening now.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("loopback has free ports")
+        .port();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let functions = dir.path().join("functions.yaml");
+    std::fs::write(
+        &functions,
+        format!(
+            "apiVersion: pkg.crossplane.io/v1\nkind: Function\nmetadata:\n  name: function-remote\n  annotations:\n    render.crossplane.io/runtime: Development\n    render.crossplane.io/runtime-development-target: 127.0.0.1:{port}\n"
+        ),
+    )
+    .expect("the functions file can be written");
+    let error = render(&Config::new(
+        fixture("hello-xr.yaml"),
+        fixture("remote-composition.yaml"),
+        &functions,
+    ))
+    .await
+    .expect_err("nothing listens there");
+    assert_eq!(
+        error.replace(&dir.path().display().to_string(), "TMP"),
+        format!(
+            "TMP/functions.yaml: Function \"function-remote\": cannot connect to its Development target 127.0.0.1:{port}: transport error: tcp connect error: Connection refused (os error 111); start the function there with --insecure, or set render.crossplane.io/runtime-development-target"
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_fatal_result_stops_the_pipeline_with_crossplanes_message() {
+    assert_fails(
+        Config::new(
+            fixture("hello-xr-without-who.yaml"),
+            fixture("hello-composition.yaml"),
+            fixture("functions.yaml"),
+        ),
+        "pipeline step \"greet\" returned a fatal result: hello: the composite resource has no spec.who; set spec.who to the name to greet",
+    )
+    .await;
+}
+
+/// The `function-wasmtime` binary, built by cargo into the workspace's target directory.
+fn binary() -> PathBuf {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(root())
+        .args([
+            "build",
+            "--quiet",
+            "--locked",
+            "-p",
+            "function-wasmtime",
+            "--bin",
+            "function-wasmtime",
+        ])
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "cargo build of the binary failed");
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    target.join("debug/function-wasmtime")
+}
+
+fn run_binary(binary: &Path, args: &[PathBuf]) -> (bool, String, String) {
+    let output = Command::new(binary)
+        .current_dir(root())
+        .args(args)
+        .env_remove(render::UPDATE_GOLDEN)
+        .output()
+        .expect("the binary runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_binary_checks_an_example_with_expect_and_prints_a_diff_on_a_difference() {
+    let binary = binary();
+    let dir = example("storage-bucket");
+    let expected = dir.join("expected.yaml");
+    let args = |golden: &Path| {
+        vec![
+            PathBuf::from("render"),
+            dir.join("xr.yaml"),
+            dir.join("composition.yaml"),
+            dir.join("functions.yaml"),
+            PathBuf::from("-o"),
+            dir.join("observed.yaml"),
+            PathBuf::from("--expect"),
+            golden.to_owned(),
+        ]
+    };
+
+    let (is_success, stdout, stderr) = run_binary(&binary, &args(&expected));
+    assert_eq!(
+        (is_success, stdout.as_str(), stderr),
+        (
+            true,
+            "",
+            format!("the output matches {}\n", expected.display())
+        )
+    );
+
+    let temp = tempfile::tempdir().expect("a temporary directory");
+    let golden = temp.path().join("expected.yaml");
+    let text = std::fs::read_to_string(&expected).expect("the example has expected.yaml");
+    std::fs::write(
+        &golden,
+        text.replace("region: eu-central-1", "region: us-east-1"),
+    )
+    .expect("the golden copy can be written");
+    let (is_success, stdout, stderr) = run_binary(&binary, &args(&golden));
+    assert_eq!((is_success, stdout.as_str()), (false, ""));
+    let header = format!(
+        "function-wasmtime: the output differs from {golden}; re-run with UPDATE_GOLDEN=1 to accept it\n--- {golden}\n+++ rendered\n",
+        golden = golden.display()
+    );
+    assert!(stderr.starts_with(&header), "{stderr}");
+    assert!(
+        stderr.contains("-    region: us-east-1\n+    region: eu-central-1\n"),
+        "{stderr}"
+    );
+}

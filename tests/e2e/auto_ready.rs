@@ -113,7 +113,7 @@ async fn auto_ready_rules_decide_for_resources_without_conditions() {
         "rules": [
             {"resource": "queue-.*", "jsonPath": "$.status.atProvider.state", "equals": "available"},
             {"resource": "cluster", "jsonPath": "$.status.conditions[?@.type == 'ControlPlaneReady'].status", "equals": "True"},
-            {"resource": "cluster", "jsonPath": "$.status.conditions[?@.type == 'InfrastructureReady' && @.status == 'True']"},
+            {"apiVersion": "cluster.x-k8s.io/v1beta1", "kind": "Cluster", "jsonPath": "$.status.conditions[?@.type == 'InfrastructureReady' && @.status == 'True']"},
         ],
     });
     let request = request(

@@ -23,8 +23,12 @@ pub(crate) struct Config {
 /// it must find.
 #[derive(Debug)]
 pub(crate) struct Rule {
-    /// Matches whole composition resource names.
-    resource: Regex,
+    /// Matches whole composition resource names; `None`: any name.
+    resource: Option<Regex>,
+    /// The observed resource's `apiVersion` must be this; `None`: any.
+    api_version: Option<String>,
+    /// The observed resource's `kind` must be this; `None`: any.
+    kind: Option<String>,
     /// Run on the observed resource.
     json_path: JsonPath,
     /// What one of the selected values must equal; `None`: any selected value will do.
@@ -32,9 +36,18 @@ pub(crate) struct Rule {
 }
 
 impl Rule {
-    /// Whether the rule applies to the composed resource `name`.
-    pub(crate) fn selects(&self, name: &str) -> bool {
-        self.resource.is_match(name)
+    /// Whether the rule applies to the composed resource `name`, observed as `observed`.
+    pub(crate) fn selects(&self, name: &str, observed: &Value) -> bool {
+        let has = |field: &str, expected: &Option<String>| {
+            expected.as_deref().is_none_or(|expected| {
+                observed.get(field).and_then(Value::as_str) == Some(expected)
+            })
+        };
+        self.resource
+            .as_ref()
+            .is_none_or(|resource| resource.is_match(name))
+            && has("apiVersion", &self.api_version)
+            && has("kind", &self.kind)
     }
 
     /// Whether the observed resource `observed` satisfies the rule.
@@ -144,71 +157,82 @@ fn read_rules(value: &Value) -> Result<Vec<Rule>, ConfigError> {
         .collect()
 }
 
+/// The fields of a rule, for messages.
+const RULE_FIELDS: &str = "resource, apiVersion, kind, jsonPath and equals";
+
 fn read_rule(path: &str, value: &Value) -> Result<Rule, ConfigError> {
     let Value::Object(fields) = value else {
         return Err(ConfigError::at(
             path,
             format!(
-                "must be an object with resource, jsonPath and optionally equals, got {}",
+                "must be an object with {RULE_FIELDS}, got {}",
                 kind_of(value)
             ),
         ));
     };
-    if let Some(unknown) = fields
-        .keys()
-        .find(|key| !matches!(key.as_str(), "resource" | "jsonPath" | "equals"))
-    {
+    if let Some(unknown) = fields.keys().find(|key| {
+        !matches!(
+            key.as_str(),
+            "resource" | "apiVersion" | "kind" | "jsonPath" | "equals"
+        )
+    }) {
         return Err(ConfigError::at(
             format!("{path}.{unknown}"),
-            "unknown field; a rule has resource, jsonPath and equals",
+            format!("unknown field; a rule has {RULE_FIELDS}"),
         ));
     }
-    let resource = required_string(
-        path,
-        fields,
-        "resource",
-        "the composed resource's name, or a regular expression that matches whole names",
-    )?;
-    let resource = Regex::new(&format!("^(?:{resource})$")).map_err(|error| {
-        ConfigError::at(
-            format!("{path}.resource"),
-            format!(
-                "{resource:?} is not a regular expression: {}; write the composed resource's name \
-                 or a pattern such as bucket-.*",
-                regex_reason(&error)
-            ),
-        )
-    })?;
-    let json_path = required_string(
-        path,
-        fields,
-        "jsonPath",
-        "a JSONPath expression such as $.status.atProvider.state",
-    )?;
+    let resource = optional_string(path, fields, "resource")?
+        .map(|resource| {
+            Regex::new(&format!("^(?:{resource})$")).map_err(|error| {
+                ConfigError::at(
+                    format!("{path}.resource"),
+                    format!(
+                        "{resource:?} is not a regular expression: {}; write the composed \
+                         resource's name or a pattern such as bucket-.*",
+                        regex_reason(&error)
+                    ),
+                )
+            })
+        })
+        .transpose()?;
+    let api_version = optional_string(path, fields, "apiVersion")?.map(str::to_owned);
+    let kind = optional_string(path, fields, "kind")?.map(str::to_owned);
+    if resource.is_none() && kind.is_none() {
+        return Err(ConfigError::at(
+            path,
+            "selects no resource in particular; set resource (the composed resource's name, or a \
+             regular expression that matches whole names), kind, or both",
+        ));
+    }
+    let Some(json_path) = optional_string(path, fields, "jsonPath")? else {
+        return Err(ConfigError::at(
+            format!("{path}.jsonPath"),
+            "is required: a JSONPath expression such as $.status.atProvider.state",
+        ));
+    };
     let json_path = JsonPath::parse(json_path)
         .map_err(|error| ConfigError::at(format!("{path}.jsonPath"), error.to_string()))?;
     Ok(Rule {
         resource,
+        api_version,
+        kind,
         json_path,
         equals: fields.get("equals").cloned(),
     })
 }
 
-fn required_string<'a>(
+/// The string field `name` of the rule at `path`, if it is set.
+fn optional_string<'a>(
     path: &str,
     fields: &'a Map<String, Value>,
     name: &str,
-    what: &str,
-) -> Result<&'a str, ConfigError> {
+) -> Result<Option<&'a str>, ConfigError> {
     match fields.get(name) {
-        Some(Value::String(text)) => Ok(text),
+        None => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text)),
         Some(other) => Err(ConfigError::at(
             format!("{path}.{name}"),
-            format!("must be a string, {what}; got {}", kind_of(other)),
-        )),
-        None => Err(ConfigError::at(
-            format!("{path}.{name}"),
-            format!("is required: {what}"),
+            format!("must be a string, got {}", kind_of(other)),
         )),
     }
 }
@@ -281,8 +305,9 @@ mod tests {
             {"resource": "cm", "jsonPath": "$.data.ready"},
         ]});
         let rules = Config::from_input(config.as_object()).unwrap().rules;
-        assert!(rules[0].selects("bucket") && rules[0].selects("queue-a"));
-        assert!(!rules[0].selects("my-bucket") && !rules[0].selects("bucket-2"));
+        let any = json!({});
+        assert!(rules[0].selects("bucket", &any) && rules[0].selects("queue-a", &any));
+        assert!(!rules[0].selects("my-bucket", &any) && !rules[0].selects("bucket-2", &any));
         assert!(rules[0].holds(&json!({"status": {"atProvider": {"state": "available"}}})));
         assert!(!rules[0].holds(&json!({"status": {"atProvider": {"state": "creating"}}})));
         assert!(rules[1].holds(&json!({"status": {"replicas": 2.0}})));
@@ -291,6 +316,23 @@ mod tests {
             "without equals, any value"
         );
         assert!(!rules[2].holds(&json!({"data": {}})));
+    }
+
+    #[test]
+    fn rules_can_select_by_api_version_and_kind() {
+        let config = json!({"rules": [
+            {"kind": "Configuration", "jsonPath": "$.status"},
+            {"resource": "pkg-.*", "apiVersion": "pkg.crossplane.io/v1", "kind": "Provider", "jsonPath": "$.status"},
+        ]});
+        let rules = Config::from_input(config.as_object()).unwrap().rules;
+        let configuration = json!({"apiVersion": "pkg.crossplane.io/v1", "kind": "Configuration"});
+        let provider = json!({"apiVersion": "pkg.crossplane.io/v1", "kind": "Provider"});
+        let old_provider = json!({"apiVersion": "pkg.crossplane.io/v1beta1", "kind": "Provider"});
+        assert!(rules[0].selects("anything", &configuration));
+        assert!(!rules[0].selects("anything", &provider));
+        assert!(rules[1].selects("pkg-aws", &provider));
+        assert!(!rules[1].selects("aws", &provider));
+        assert!(!rules[1].selects("pkg-aws", &old_provider));
     }
 
     #[test]
@@ -324,21 +366,21 @@ mod tests {
         );
         assert_eq!(
             error(json!({"rules": ["bucket"]})),
-            "config.rules[0]: must be an object with resource, jsonPath and optionally equals, got a string"
+            "config.rules[0]: must be an object with resource, apiVersion, kind, jsonPath and equals, got a string"
         );
         assert_eq!(
             error(
                 json!({"rules": [{"resource": "a", "jsonPath": "$.a"}, {"resource": "b", "jsonpath": "$"}]})
             ),
-            "config.rules[1].jsonpath: unknown field; a rule has resource, jsonPath and equals"
+            "config.rules[1].jsonpath: unknown field; a rule has resource, apiVersion, kind, jsonPath and equals"
         );
         assert_eq!(
-            error(json!({"rules": [{"jsonPath": "$.a"}]})),
-            "config.rules[0].resource: is required: the composed resource's name, or a regular expression that matches whole names"
+            error(json!({"rules": [{"apiVersion": "v1", "jsonPath": "$.a"}]})),
+            "config.rules[0]: selects no resource in particular; set resource (the composed resource's name, or a regular expression that matches whole names), kind, or both"
         );
         assert_eq!(
             error(json!({"rules": [{"resource": 1, "jsonPath": "$.a"}]})),
-            "config.rules[0].resource: must be a string, the composed resource's name, or a regular expression that matches whole names; got a number"
+            "config.rules[0].resource: must be a string, got a number"
         );
         assert_eq!(
             error(json!({"rules": [{"resource": "bucket-[", "jsonPath": "$.a"}]})),

@@ -5,8 +5,8 @@
 //! For each desired composed resource that earlier steps left with readiness unspecified and
 //! that exists (has an observed counterpart), in this order:
 //!
-//! 1. if rules in the config select it (by composition resource name), it is ready when every
-//!    one of them holds and explicitly not ready otherwise;
+//! 1. if rules in the config select it (by composition resource name, apiVersion or kind), it
+//!    is ready when every one of them holds and explicitly not ready otherwise;
 //! 2. if its kind is a standard Kubernetes kind with a built-in health check (Deployment,
 //!    Service, ...; listed in the README) and the check passes, it is ready;
 //! 3. if its `Ready` condition has status `True`, it is ready.
@@ -64,7 +64,10 @@ pub fn auto_ready(mut req: Request) -> Response {
 
 /// The readiness of the observed composed resource `name` and why; `None` leaves it unspecified.
 fn readiness(rules: &[Rule], name: &str, observed: &Value) -> Option<(Ready, &'static str)> {
-    let mut selected = rules.iter().filter(|rule| rule.selects(name)).peekable();
+    let mut selected = rules
+        .iter()
+        .filter(|rule| rule.selects(name, observed))
+        .peekable();
     if selected.peek().is_some() {
         return Some(if selected.all(|rule| rule.holds(observed)) {
             (Ready::True, "every rule that selects it holds")

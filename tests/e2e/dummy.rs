@@ -182,3 +182,32 @@ async fn dummy_bad_config_is_fatal_with_the_field_path_and_keeps_desired_state()
         assert_fatal(&request, &response, message);
     }
 }
+
+#[tokio::test]
+async fn dummy_conditions_requirements_context_and_ttl_come_back_as_protobuf() {
+    let config = json!({"response": {
+        "meta": {"ttl": "0.5s"},
+        "desired": {"resources": {"earlier": {"resource": {"apiVersion": "v1", "kind": "ConfigMap"}}}},
+        "context": {"apiextensions.crossplane.io/environment": {"zone": "a"}, "dummy": [1, "two", null]},
+        "conditions": [{"type": "DatabaseReady", "status": "STATUS_CONDITION_FALSE", "reason": "Creating", "target": "TARGET_COMPOSITE_AND_CLAIM"}],
+        "requirements": {"resources": {"vpc": {"api_version": "ec2.aws.upbound.io/v1beta1", "kind": "VPC", "match_labels": {"labels": {"env": "prod"}}}}},
+        "results": [{"severity": 2, "message": "careful", "reason": "Dummy"}],
+    }});
+    let xr =
+        json!({"apiVersion": "example.org/v1alpha1", "kind": "Test", "metadata": {"name": "x"}});
+    let desired = json!({"resources": {"earlier": {"resource": {"apiVersion": "v1", "kind": "Secret"}, "ready": "READY_TRUE"}}});
+    let response = runner().run(request("dummy-5", xr, desired, config)).await;
+    assert_eq!(
+        to_json(&response),
+        json!({
+            // proto.Merge of a Duration: 0.5s over function-dummy's 60s keeps the seconds.
+            "meta": {"tag": "dummy-5", "ttl": "60.500s"},
+            // A map entry replaces the earlier resource whole, readiness included.
+            "desired": {"resources": {"earlier": {"resource": {"apiVersion": "v1", "kind": "ConfigMap"}}}},
+            "results": [{"severity": "SEVERITY_WARNING", "message": "careful", "reason": "Dummy"}],
+            "context": {"apiextensions.crossplane.io/environment": {"zone": "a"}, "dummy": [1.0, "two", null]},
+            "requirements": {"resources": {"vpc": {"apiVersion": "ec2.aws.upbound.io/v1beta1", "kind": "VPC", "matchLabels": {"labels": {"env": "prod"}}}}},
+            "conditions": [{"type": "DatabaseReady", "status": "STATUS_CONDITION_FALSE", "reason": "Creating", "target": "TARGET_COMPOSITE_AND_CLAIM"}],
+        })
+    );
+}

@@ -253,15 +253,20 @@ impl Module {
     }
 }
 
-fn valid_name(name: String) -> Result<String> {
+/// Whether `name` can name a module: lowercase letters, digits, `-`, `_` and `.`, starting with a
+/// letter or digit, no `..`, at most 253 characters, so `NAME.wasm` never leaves its directory.
+pub fn is_module_name(name: &str) -> bool {
     let is_allowed =
         |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.');
-    let is_valid = !name.is_empty()
+    !name.is_empty()
         && name.len() <= 253
         && name.chars().all(is_allowed)
         && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && !name.contains("..");
-    if is_valid {
+        && !name.contains("..")
+}
+
+fn valid_name(name: String) -> Result<String> {
+    if is_module_name(&name) {
         Ok(name)
     } else {
         Err(invalid(

@@ -19,6 +19,7 @@ use tokio::sync::OnceCell;
 pub use bundled::names as bundled_names;
 pub use cache::CompileCache;
 pub use digest::parse_pin;
+pub(crate) use digest::sha256_hex;
 
 use crate::host::{self, Host, LoadedModule, ModuleId};
 

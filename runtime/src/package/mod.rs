@@ -1,0 +1,279 @@
+//! `function-wasmtime package build`: a Crossplane function package (`.xpkg`) without Docker.
+//!
+//! The package is an image of three layers on an empty base, bottom first:
+//! 1. `/function-wasmtime`, the statically linked runtime (its bundled modules are inside it);
+//! 2. `/modules/NAME.wasm` for each `--module NAME=FILE` (the directory exists even when empty);
+//! 3. `/package.yaml`, the linted package root as one YAML stream, labelled
+//!    `io.crossplane.xpkg:<digest>: base` as `crossplane xpkg build` labels it.
+//!
+//! The config runs `/function-wasmtime serve` as uid 65532 with
+//! `FUNCTION_WASMTIME_MODULES_DIR=/modules`, exposing 9443. Everything is deterministic (sorted
+//! entries, uid/gid 0, one fixed mtime, no timestamps in the config), so the same inputs give the
+//! same bytes and the same digest.
+
+mod archive;
+mod binary;
+mod contents;
+mod error;
+mod image;
+mod layers;
+
+use std::path::{Path, PathBuf};
+
+pub use error::{Error, Result};
+
+use self::image::{ImageLayer, MODULES_DIR};
+use self::layers::{Entry, Layer};
+use crate::input::is_module_name;
+use crate::modules::bundled_names;
+
+/// The runtime binary `package build` uses unless told otherwise, relative to the workspace.
+pub const DEFAULT_BINARY: &str = "target/x86_64-unknown-linux-musl/release/function-wasmtime";
+
+/// A module to put in the image: `--module NAME=FILE`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserModule {
+    /// The name a step's `module:` uses; the file becomes `/modules/NAME.wasm`.
+    pub name: String,
+    /// The `.wasm` file.
+    pub path: PathBuf,
+}
+
+/// What to build a package from.
+#[derive(Clone, Debug)]
+pub struct BuildConfig {
+    /// The statically linked runtime binary (x86-64 Linux, e.g. the musl build).
+    pub binary: PathBuf,
+    /// The directory with `crossplane.yaml` and the Input CRDs.
+    pub package_root: PathBuf,
+    /// Modules to add under `/modules`.
+    pub modules: Vec<UserModule>,
+    /// The mtime of every file in the package, in seconds since 1970 (0, or `SOURCE_DATE_EPOCH`).
+    pub mtime: u64,
+}
+
+/// A built package.
+#[derive(Debug)]
+pub struct Package {
+    /// The `.xpkg` file's bytes.
+    pub archive: Vec<u8>,
+    /// The image digest, `sha256:<hex>`, as `crossplane xpkg build` computes it.
+    pub digest: String,
+    /// The Function's `metadata.name`.
+    pub name: String,
+}
+
+impl Package {
+    /// The file name `crossplane xpkg build` would give it: `<name>-<12 hex of the digest>.xpkg`.
+    pub fn file_name(&self) -> String {
+        let hex = self.digest.strip_prefix("sha256:").unwrap_or(&self.digest);
+        format!("{}-{}.xpkg", self.name, &hex[..12.min(hex.len())])
+    }
+
+    /// Writes the package to `path`.
+    ///
+    /// # Errors
+    /// [`Error::Write`] naming the file.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        std::fs::write(path, &self.archive).map_err(|source| Error::Write {
+            path: path.to_owned(),
+            source,
+        })
+    }
+}
+
+/// Builds the package `config` describes, reporting each step to `progress` as one line.
+///
+/// # Errors
+/// A missing or dynamically linked binary, a bad `--module` (name, duplicate, not wasm), or a
+/// package root that fails the lint, each naming the file; see [`Error`].
+pub fn build(config: &BuildConfig, progress: &mut dyn FnMut(String)) -> Result<Package> {
+    let runtime = binary::read(&config.binary)?;
+    let modules = read_modules(&config.modules)?;
+    let contents = contents::read(&config.package_root)?;
+
+    progress(format!(
+        "layer 1/3: /function-wasmtime from {} ({})",
+        config.binary.display(),
+        mebibytes(runtime.len())
+    ));
+    let runtime_layer = Layer::new(
+        &[Entry::File {
+            path: "function-wasmtime",
+            mode: 0o755,
+            bytes: &runtime,
+        }],
+        config.mtime,
+    );
+
+    let module_paths: Vec<String> = modules
+        .iter()
+        .map(|(name, _)| format!("{}/{name}.wasm", dir_entry(MODULES_DIR)))
+        .collect();
+    let mut module_entries = vec![Entry::Dir {
+        path: dir_entry(MODULES_DIR),
+    }];
+    module_entries.extend(module_paths.iter().zip(&modules).map(|(path, (_, bytes))| {
+        Entry::File {
+            path,
+            mode: 0o644,
+            bytes,
+        }
+    }));
+    progress(format!(
+        "layer 2/3: {MODULES_DIR} with {}",
+        if modules.is_empty() {
+            "no user modules (the bundled ones are in the binary)".to_owned()
+        } else {
+            module_paths.join(", ")
+        }
+    ));
+    let modules_layer = Layer::new(&module_entries, config.mtime);
+
+    progress(format!(
+        "layer 3/3: /package.yaml: Function {:?} and {} CustomResourceDefinition(s) from {}",
+        contents.name,
+        contents.crds,
+        contents
+            .files
+            .iter()
+            .map(|file| config.package_root.join(file).display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    let package_layer = Layer::new(
+        &[Entry::File {
+            path: "package.yaml",
+            mode: 0o644,
+            bytes: contents.yaml.as_bytes(),
+        }],
+        config.mtime,
+    );
+
+    let layers = [
+        ImageLayer {
+            layer: runtime_layer,
+            created_by: "function-wasmtime package build: /function-wasmtime".to_owned(),
+        },
+        ImageLayer {
+            layer: modules_layer,
+            created_by: format!("function-wasmtime package build: {MODULES_DIR}"),
+        },
+        ImageLayer {
+            layer: package_layer,
+            created_by: "function-wasmtime package build: /package.yaml".to_owned(),
+        },
+    ];
+    let config_blob = image::config(&layers, &layers[2].layer);
+    let digest = image::digest(&config_blob, &layers);
+    Ok(Package {
+        archive: archive::archive(&config_blob, &layers, config.mtime),
+        digest,
+        name: contents.name,
+    })
+}
+
+/// The path of a directory inside a layer: absolute in the image, relative in the tar.
+fn dir_entry(image_path: &str) -> &str {
+    image_path.trim_start_matches('/')
+}
+
+/// Validates the `--module` flags and reads their files, sorted by name.
+fn read_modules(modules: &[UserModule]) -> Result<Vec<(String, Vec<u8>)>> {
+    let bundled = bundled_names();
+    let mut read: Vec<(String, Vec<u8>)> = Vec::with_capacity(modules.len());
+    for UserModule { name, path } in modules {
+        if !is_module_name(name) {
+            return Err(Error::ModuleName { name: name.clone() });
+        }
+        if bundled.contains(&name.as_str()) {
+            return Err(Error::ModuleShadowed {
+                name: name.clone(),
+                bundled,
+            });
+        }
+        if read.iter().any(|(seen, _)| seen == name) {
+            return Err(Error::ModuleTwice { name: name.clone() });
+        }
+        let bytes = std::fs::read(path).map_err(Error::read(path))?;
+        // A core module: the magic `\0asm`, then version 1 (components have other version bytes).
+        if !bytes.starts_with(b"\0asm\x01\0\0\0") {
+            return Err(Error::NotWasm {
+                name: name.clone(),
+                path: path.clone(),
+            });
+        }
+        read.push((name.clone(), bytes));
+    }
+    read.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(read)
+}
+
+fn mebibytes(bytes: usize) -> String {
+    let mib = bytes as f64 / (1024.0 * 1024.0);
+    format!("{mib:.1} MiB")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn module(name: &str, path: &Path) -> UserModule {
+        UserModule {
+            name: name.to_owned(),
+            path: path.to_owned(),
+        }
+    }
+
+    fn error(modules: &[UserModule]) -> String {
+        read_modules(modules).expect_err("refused").to_string()
+    }
+
+    #[test]
+    fn module_flags_are_validated_before_anything_is_read() {
+        let wasm = tempfile::NamedTempFile::new().expect("a file");
+        std::fs::write(wasm.path(), b"\0asm\x01\0\0\0").expect("write");
+        assert_eq!(
+            error(&[module("../etc", wasm.path())]),
+            "--module \"../etc\": not a module name; use lowercase letters, digits, '-', '_' and '.', starting with a letter or digit"
+        );
+        assert_eq!(
+            error(&[module("hello", wasm.path())]),
+            format!(
+                "--module \"hello\": a bundled module has this name and would always win ({}); choose another name",
+                bundled_names().join(", ")
+            )
+        );
+        assert_eq!(
+            error(&[module("a", wasm.path()), module("a", wasm.path())]),
+            "--module \"a\" is given twice; each module needs its own name"
+        );
+    }
+
+    #[test]
+    fn a_module_file_that_is_not_wasm_is_named() {
+        let text = tempfile::NamedTempFile::new().expect("a file");
+        std::fs::write(text.path(), b"(module)").expect("write");
+        assert_eq!(
+            error(&[module("wat", text.path())]),
+            format!(
+                "--module wat={}: not a WebAssembly module (it does not start with \\0asm version 1); pass a .wasm built for wasm32-wasip1",
+                text.path().display()
+            )
+        );
+        assert_eq!(
+            error(&[module("gone", Path::new("/nonexistent/gone.wasm"))]),
+            "cannot read /nonexistent/gone.wasm"
+        );
+    }
+
+    #[test]
+    fn the_file_name_is_the_function_name_and_12_hex_of_the_digest() {
+        let package = Package {
+            archive: Vec::new(),
+            digest: format!("sha256:{}", "0123456789abcdef".repeat(4)),
+            name: "function-wasmtime".to_owned(),
+        };
+        assert_eq!(package.file_name(), "function-wasmtime-0123456789ab.xpkg");
+    }
+}

@@ -499,6 +499,7 @@ fn format_float_verb(
             };
             format_float(f, verb, precision)
         }
+        'x' | 'X' => format_hex_float(f, verb == 'X', spec.precision),
         _ => return bad_verb(out, value, verb, nested),
     };
     let text = if text.starts_with('-') {
@@ -519,6 +520,83 @@ fn format_float_verb(
         },
         true,
     );
+}
+
+/// Go's `strconv.FormatFloat(f, 'x', precision, 64)`: a hexadecimal mantissa `1.hhh` and a
+/// binary exponent of at least two digits, e.g. `0x1.4p+02` for 5; `None` is `-1`, all digits.
+fn format_hex_float(f: f64, upper: bool, precision: Option<usize>) -> String {
+    const LEADING: u64 = 1 << 60;
+    let bits = f.to_bits();
+    let mut exp = i64::try_from((bits >> 52) & 0x7ff).unwrap_or(0);
+    let mut mant = bits & ((1 << 52) - 1);
+    if exp == 0 {
+        exp = 1;
+    } else {
+        mant |= 1 << 52;
+    }
+    exp -= 1023;
+    if mant == 0 {
+        exp = 0;
+    }
+    // The leading 1 (if any) at bit 60, as Go's fmtX keeps it.
+    mant <<= 8;
+    while mant != 0 && mant & LEADING == 0 {
+        mant <<= 1;
+        exp -= 1;
+    }
+    if let Some(p) = precision.filter(|p| *p < 15) {
+        let shift = u32::try_from(p * 4).unwrap_or(0);
+        let extra = (mant << shift) & (LEADING - 1);
+        mant >>= 60 - shift;
+        if extra | (mant & 1) > 1 << 59 {
+            mant += 1;
+        }
+        mant <<= 60 - shift;
+        if mant & (1 << 61) != 0 {
+            mant >>= 1;
+            exp += 1;
+        }
+    }
+    let hex: &[u8; 16] = if upper {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
+    let mut out = String::from(if bits >> 63 == 1 { "-0" } else { "0" });
+    out.push(if upper { 'X' } else { 'x' });
+    out.push(if mant & LEADING != 0 { '1' } else { '0' });
+    mant <<= 4;
+    let digits = match precision {
+        None => {
+            let mut digits = String::new();
+            while mant != 0 {
+                digits.push(char::from(
+                    hex[usize::try_from((mant >> 60) & 15).unwrap_or(0)],
+                ));
+                mant <<= 4;
+            }
+            digits
+        }
+        Some(p) => (0..p)
+            .map(|_| {
+                let digit = char::from(hex[usize::try_from((mant >> 60) & 15).unwrap_or(0)]);
+                mant <<= 4;
+                digit
+            })
+            .collect(),
+    };
+    if !digits.is_empty() {
+        out.push('.');
+        out.push_str(&digits);
+    }
+    out.push(if upper { 'P' } else { 'p' });
+    out.push(if exp < 0 { '-' } else { '+' });
+    let magnitude = exp.unsigned_abs();
+    if magnitude < 10 {
+        out.push('0');
+    }
+    out.push_str(&magnitude.to_string());
+    out
 }
 
 /// Go's `strconv.FormatFloat(f, verb, precision, 64)` for `e E f F g G`; `None` is `-1`, the
@@ -706,6 +784,13 @@ mod tests {
             ("%+.1f", 2.0, "+2.0"),
             ("%v", 0.0, "0"),
             ("%e", 0.0, "0.000000e+00"),
+            ("%x", 5.0, "0x1.4p+02"),
+            ("%X", -0.5, "-0X1P-01"),
+            ("%x", 1.0, "0x1p+00"),
+            ("%x", 0.0, "0x0p+00"),
+            ("%.1x", 1.0 / 3.0, "0x1.5p-02"),
+            ("%.0x", 1.5, "0x1p+01"),
+            ("%x", 1e300, "0x1.7e43c8800759cp+996"),
         ] {
             assert_eq!(sprintf(format, &[f(value)]), expected, "{format} {value}");
         }

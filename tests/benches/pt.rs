@@ -6,6 +6,8 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use function_wasmtime::host::Limits;
+use function_wasmtime::modules::{ModuleRequest, ModuleSource};
 use function_wasmtime::step::StepRunner;
 use function_wasmtime::transcode::to_protojson;
 use serde_json::{Map, Value, json};
@@ -36,13 +38,58 @@ fn calls(resources: usize) -> usize {
 }
 
 /// Adds the patch-and-transform rows to `report`: per size, the module through `runner` and the
-/// native build in process, then both over loopback gRPC (`server` serves `runner`).
+/// native build in process, then both over loopback gRPC (`server` serves `runner`); and the parts
+/// of an in-process call: resolving the bundled module, and `Host::call` alone.
 pub(super) async fn run(report: &mut Report, runner: &StepRunner, server: &TestServer) {
     eprintln!("loopback: patch-and-transform");
+    let registry = runner.registry();
+    let named = ModuleRequest {
+        source: ModuleSource::Named("patch-and-transform".to_owned()),
+        sha256: None,
+    };
+    let samples = time_calls(
+        calls(1),
+        || (),
+        |()| async {
+            registry
+                .resolve(&named)
+                .await
+                .expect("patch-and-transform is bundled");
+        },
+    )
+    .await;
+    report.part(
+        "`ModuleRegistry::resolve(\"patch-and-transform\")` (bundled, already compiled)",
+        &samples,
+    );
+    let module = registry
+        .resolve(&named)
+        .await
+        .expect("patch-and-transform is bundled");
     let native = NativePtServer::start().await;
     for resources in SIZES {
         let request = pt_request(resources);
         let calls = calls(resources);
+        let bytes = to_protojson(&with_config_as_input(request.clone()));
+        let samples = time_calls(
+            calls,
+            || (),
+            |()| async {
+                registry
+                    .host()
+                    .call(module.clone(), bytes.clone(), Limits::DEFAULT)
+                    .await
+                    .expect("patch-and-transform runs");
+            },
+        )
+        .await;
+        report.part(
+            &format!(
+                "`Host::call` of patch-and-transform, {resources} resources ({} bytes of JSON)",
+                bytes.len()
+            ),
+            &samples,
+        );
         let samples = time_calls(
             calls,
             || request.clone(),
@@ -85,7 +132,19 @@ pub(super) async fn run(report: &mut Report, runner: &StepRunner, server: &TestS
 
 /// The native build of the module's handler, given what the host gives the module: the request's
 /// protojson with the step's `config` as its `input`, and the response parsed back.
-fn native_pt(mut request: RunFunctionRequest) -> RunFunctionResponse {
+fn native_pt(request: RunFunctionRequest) -> RunFunctionResponse {
+    let bytes = to_protojson(&with_config_as_input(request));
+    let outcome = xfn_sdk::run_json(&bytes, patch_and_transform::compose);
+    assert_eq!(
+        outcome.status,
+        xfn_sdk::STATUS_OK,
+        "the native handler runs"
+    );
+    serde_json::from_slice(&outcome.output).expect("the native handler's output is a response")
+}
+
+/// `request` as the host hands it to the module: the step Input's `config` as the `input`.
+fn with_config_as_input(mut request: RunFunctionRequest) -> RunFunctionRequest {
     let config = request
         .input
         .as_ref()
@@ -95,14 +154,7 @@ fn native_pt(mut request: RunFunctionRequest) -> RunFunctionResponse {
         Some(xfn_proto::pbjson_types::value::Kind::StructValue(config)) => Some(config),
         _ => None,
     });
-    let bytes = to_protojson(&request);
-    let outcome = xfn_sdk::run_json(&bytes, patch_and_transform::compose);
-    assert_eq!(
-        outcome.status,
-        xfn_sdk::STATUS_OK,
-        "the native handler runs"
-    );
-    serde_json::from_slice(&outcome.output).expect("the native handler's output is a response")
+    request
 }
 
 /// A call counts when it composed every resource and reported nothing.

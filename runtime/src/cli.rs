@@ -288,6 +288,18 @@ pub struct RenderCommand {
     /// Directory of extra modules, as for `serve`.
     #[arg(long, env = "FUNCTION_WASMTIME_MODULES_DIR")]
     modules_dir: Option<PathBuf>,
+    /// Directory for compiled modules (.cwasm), so later renders skip compilation. Default:
+    /// $XDG_CACHE_HOME/function-wasmtime, else ~/.cache/function-wasmtime.
+    #[arg(long, env = "FUNCTION_WASMTIME_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+}
+
+/// Where `render` keeps compiled modules when `--cache-dir` is not given.
+fn default_cache_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .map(|dir| dir.join("function-wasmtime"))
 }
 
 fn key_value(text: &str) -> Result<(String, String), String> {
@@ -328,7 +340,12 @@ impl RenderCommand {
                 maxima: Limits::DEFAULT_MAXIMA,
                 max_concurrency: 1,
             })?;
-            let registry = ModuleRegistry::new(Arc::new(host), self.modules_dir, None);
+            // A cache directory that cannot be created only costs compile time: render without.
+            let cache = self
+                .cache_dir
+                .or_else(default_cache_dir)
+                .and_then(|dir| CompileCache::open(&dir).ok());
+            let registry = ModuleRegistry::new(Arc::new(host), self.modules_dir, cache);
             let runner = StepRunner::new(Arc::new(registry));
             anyhow::Ok(crate::render::run(&config, &runner).await?)
         })?;

@@ -1,7 +1,7 @@
 //! `render`: run a Composition's function pipeline offline and print what Crossplane would
 //! apply, in the YAML stream classic `crossplane render` (v2.2) prints. No Docker, no cluster.
 //!
-//! The files follow the data: [`load`] reads the XR, Composition, Functions and the optional
+//! The files follow the data: `load` reads the XR, Composition, Functions and the optional
 //! observed resources, required resources, credentials and context; `functions` decides how each
 //! step's Function runs (function-wasmtime in process through [`StepRunner`], others over gRPC in
 //! `render.crossplane.io/runtime: Development` mode); `pipeline` runs the steps as Crossplane

@@ -70,16 +70,35 @@ struct Built {
     xpkg: PathBuf,
     /// umoci's bundle: `rootfs/` and the runtime `config.json` it derives from the image config.
     bundle: PathBuf,
-    _dir: tempfile::TempDir,
+}
+
+/// A directory for this test process under cargo's `target/tmp`. A static is never dropped, so
+/// instead of a `TempDir` each run removes what earlier, finished runs left behind.
+fn work_dir() -> PathBuf {
+    let parent = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let prefix = "package-e2e-";
+    for entry in std::fs::read_dir(parent).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_finished = name
+            .strip_prefix(prefix)
+            .is_some_and(|pid| !Path::new("/proc").join(pid).exists());
+        if is_finished {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    let dir = parent.join(format!("{prefix}{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("target/tmp is writable");
+    dir
 }
 
 static BUILT: LazyLock<Built> = LazyLock::new(|| {
-    let dir = tempfile::tempdir().expect("a temporary directory");
+    let dir = work_dir();
     let package = package::build(&build_config(), &mut |_| {}).expect("the package builds");
-    let xpkg = dir.path().join(package.file_name());
+    let xpkg = dir.join(package.file_name());
     package.write(&xpkg).expect("the package is written");
-    let layout = dir.path().join("oci");
-    let bundle = dir.path().join("bundle");
+    let layout = dir.join("oci");
+    let bundle = dir.join("bundle");
     run(
         "skopeo",
         &[
@@ -102,7 +121,6 @@ static BUILT: LazyLock<Built> = LazyLock::new(|| {
         package,
         xpkg,
         bundle,
-        _dir: dir,
     }
 });
 

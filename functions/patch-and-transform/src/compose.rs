@@ -76,6 +76,7 @@ fn render(req: &Request) -> Result<Rendered, Failure> {
     let empty = Map::new();
     let observed_composite = req.observed_composite().map_or(&empty, |xr| &xr.resource);
     let mut desired_composite = req.desired_composite().cloned().unwrap_or_default();
+    float_numbers(&mut desired_composite.resource);
     for key in ["apiVersion", "kind"] {
         let value = observed_composite
             .get(key)
@@ -119,6 +120,7 @@ fn render(req: &Request) -> Result<Rendered, Failure> {
             go_json(other)
         ),
     };
+    float_numbers(&mut environment);
     let is_empty_text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").is_empty();
     if is_empty_text(environment.get("apiVersion")) && is_empty_text(environment.get("kind")) {
         environment.insert(
@@ -155,7 +157,11 @@ fn render(req: &Request) -> Result<Rendered, Failure> {
         let name = &template.name;
         let mut rendered = match &template.base {
             None => match desired.get(name) {
-                Some(previous) => previous.resource.clone(),
+                Some(previous) => {
+                    let mut previous = previous.resource.clone();
+                    float_numbers(&mut previous);
+                    previous
+                }
                 None => fatal!(
                     "composed resource {name:?} has no base template, and was not produced by a previous Function in the pipeline"
                 ),
@@ -283,6 +289,11 @@ fn required_warning(name: &str, p: &Patch, i: usize, e: &Error) -> String {
         "not adding new composed resource {name:?} to desired state because {:?} patch at index {i} has 'policy.fromFieldPath: Required': {e}",
         p.type_name()
     )
+}
+
+/// Numbers of an object read from the request become `float64`, as upstream reads them.
+fn float_numbers(object: &mut Map<String, Value>) {
+    object.values_mut().for_each(crate::value::to_float_numbers);
 }
 
 /// Connection details decoded from base64; values that are not base64 (the host never sends

@@ -224,11 +224,16 @@ mod tests {
         assert_eq!(
             run(
                 json!([12345678]),
-                json!([12345678.0, 7891234]),
+                json!([12345678, 7891234]),
                 "ForceMergeObjectsAppendArrays"
             )
             .unwrap(),
             json!([12345678, 7891234])
+        );
+        // A float64 from the request is not an int64 from a patch, for reflect.DeepEqual.
+        assert_eq!(
+            run(json!([1.0]), json!([1, 2]), "ForceMergeObjectsAppendArrays").unwrap(),
+            json!([1.0, 1, 2])
         );
         assert_eq!(
             run(

@@ -75,11 +75,28 @@ pub fn go_type(value: &Value, nested: bool) -> &'static str {
     }
 }
 
-/// Deep equality with numbers compared by value (`1` equals `1.0`), as `reflect.DeepEqual`
-/// sees values decoded from JSON.
+/// Every number as a `float64`, at every depth: objects upstream reads from the request (through
+/// `Struct.AsMap`) rather than from a base template or a patch.
+pub fn to_float_numbers(value: &mut Value) {
+    match value {
+        Value::Number(n) if !n.is_f64() => {
+            if let Some(f) = n.as_f64().and_then(Number::from_f64) {
+                *n = f;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(to_float_numbers),
+        Value::Object(map) => map.values_mut().for_each(to_float_numbers),
+        _ => {}
+    }
+}
+
+/// `reflect.DeepEqual` of two values: a `float64` never equals an `int64`, so a number from the
+/// request (`float64`) never equals the same number written by a patch (`int64`).
 pub fn json_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Number(x), Value::Number(y)) => {
+            x.is_f64() == y.is_f64() && x.as_f64() == y.as_f64() && x.as_i64() == y.as_i64()
+        }
         (Value::Array(x), Value::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b))
         }

@@ -184,6 +184,32 @@ async fn bad_yaml_names_the_file_document_and_line() {
 }
 
 #[tokio::test]
+async fn an_object_of_the_wrong_kind_names_its_document() {
+    assert_fails(
+        Config::new(
+            fixture("hello-xr.yaml"),
+            fixture("hello-composition.yaml"),
+            fixture("not-a-function.yaml"),
+        ),
+        "tests/fixtures/render/not-a-function.yaml: document 2 (ConfigMap \"oops\"): expected a Function (pkg.crossplane.io Function), found v1 ConfigMap",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_missing_field_names_its_path() {
+    assert_fails(
+        Config::new(
+            fixture("hello-xr.yaml"),
+            fixture("missing-field-composition.yaml"),
+            fixture("functions.yaml"),
+        ),
+        "tests/fixtures/render/missing-field-composition.yaml: document 1 (Composition \"greetings\"): spec.pipeline[0].functionRef: missing field `name`",
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn a_composition_for_another_type_is_refused() {
     assert_fails(
         Config::new(

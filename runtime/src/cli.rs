@@ -92,6 +92,9 @@ pub struct ServeCommand {
     /// Largest `limits.memory` a step may ask for.
     #[arg(long, env = "FUNCTION_WASMTIME_MAX_MEMORY", default_value = "512Mi", value_parser = quantity)]
     max_memory: u64,
+    /// How long SIGTERM/SIGINT waits for in-flight calls and open connections before exiting anyway.
+    #[arg(long, env = "FUNCTION_WASMTIME_DRAIN_TIMEOUT", default_value = "20s", value_parser = duration)]
+    drain_timeout: Duration,
     /// Module calls that run at once; more wait in a queue. Defaults to the number of CPUs.
     #[arg(long, env = "FUNCTION_WASMTIME_MAX_CONCURRENCY")]
     max_concurrency: Option<usize>,
@@ -143,7 +146,7 @@ impl ServeCommand {
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
-        runtime.block_on(async move {
+        let served = runtime.block_on(async move {
             let host = Arc::new(Host::new(HostConfig { maxima, max_concurrency })?);
             let registry = Arc::new(ModuleRegistry::new(host, self.modules_dir, cache));
             let runner = Arc::new(StepRunner::new(registry.clone()));
@@ -159,19 +162,39 @@ impl ServeCommand {
                     tracing::error!("cannot prepare a bundled module: {error}");
                 }
             });
-            let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+            let (stopping, stopped) = tokio::sync::watch::channel(false);
+            let mut metrics_stopped = stopped.clone();
             let metrics = tokio::spawn(server::serve_metrics(metrics_listener, runner.clone(), async move {
-                let _ = stopped.changed().await;
+                let _ = metrics_stopped.changed().await;
             }));
             let shutdown = async move {
                 shutdown_signal().await;
                 let _ = stopping.send(true);
             };
-            server::serve(listener, runner, server_config, shutdown).await?;
+            let serving = server::serve(listener, runner, server_config, shutdown);
+            // Draining waits for clients to close their connections; one that never does must not
+            // keep the pod from terminating, so the drain gets a deadline.
+            let drain_timeout = self.drain_timeout;
+            let mut drain_started = stopped;
+            let drain_deadline = async move {
+                let _ = drain_started.changed().await;
+                tokio::time::sleep(drain_timeout).await;
+            };
+            tokio::select! {
+                served = serving => {
+                    served?;
+                    tracing::info!("drained; exiting");
+                }
+                () = drain_deadline => {
+                    tracing::warn!("drain did not finish within {}; exiting with connections still open", crate::units::format_duration(drain_timeout));
+                }
+            }
             let _ = metrics.await;
-            tracing::info!("drained; exiting");
             anyhow::Ok(())
-        })
+        });
+        // Tasks still holding connections or compiling modules must not keep the process alive.
+        runtime.shutdown_timeout(Duration::from_secs(1));
+        served
     }
 }
 

@@ -2,12 +2,18 @@
 
 include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
 
-/// The bundled module called `name`, if there is one.
-pub(crate) fn find(name: &str) -> Option<&'static [u8]> {
+/// The sha256 of each bundled module, in `BUNDLED` order, computed on first use.
+static DIGESTS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
     BUNDLED
         .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, bytes)| *bytes)
+        .map(|(_, bytes)| super::digest::sha256_hex(bytes))
+        .collect()
+});
+
+/// The bytes and sha256 of the bundled module called `name`, if there is one.
+pub(crate) fn find(name: &str) -> Option<(&'static [u8], &'static str)> {
+    let index = BUNDLED.iter().position(|(n, _)| *n == name)?;
+    Some((BUNDLED[index].1, DIGESTS[index].as_str()))
 }
 
 /// The names of all bundled modules, sorted.

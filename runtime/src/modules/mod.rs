@@ -10,7 +10,7 @@ mod cache;
 mod digest;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
@@ -84,6 +84,14 @@ pub enum Error {
         /// The pin.
         pinned: String,
     },
+    /// A modules-dir file changed between finding its digest and reading it for compilation.
+    #[error("module \"{name}\": {} changed while it was being loaded; the next call will use the new file", path.display())]
+    Changed {
+        /// The name asked for.
+        name: String,
+        /// The file.
+        path: PathBuf,
+    },
     /// Compiling or preparing the module failed.
     #[error(transparent)]
     Host(#[from] host::Error),
@@ -99,6 +107,41 @@ pub struct ModuleRegistry {
     cache: Option<CompileCache>,
     prepared: Mutex<HashMap<String, Arc<OnceCell<Arc<LoadedModule>>>>>,
     dir_digests: Mutex<HashMap<PathBuf, (SystemTime, u64, String)>>,
+}
+
+/// A module's bytes, read only when the module must be compiled.
+enum ModuleBytes {
+    /// Embedded in the binary.
+    Static(&'static [u8]),
+    /// Already in memory.
+    Owned(Vec<u8>),
+    /// A modules-dir file whose digest is known from an earlier read.
+    File(PathBuf),
+}
+
+impl ModuleBytes {
+    /// The bytes, checked against `id`'s digest when they come from a file that may have changed.
+    fn load(self, id: &ModuleId) -> Result<std::borrow::Cow<'static, [u8]>> {
+        match self {
+            ModuleBytes::Static(bytes) => Ok(std::borrow::Cow::Borrowed(bytes)),
+            ModuleBytes::Owned(bytes) => Ok(std::borrow::Cow::Owned(bytes)),
+            ModuleBytes::File(path) => {
+                let bytes = std::fs::read(&path).map_err(|source| Error::Read {
+                    name: id.name.clone(),
+                    path: path.clone(),
+                    source,
+                })?;
+                let actual = digest::sha256_hex(&bytes);
+                if actual != id.digest {
+                    return Err(Error::Changed {
+                        name: id.name.clone(),
+                        path,
+                    });
+                }
+                Ok(std::borrow::Cow::Owned(bytes))
+            }
+        }
+    }
 }
 
 impl ModuleRegistry {
@@ -129,12 +172,12 @@ impl ModuleRegistry {
     /// [`Error::NotFound`], [`Error::Read`], [`Error::DigestMismatch`], or [`Error::Host`] when the
     /// bytes are not a module that fits the ABI.
     pub async fn resolve(&self, request: &ModuleRequest) -> Result<Arc<LoadedModule>> {
-        let (name, bytes, digest) = match &request.source {
-            ModuleSource::Named(name) => self.read_named(name)?,
+        let (name, digest, bytes) = match &request.source {
+            ModuleSource::Named(name) => self.locate(name)?,
             ModuleSource::Inline(bytes) => (
                 "inline".to_owned(),
-                bytes.clone(),
                 digest::sha256_hex(bytes),
+                ModuleBytes::Owned(bytes.clone()),
             ),
         };
         if let Some(pinned) = &request.sha256
@@ -165,9 +208,15 @@ impl ModuleRegistry {
         Ok(())
     }
 
-    fn read_named(&self, name: &str) -> Result<(String, Vec<u8>, String)> {
-        if let Some(bytes) = bundled::find(name) {
-            return Ok((name.to_owned(), bytes.to_vec(), digest::sha256_hex(bytes)));
+    /// Finds a named module's digest without reading or hashing bytes it has seen before: bundled
+    /// digests are computed once, modules-dir files are re-hashed only when their mtime or size change.
+    fn locate(&self, name: &str) -> Result<(String, String, ModuleBytes)> {
+        if let Some((bytes, digest)) = bundled::find(name) {
+            return Ok((
+                name.to_owned(),
+                digest.to_owned(),
+                ModuleBytes::Static(bytes),
+            ));
         }
         let not_found = || Error::NotFound {
             name: name.to_owned(),
@@ -179,40 +228,39 @@ impl ModuleRegistry {
             .as_ref()
             .ok_or_else(not_found)?
             .join(format!("{name}.wasm"));
-        if !path.is_file() {
-            return Err(not_found());
-        }
         let read_error = |source| Error::Read {
             name: name.to_owned(),
             path: path.clone(),
             source,
         };
-        let bytes = std::fs::read(&path).map_err(read_error)?;
-        let digest = self.dir_digest(&path, &bytes);
-        Ok((name.to_owned(), bytes, digest))
-    }
-
-    /// The digest of a modules-dir file, recomputed only when its modification time or size changed.
-    fn dir_digest(&self, path: &Path, bytes: &[u8]) -> String {
-        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
-        let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        let metadata = match std::fs::metadata(&path) {
+            Ok(metadata) if metadata.is_file() => metadata,
+            Ok(_) => return Err(not_found()),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(not_found()),
+            Err(error) => return Err(read_error(error)),
+        };
+        let stamp = metadata
+            .modified()
+            .ok()
+            .map(|modified| (modified, metadata.len()));
         let mut known = self
             .dir_digests
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let (Some(modified), Some((seen, seen_len, digest))) = (modified, known.get(path))
-            && (*seen, *seen_len) == (modified, len)
+        if let (Some(stamp), Some((seen_modified, seen_len, digest))) = (stamp, known.get(&path))
+            && stamp == (*seen_modified, *seen_len)
         {
-            return digest.clone();
+            return Ok((name.to_owned(), digest.clone(), ModuleBytes::File(path)));
         }
-        let digest = digest::sha256_hex(bytes);
-        if let Some(modified) = modified {
-            known.insert(path.to_owned(), (modified, len, digest.clone()));
+        let bytes = std::fs::read(&path).map_err(read_error)?;
+        let digest = digest::sha256_hex(&bytes);
+        if let Some((modified, len)) = stamp {
+            known.insert(path, (modified, len, digest.clone()));
         }
-        digest
+        Ok((name.to_owned(), digest, ModuleBytes::Owned(bytes)))
     }
 
-    async fn prepare(&self, id: ModuleId, bytes: Vec<u8>) -> Result<Arc<LoadedModule>> {
+    async fn prepare(&self, id: ModuleId, bytes: ModuleBytes) -> Result<Arc<LoadedModule>> {
         let cell = {
             let mut prepared = self
                 .prepared
@@ -228,6 +276,7 @@ impl ModuleRegistry {
         };
         let loaded = cell
             .get_or_try_init(|| async {
+                let bytes = bytes.load(&id)?;
                 let host = self.host.clone();
                 let cache = self.cache.clone();
                 let compile_id = id.clone();
@@ -242,6 +291,7 @@ impl ModuleRegistry {
                     })
                 })
                 .map(Arc::new)
+                .map_err(Error::from)
             })
             .await?;
         if loaded.id().name == id.name {

@@ -60,6 +60,19 @@ pub enum Error {
     Transport(#[source] tonic::transport::Error),
 }
 
+/// Accepted connections with Nagle's algorithm off: a unary response is one small write, and
+/// delayed ACKs would otherwise hold it back ~40 ms.
+fn accept_without_delay(
+    listener: TcpListener,
+) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    use tokio_stream::StreamExt as _;
+    TcpListenerStream::new(listener).map(|accepted| {
+        let stream = accepted?;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    })
+}
+
 /// Serves `runner` on `listener` until `shutdown` completes, then drains in-flight calls and returns.
 ///
 /// The listener is bound by the caller (tests bind `127.0.0.1:0`), so connections made before this
@@ -94,7 +107,7 @@ pub async fn serve(
         .add_service(reflection)
         .add_service(FunctionRunner::<V1>::new(runner.clone(), max))
         .add_service(FunctionRunner::<V1Beta1>::new(runner, max))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .serve_with_incoming_shutdown(accept_without_delay(listener), shutdown)
         .await
         .map_err(Error::Transport)
 }

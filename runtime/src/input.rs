@@ -139,7 +139,7 @@ fn invalid(path: &str, message: impl Into<String>) -> Error {
 ///
 /// # Errors
 /// [`Error::Missing`] without an input; [`Error::Invalid`] naming the field otherwise.
-pub fn validate(input: Option<&Value>, maxima: Limits) -> Result<Step> {
+pub fn validate(input: Option<Value>, maxima: Limits) -> Result<Step> {
     let input = input.ok_or(Error::Missing)?;
     let module: Module = serde_path_to_error::deserialize(input).map_err(|error| {
         let path = error.path().to_string();
@@ -383,7 +383,7 @@ mod tests {
     use serde_json::json;
 
     fn check(input: Value) -> Result<Step> {
-        validate(Some(&input), Limits::DEFAULT_MAXIMA)
+        validate(Some(input), Limits::DEFAULT_MAXIMA)
     }
 
     fn base() -> Value {

@@ -18,7 +18,7 @@ use crate::host::{self, ModuleId};
 use crate::input::{self, DEFAULT_TTL};
 use crate::metrics::{Metrics, Outcome};
 use crate::modules::{self, ModuleRegistry, ModuleSource};
-use crate::transcode::to_protojson;
+use crate::transcode::guest_request;
 
 /// Crossplane's gRPC client refuses responses over 4 MiB; past this size a step adds a warning.
 pub const WARN_RESPONSE_BYTES: usize = 3584 * 1024;
@@ -153,7 +153,7 @@ impl StepRunner {
         let input = request.input.as_ref().map(|input| {
             serde_json::to_value(input).expect("a protobuf Struct always serialises to JSON")
         });
-        let step = input::validate(input.as_ref(), self.registry.host().maxima())?;
+        let step = input::validate(input, self.registry.host().maxima())?;
         facts.ttl = step.ttl;
         facts.module = match &step.module.source {
             ModuleSource::Named(name) => name.clone(),
@@ -162,13 +162,7 @@ impl StepRunner {
         let module = self.registry.resolve(&step.module).await?;
 
         // The module sees the step's config as its input, exactly like a standalone function would.
-        let config = step.config.map(|config| {
-            serde_json::from_value::<pbjson_types::Struct>(serde_json::Value::Object(config))
-                .expect("a JSON object always converts to a protobuf Struct")
-        });
-        let step_input = std::mem::replace(&mut request.input, config);
-        let guest_request = to_protojson(&*request);
-        request.input = step_input;
+        let guest_request = guest_request(request, step.config);
 
         let output = self
             .registry

@@ -6,7 +6,8 @@
 //! double is exact).
 
 use serde::Serialize;
-use serde_json::{Number, Value};
+use serde_json::{Map, Number, Value};
+use xfn_proto::v1::RunFunctionRequest;
 
 /// Largest integer a double represents exactly.
 const MAX_EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
@@ -17,6 +18,25 @@ pub fn to_protojson<T: Serialize>(message: &T) -> Vec<u8> {
         serde_json::to_value(message).expect("protobuf messages always serialise to JSON");
     write_integers_plainly(&mut value);
     serde_json::to_vec(&value).expect("a JSON value always serialises")
+}
+
+/// The protojson bytes a module receives: `request` with its `input` replaced by the step's
+/// `config` (absent when the step has none), integral numbers without a fraction.
+///
+/// `request` is borrowed mutably only to leave its `input` out while serialising; it is restored.
+pub fn guest_request(
+    request: &mut RunFunctionRequest,
+    config: Option<Map<String, Value>>,
+) -> Vec<u8> {
+    let step_input = request.input.take();
+    let mut json =
+        serde_json::to_value(&*request).expect("protobuf messages always serialise to JSON");
+    request.input = step_input;
+    if let (Some(config), Value::Object(fields)) = (config, &mut json) {
+        fields.insert("input".to_owned(), Value::Object(config));
+    }
+    write_integers_plainly(&mut json);
+    serde_json::to_vec(&json).expect("a JSON value always serialises")
 }
 
 /// Rewrites every integral floating-point number in `value` as an integer, in place.
@@ -54,6 +74,30 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&value).unwrap(),
             r#"{"big":9007199254740992,"list":[1,-2,1e+300],"ratio":0.5,"replicas":3}"#
+        );
+    }
+
+    #[test]
+    fn the_guest_sees_the_config_as_its_input_and_the_request_keeps_its_own() {
+        let mut request: RunFunctionRequest = serde_json::from_value(json!({
+            "meta": {"tag": "t"},
+            "input": {"apiVersion": "wasmtime.fn.crossplane.io/v1alpha1", "kind": "Module", "module": "hello"}
+        }))
+        .unwrap();
+        let original = request.clone();
+        let config = json!({"replicas": 2, "name": "x"})
+            .as_object()
+            .unwrap()
+            .clone();
+        let bytes = guest_request(&mut request, Some(config));
+        assert_eq!(
+            String::from_utf8(bytes).unwrap(),
+            r#"{"input":{"name":"x","replicas":2},"meta":{"tag":"t"}}"#
+        );
+        assert_eq!(request, original);
+        assert_eq!(
+            String::from_utf8(guest_request(&mut request, None)).unwrap(),
+            r#"{"meta":{"tag":"t"}}"#
         );
     }
 

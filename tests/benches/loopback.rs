@@ -37,6 +37,7 @@ use xfn_proto::v1::{
 };
 use xfn_tests::{TestServer, built_module, greeting_xr, inline_input, module_input, request, root};
 
+/// The bundled patch-and-transform module on 1, 10 and 100 composed resources.
 mod pt;
 
 /// Calls made and thrown away before each measured in-process loop: compile, caches.
@@ -47,11 +48,10 @@ const GRPC_WARM_UP: usize = 24;
 const SMALL_CALLS: usize = 2000;
 /// Measured in-process calls per scenario with the large request.
 const LARGE_CALLS: usize = 400;
-/// Measured gRPC calls per scenario with the small request. Fewer than in process: while the
-/// server's sockets wait on Nagle's algorithm (docs/performance.md) a sequential call takes 40 ms.
-const GRPC_SMALL_CALLS: usize = 500;
+/// Measured gRPC calls per scenario with the small request.
+const GRPC_SMALL_CALLS: usize = 2000;
 /// Measured gRPC calls per scenario with the large request.
-const GRPC_LARGE_CALLS: usize = 200;
+const GRPC_LARGE_CALLS: usize = 400;
 /// Measured calls of the native server without TCP_NODELAY, the row that shows what Nagle costs.
 const NAGLE_CALLS: usize = 50;
 /// Concurrent callers in the concurrency scenarios.
@@ -184,8 +184,9 @@ async fn run_all(binary: &Path) -> Report {
     pt::run(&mut report, &runner, &server).await;
     server.stop().await;
     native.stop().await;
-    // The same native server, its accepted sockets left with Nagle's algorithm on, as
-    // `server::serve` leaves them: tonic ignores `tcp_nodelay` for an incoming stream it is handed.
+    // The same native server, its accepted sockets left with Nagle's algorithm on, as tonic leaves
+    // an incoming stream it is handed (it ignores `tcp_nodelay` then): what `server::serve` would
+    // cost if it stopped setting TCP_NODELAY itself.
     let nagle = NativeServer::start(false).await;
     let samples = sequential(&nagle.channel().await, &small, NAGLE_CALLS).await;
     report.latency(
@@ -306,7 +307,7 @@ async fn breakdown(
     )
     .await;
     report.part(
-        "`Host::call` of hello (queue, blocking thread, instantiate, run)",
+        "`Host::call` of hello, small request (queue, blocking thread, instantiate, run)",
         &samples,
     );
 
@@ -366,6 +367,23 @@ async fn breakdown(
         ),
         &samples,
     );
+
+    // hello on the large request through the host alone: mostly the guest parsing what it is given.
+    let module = registry.resolve(&hello).await.expect("hello is bundled");
+    let bytes = to_protojson(&guest_request);
+    let samples = time_calls(
+        LARGE_CALLS,
+        || bytes.clone(),
+        |bytes| async {
+            registry
+                .host()
+                .call(module.clone(), bytes, Limits::DEFAULT)
+                .await
+                .expect("hello runs");
+        },
+    )
+    .await;
+    report.part("`Host::call` of hello, large request", &samples);
 
     // The empty reactor through the host alone: queue, blocking thread, a fresh instance, the
     // request copied into its memory, limits; no step, no transcode, no guest work.

@@ -282,3 +282,55 @@ pub fn inline_id(source: &str) -> String {
     let digest = hex::encode(sha2::Sha256::digest(&wasm));
     format!("module \"inline\" (sha256:{})", &digest[..12])
 }
+
+/// Builds the `function-wasmtime` binary with the cargo running the tests (or bench), in `profile`
+/// (`dev` or `release`), and returns its path.
+///
+/// cargo runs tests with the package variables of xfn-tests set; build scripts that watch them
+/// (ring's says `rerun-if-env-changed=CARGO_PKG_NAME`) would see them change and rebuild ring,
+/// rustls and tonic on every run, and again on the next plain `cargo build`. So they are removed.
+pub fn build_binary(profile: &str) -> PathBuf {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = std::process::Command::new(cargo);
+    for (name, _) in std::env::vars_os() {
+        let name_text = name.to_string_lossy();
+        let is_package_variable = name_text.starts_with("CARGO_PKG_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_MANIFEST_LINKS",
+                "CARGO_CRATE_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "OUT_DIR",
+            ]
+            .contains(&name_text.as_ref());
+        if is_package_variable {
+            command.env_remove(&name);
+        }
+    }
+    let status = command
+        .current_dir(root())
+        .args([
+            "build",
+            "--quiet",
+            "--locked",
+            "--profile",
+            profile,
+            "-p",
+            "function-wasmtime",
+            "--bin",
+            "function-wasmtime",
+        ])
+        .status()
+        .expect("cannot run cargo to build the binary");
+    assert!(
+        status.success(),
+        "building the function-wasmtime binary failed; see the cargo output above"
+    );
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
+    target
+        .join(if profile == "dev" { "debug" } else { profile })
+        .join("function-wasmtime")
+}

@@ -7,7 +7,6 @@
 //! the rows. Every loop is bounded and every socket is on 127.0.0.1.
 
 use std::collections::HashMap;
-use std::ffi::OsString;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -770,45 +769,7 @@ fn target_dir() -> PathBuf {
 
 /// Builds (or finds fresh) `target/release/function-wasmtime` with the cargo running this bench.
 fn build_binary() -> PathBuf {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
-    let mut command = Command::new(cargo);
-    // cargo runs this bench with the package variables of xfn-tests set. Build scripts that watch
-    // them (ring's says `rerun-if-env-changed=CARGO_PKG_NAME`) would see them change and rebuild
-    // ring, rustls and tonic on every run, and again on the next plain `cargo build`.
-    for (name, _) in std::env::vars_os() {
-        let name_text = name.to_string_lossy();
-        if name_text.starts_with("CARGO_PKG_")
-            || [
-                "CARGO_MANIFEST_DIR",
-                "CARGO_MANIFEST_PATH",
-                "CARGO_MANIFEST_LINKS",
-                "CARGO_CRATE_NAME",
-                "CARGO_PRIMARY_PACKAGE",
-                "CARGO_TARGET_TMPDIR",
-                "OUT_DIR",
-            ]
-            .contains(&name_text.as_ref())
-        {
-            command.env_remove(&name);
-        }
-    }
-    let status = command
-        .current_dir(root())
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "function-wasmtime",
-            "--bin",
-            "function-wasmtime",
-        ])
-        .status()
-        .expect("cannot run cargo to build the release binary");
-    assert!(
-        status.success(),
-        "building the release binary failed; see the cargo output above"
-    );
-    target_dir().join("release/function-wasmtime")
+    xfn_tests::build_binary("release")
 }
 
 /// One start of the release binary.

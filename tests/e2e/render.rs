@@ -307,24 +307,7 @@ async fn a_fatal_result_stops_the_pipeline_with_crossplanes_message() {
 
 /// The `function-wasmtime` binary, built by cargo into the workspace's target directory.
 fn binary() -> PathBuf {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(root())
-        .args([
-            "build",
-            "--quiet",
-            "--locked",
-            "-p",
-            "function-wasmtime",
-            "--bin",
-            "function-wasmtime",
-        ])
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "cargo build of the binary failed");
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
-    target.join("debug/function-wasmtime")
+    xfn_tests::build_binary("dev")
 }
 
 fn run_binary(binary: &Path, args: &[PathBuf]) -> (bool, String, String) {

@@ -154,7 +154,7 @@ async fn run_all(binary: &Path) -> Report {
 
     eprintln!("loopback: gRPC");
     let server = TestServer::start(runner.clone(), None).await;
-    let native = NativeServer::start(true).await;
+    let native = NativeServer::start(NativeHello, true).await;
     for (name, request, calls) in [
         ("small", &small, GRPC_SMALL_CALLS),
         ("large", &large, GRPC_LARGE_CALLS),
@@ -186,7 +186,7 @@ async fn run_all(binary: &Path) -> Report {
     // The same native server, its accepted sockets left with Nagle's algorithm on, as tonic leaves
     // an incoming stream it is handed (it ignores `tcp_nodelay` then): what `server::serve` would
     // cost if it stopped setting TCP_NODELAY itself.
-    let nagle = NativeServer::start(false).await;
+    let nagle = NativeServer::start(NativeHello, false).await;
     let samples = sequential(&nagle.channel().await, &small, NAGLE_CALLS).await;
     report.latency(
         "gRPC sequential, native Rust hello without TCP_NODELAY, small".to_owned(),
@@ -707,7 +707,7 @@ impl FunctionRunnerService for NativeHello {
     }
 }
 
-/// A tonic server of [`NativeHello`] on `127.0.0.1:0`, bound before it serves.
+/// A tonic server of a native function (e.g. [`NativeHello`]) on `127.0.0.1:0`, bound before it serves.
 struct NativeServer {
     address: SocketAddr,
     stop: oneshot::Sender<()>,
@@ -715,8 +715,9 @@ struct NativeServer {
 }
 
 impl NativeServer {
-    /// `nodelay` sets TCP_NODELAY on accepted sockets, as tonic's own `Server::serve` does by default.
-    async fn start(nodelay: bool) -> NativeServer {
+    /// Serves `function`; `nodelay` sets TCP_NODELAY on accepted sockets, as tonic's own
+    /// `Server::serve` does by default.
+    async fn start<F: FunctionRunnerService>(function: F, nodelay: bool) -> NativeServer {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("loopback has free ports");
@@ -724,8 +725,8 @@ impl NativeServer {
             .local_addr()
             .expect("a bound listener has an address");
         let (stop, stopped) = oneshot::channel::<()>();
-        let service = FunctionRunnerServiceServer::new(NativeHello)
-            .max_decoding_message_size(64 * 1024 * 1024);
+        let service =
+            FunctionRunnerServiceServer::new(function).max_decoding_message_size(64 * 1024 * 1024);
         let incoming = TcpIncoming::from(listener).with_nodelay(Some(nodelay));
         let task = tokio::spawn(
             Server::builder()

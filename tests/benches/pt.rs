@@ -3,7 +3,6 @@
 //! module code built natively (the `patch-and-transform` crate as an rlib) and called on the same
 //! protojson the host hands the module.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use function_wasmtime::host::Limits;
@@ -11,18 +10,13 @@ use function_wasmtime::modules::{ModuleRequest, ModuleSource};
 use function_wasmtime::step::StepRunner;
 use function_wasmtime::transcode::to_protojson;
 use serde_json::{Map, Value, json};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tonic::transport::server::TcpIncoming;
-use tonic::transport::{Channel, Server};
+use tonic::transport::Channel;
 use xfn_proto::v1::function_runner_service_client::FunctionRunnerServiceClient;
-use xfn_proto::v1::function_runner_service_server::{
-    FunctionRunnerService, FunctionRunnerServiceServer,
-};
+use xfn_proto::v1::function_runner_service_server::FunctionRunnerService;
 use xfn_proto::v1::{RunFunctionRequest, RunFunctionResponse};
 use xfn_tests::{TestServer, module_input};
 
-use super::{GRPC_WARM_UP, Report, connect, time_calls};
+use super::{GRPC_WARM_UP, Report, time_calls};
 
 /// Composed resources per composition in the three scenarios.
 const SIZES: [usize; 3] = [1, 10, 100];
@@ -66,7 +60,7 @@ pub(super) async fn run(report: &mut Report, runner: &StepRunner, server: &TestS
         .resolve(&named)
         .await
         .expect("patch-and-transform is bundled");
-    let native = NativePtServer::start().await;
+    let native = super::NativeServer::start(NativePt, true).await;
     for resources in SIZES {
         let request = pt_request(resources);
         let calls = calls(resources);
@@ -283,51 +277,5 @@ impl FunctionRunnerService for NativePt {
         request: tonic::Request<RunFunctionRequest>,
     ) -> Result<tonic::Response<RunFunctionResponse>, tonic::Status> {
         Ok(tonic::Response::new(native_pt(request.into_inner())))
-    }
-}
-
-/// A tonic server of [`NativePt`] on `127.0.0.1:0` with TCP_NODELAY, bound before it serves.
-struct NativePtServer {
-    address: SocketAddr,
-    stop: oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
-}
-
-impl NativePtServer {
-    async fn start() -> NativePtServer {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("loopback has free ports");
-        let address = listener
-            .local_addr()
-            .expect("a bound listener has an address");
-        let (stop, stopped) = oneshot::channel::<()>();
-        let service =
-            FunctionRunnerServiceServer::new(NativePt).max_decoding_message_size(64 * 1024 * 1024);
-        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-        let task = tokio::spawn(
-            Server::builder()
-                .add_service(service)
-                .serve_with_incoming_shutdown(incoming, async {
-                    let _ = stopped.await;
-                }),
-        );
-        NativePtServer {
-            address,
-            stop,
-            task,
-        }
-    }
-
-    async fn channel(&self) -> Channel {
-        connect(self.address).await
-    }
-
-    async fn stop(self) {
-        let _ = self.stop.send(());
-        self.task
-            .await
-            .expect("the native server does not panic")
-            .expect("the native server stops cleanly");
     }
 }

@@ -38,6 +38,7 @@ fn main() {
         );
     }
 
+    ensure_wasm_target();
     build_guests(&functions, &target_dir);
 
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
@@ -46,7 +47,8 @@ fn main() {
     );
     for name in BUNDLED {
         let built = target_dir
-            .join("wasm32-wasip1/release")
+            .join(GUEST_TARGET)
+            .join("release")
             .join(format!("{}.wasm", name.replace('-', "_")));
         let copy = out_dir.join(format!("{name}.wasm"));
         std::fs::copy(&built, &copy)
@@ -62,6 +64,47 @@ fn main() {
     std::fs::write(out_dir.join("bundled.rs"), table).expect("cannot write bundled.rs to OUT_DIR");
 }
 
+/// The target the guest modules are built for.
+const GUEST_TARGET: &str = "wasm32-wasip1";
+
+/// Adds [`GUEST_TARGET`] to the active toolchain through rustup when its standard library is
+/// missing. `rust-toolchain.toml` names the target, but rustup adds it only when it installs the
+/// toolchain itself, not to a toolchain that is already there (or linked), so on a fresh machine
+/// the first `cargo run` would otherwise fail after building every host crate.
+fn ensure_wasm_target() {
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let libdir = Command::new(&rustc)
+        .args(["--print", "target-libdir", "--target", GUEST_TARGET])
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| PathBuf::from(String::from_utf8_lossy(&output.stdout).trim()));
+    if libdir.as_deref().is_some_and(Path::is_dir) {
+        return;
+    }
+    println!(
+        "cargo:warning=the {GUEST_TARGET} target is not installed; adding it with `rustup target add {GUEST_TARGET}`"
+    );
+    let mut rustup = Command::new("rustup");
+    rustup.args(["target", "add", GUEST_TARGET]);
+    // Cargo runs under the toolchain rustup picked (rust-toolchain.toml); add the target there.
+    if let Some(toolchain) = env::var_os("RUSTUP_TOOLCHAIN") {
+        rustup.arg("--toolchain").arg(toolchain);
+    }
+    match rustup.status() {
+        Ok(status) if status.success() => {}
+        Ok(status) => panic!(
+            "`rustup target add {GUEST_TARGET}` failed ({status}); the bundled modules need it: \
+             run it yourself, or install the target for the toolchain in rust-toolchain.toml"
+        ),
+        Err(error) => panic!(
+            "the {GUEST_TARGET} target is missing and rustup cannot be run ({error}); the bundled \
+             modules need it: add the target's standard library to {}",
+            rustc.to_string_lossy()
+        ),
+    }
+}
+
 fn build_guests(functions: &Path, target_dir: &Path) {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
@@ -72,7 +115,7 @@ fn build_guests(functions: &Path, target_dir: &Path) {
             "--release",
             "--locked",
             "--target",
-            "wasm32-wasip1",
+            GUEST_TARGET,
             "--target-dir",
         ])
         .arg(target_dir)

@@ -22,7 +22,8 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::host::Limits;
 use crate::modules::{ModuleRequest, ModuleSource, parse_pin};
@@ -73,7 +74,39 @@ pub struct Module {
     /// Handed to the module as the request's `input`, unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "free_form_object")]
-    pub config: Option<Map<String, Value>>,
+    pub config: Option<Config>,
+}
+
+/// A step's `config`: a JSON object kept as the text it came in, so it reaches the module without
+/// being parsed into a tree and written again.
+#[derive(Clone, Debug, Serialize)]
+#[serde(transparent)]
+pub struct Config(Box<RawValue>);
+
+impl Config {
+    /// The object's JSON text.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for Config {
+    fn eq(&self, other: &Config) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl<'de> Deserialize<'de> for Config {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Config, D::Error> {
+        let raw = Box::<RawValue>::deserialize(deserializer)?;
+        if !raw.get().starts_with('{') {
+            return Err(serde::de::Error::invalid_type(
+                serde::de::Unexpected::Other(raw.get()),
+                &"an object",
+            ));
+        }
+        Ok(Config(raw))
+    }
 }
 
 /// Where a module's bytes come from.
@@ -106,7 +139,7 @@ pub struct Step {
     /// The response's TTL.
     pub ttl: Duration,
     /// The module's config, sent as the request's `input`.
-    pub config: Option<Map<String, Value>>,
+    pub config: Option<Config>,
 }
 
 /// An Input that cannot be used, with the field path at fault.
@@ -135,16 +168,18 @@ fn invalid(path: &str, message: impl Into<String>) -> Error {
     }
 }
 
-/// Parses and validates a step's Input (the request's `input`, as JSON) against the server's maxima.
+/// Parses and validates a step's Input (the request's `input`, as JSON text) against the server's
+/// maxima.
 ///
 /// # Errors
 /// [`Error::Missing`] without an input; [`Error::Invalid`] naming the field otherwise.
-pub fn validate(input: Option<Value>, maxima: Limits) -> Result<Step> {
+pub fn validate(input: Option<&[u8]>, maxima: Limits) -> Result<Step> {
     let input = input.ok_or(Error::Missing)?;
-    let module: Module = serde_path_to_error::deserialize(input).map_err(|error| {
+    let mut json = serde_json::Deserializer::from_slice(input);
+    let module: Module = serde_path_to_error::deserialize(&mut json).map_err(|error| {
         let path = error.path().to_string();
         let path = if path == "." { String::new() } else { path };
-        invalid(&path, error.into_inner().to_string())
+        invalid(&path, without_position(error.inner()))
     })?;
     module.validate(maxima)
 }
@@ -299,6 +334,15 @@ fn decode_inline(text: &str) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// A serde_json message without its ` at line L column C`: the Input's JSON is written by the
+/// transcoder, not by the user, so only the field path means something to them.
+fn without_position(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let position = format!(" at line {} column {}", error.line(), error.column());
+    text.strip_suffix(&position)
+        .map_or_else(|| text.clone(), str::to_owned)
+}
+
 fn plain_object(_: &mut SchemaGenerator) -> Schema {
     json_schema!({ "type": "object", "x-kubernetes-preserve-unknown-fields": true })
 }
@@ -383,7 +427,7 @@ mod tests {
     use serde_json::json;
 
     fn check(input: Value) -> Result<Step> {
-        validate(Some(input), Limits::DEFAULT_MAXIMA)
+        validate(Some(input.to_string().as_bytes()), Limits::DEFAULT_MAXIMA)
     }
 
     fn base() -> Value {
@@ -427,10 +471,7 @@ mod tests {
         assert_eq!(step.limits.memory_bytes, 16 << 20);
         assert_eq!(step.ttl, Duration::from_secs(300));
         assert_eq!(step.module.sha256, Some("ab".repeat(32)));
-        assert_eq!(
-            step.config,
-            Some(json!({"greeting": "Hi"}).as_object().unwrap().clone())
-        );
+        assert_eq!(step.config.unwrap().get(), r#"{"greeting":"Hi"}"#);
     }
 
     #[test]

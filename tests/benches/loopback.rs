@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use function_wasmtime::host::{Host, HostConfig, Limits};
 use function_wasmtime::modules::{CompileCache, ModuleRegistry, ModuleRequest, ModuleSource};
 use function_wasmtime::step::StepRunner;
-use function_wasmtime::transcode::to_protojson;
+use function_wasmtime::transcode::Transcoder;
 use serde_json::{Value, json};
 use sha2::Digest as _;
 use tokio::net::TcpListener;
@@ -38,6 +38,20 @@ use xfn_tests::{TestServer, built_module, greeting_xr, inline_input, module_inpu
 
 /// The bundled patch-and-transform module on 1, 10 and 100 composed resources.
 mod pt;
+
+/// The protojson a module reads for `request`, its `input` as is: what the step hands a module
+/// whose config is `request.input`.
+fn to_protojson(request: &RunFunctionRequest) -> Vec<u8> {
+    static TRANSCODER: std::sync::LazyLock<Transcoder> = std::sync::LazyLock::new(Transcoder::new);
+    let input = request.input.as_ref().map(|input| {
+        TRANSCODER
+            .struct_json(&input.encode_to_vec(), "input")
+            .expect("bench inputs transcode")
+    });
+    TRANSCODER
+        .request_json(&request.encode_to_vec(), input.as_deref())
+        .expect("bench requests transcode")
+}
 
 /// Calls made and thrown away before each measured in-process loop: compile, caches.
 const WARM_UP: usize = 100;

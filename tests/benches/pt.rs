@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use function_wasmtime::host::Limits;
 use function_wasmtime::modules::{ModuleRequest, ModuleSource};
 use function_wasmtime::step::StepRunner;
-use function_wasmtime::transcode::to_protojson;
 use serde_json::{Map, Value, json};
 use tonic::transport::Channel;
 use xfn_proto::v1::function_runner_service_client::FunctionRunnerServiceClient;
@@ -16,7 +15,7 @@ use xfn_proto::v1::function_runner_service_server::FunctionRunnerService;
 use xfn_proto::v1::{RunFunctionRequest, RunFunctionResponse};
 use xfn_tests::{TestServer, module_input};
 
-use super::{GRPC_WARM_UP, Report, time_calls};
+use super::{GRPC_WARM_UP, Report, time_calls, to_protojson};
 
 /// Composed resources per composition in the three scenarios.
 const SIZES: [usize; 3] = [1, 10, 100];

@@ -1,0 +1,240 @@
+//! One pipeline step: request bytes → Input → module → response bytes.
+//!
+//! Both the gRPC server and `render` call [`StepRunner`]; neither touches the host directly. Every
+//! user-facing failure (bad Input, unknown module, a module that traps, loops, bloats or writes
+//! garbage) becomes a response with one `SEVERITY_FATAL` result and the request's `desired` and
+//! `context` unchanged, so nothing earlier steps produced is lost.
+//!
+//! The step never decodes the request into messages: it reads the few fields it needs on the
+//! wire ([`envelope`]) and lets the [`Transcoder`] turn the rest into the module's JSON and the
+//! module's JSON into the response, in one pass each.
+
+mod envelope;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use prost::Message;
+use xfn_proto::v1::{
+    ResponseMeta, Result as StepResult, RunFunctionRequest, RunFunctionResponse, Severity,
+};
+
+use crate::host::{self, ModuleId};
+use crate::input::{self, DEFAULT_TTL};
+use crate::metrics::{Metrics, Outcome};
+use crate::modules::{self, ModuleRegistry, ModuleSource};
+use crate::transcode::{self, Transcoder};
+use envelope::Request;
+
+/// Crossplane's gRPC client refuses responses over 4 MiB; past this size a step adds a warning.
+pub const WARN_RESPONSE_BYTES: usize = 3584 * 1024;
+
+/// The request body is not a protobuf `RunFunctionRequest`; the server answers INVALID_ARGUMENT.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body is not a RunFunctionRequest: {0}")]
+pub struct DecodeError(transcode::Error);
+
+/// Why a step failed; the message becomes the FATAL result.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error(transparent)]
+    Input(#[from] input::Error),
+    #[error("the step's input cannot be read: {0}")]
+    InputJson(transcode::Error),
+    #[error("the request cannot be handed to the module: {0}")]
+    Request(transcode::Error),
+    #[error(transparent)]
+    Module(#[from] modules::Error),
+    #[error(transparent)]
+    Host(#[from] host::Error),
+    #[error("{module}: its output is not a RunFunctionResponse: {reason}; see docs/ABI.md")]
+    BadOutput {
+        module: ModuleId,
+        reason: transcode::Error,
+    },
+}
+
+/// Runs steps: resolves the module an Input names and calls it on the request.
+pub struct StepRunner {
+    registry: Arc<ModuleRegistry>,
+    transcoder: Transcoder,
+    metrics: Metrics,
+}
+
+/// What a step learns about itself on the way, for the response and the metrics.
+struct StepFacts {
+    ttl: Duration,
+    module: String,
+}
+
+impl StepRunner {
+    /// A runner resolving modules through `registry`.
+    pub fn new(registry: Arc<ModuleRegistry>) -> StepRunner {
+        StepRunner {
+            registry,
+            transcoder: Transcoder::new(),
+            metrics: Metrics::default(),
+        }
+    }
+
+    /// Counts and latencies of the steps run so far.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The registry modules come from.
+    pub fn registry(&self) -> &Arc<ModuleRegistry> {
+        &self.registry
+    }
+
+    /// Runs one step on a protobuf-encoded `RunFunctionRequest` and returns the encoded response.
+    ///
+    /// The response always echoes `meta.tag` and sets `meta.ttl`; when the step fails it holds one
+    /// FATAL result and the request's `desired` and `context` unchanged.
+    ///
+    /// # Errors
+    /// [`DecodeError`] only when `body` is not a `RunFunctionRequest`; every other failure is a FATAL
+    /// result inside the response.
+    pub async fn run_bytes(&self, body: &[u8]) -> Result<Vec<u8>, DecodeError> {
+        let started = Instant::now();
+        let request = envelope::read_request(body).map_err(|problem| {
+            DecodeError(transcode::Error::Malformed {
+                path: String::new(),
+                problem,
+            })
+        })?;
+        let mut facts = StepFacts {
+            ttl: DEFAULT_TTL,
+            module: "unknown".to_owned(),
+        };
+        let outcome = self.try_run(body, &request, &mut facts).await;
+        let (mut response, metric) = match outcome {
+            Ok(response) => {
+                let metric = if response.has_fatal {
+                    Outcome::FatalResult
+                } else {
+                    Outcome::Ok
+                };
+                (response, metric)
+            }
+            Err(Failure::Request(error) | Failure::InputJson(error))
+                if matches!(
+                    error,
+                    transcode::Error::Malformed { .. } | transcode::Error::Decode(_)
+                ) =>
+            {
+                return Err(DecodeError(error));
+            }
+            Err(failure) => {
+                let message = error_chain(&failure);
+                tracing::warn!(tag = request.tag, "step failed: {message}");
+                (
+                    envelope::failure_response(&request, facts.ttl, &message),
+                    Outcome::Failed,
+                )
+            }
+        };
+        let size = response.bytes.len();
+        if size > WARN_RESPONSE_BYTES {
+            response.push_result(
+                envelope::Severity::Warning,
+                &format!("the response is {size} bytes, close to the 4 MiB that Crossplane accepts; compose fewer or smaller resources in this step"),
+            );
+        }
+        self.metrics
+            .record_step(&facts.module, metric, started.elapsed());
+        Ok(response.bytes)
+    }
+
+    /// Runs one step on a request message (`render` builds them); as [`StepRunner::run_bytes`],
+    /// with a request that is not protobuf answered by a FATAL result.
+    pub async fn run(&self, request: RunFunctionRequest) -> RunFunctionResponse {
+        let body = request.encode_to_vec();
+        let error = match self.run_bytes(&body).await {
+            Ok(bytes) => match RunFunctionResponse::decode(bytes.as_slice()) {
+                Ok(response) => return response,
+                Err(error) => error.to_string(),
+            },
+            Err(error) => error.to_string(),
+        };
+        RunFunctionResponse {
+            meta: Some(ResponseMeta {
+                tag: request.meta.map(|meta| meta.tag).unwrap_or_default(),
+                ttl: Some(xfn_proto::pbjson_types::Duration {
+                    seconds: 60,
+                    nanos: 0,
+                }),
+            }),
+            desired: request.desired,
+            context: request.context,
+            results: vec![StepResult {
+                severity: Severity::Fatal.into(),
+                message: error,
+                ..StepResult::default()
+            }],
+            ..RunFunctionResponse::default()
+        }
+    }
+
+    async fn try_run(
+        &self,
+        body: &[u8],
+        request: &Request<'_>,
+        facts: &mut StepFacts,
+    ) -> Result<envelope::Response, Failure> {
+        let input = match &request.input {
+            Some(bytes) => Some(
+                self.transcoder
+                    .struct_json(bytes, "input")
+                    .map_err(Failure::InputJson)?,
+            ),
+            None => None,
+        };
+        let step = input::validate(input.as_deref(), self.registry.host().maxima())?;
+        facts.ttl = step.ttl;
+        facts.module = match &step.module.source {
+            ModuleSource::Named(name) => name.clone(),
+            ModuleSource::Inline(_) => "inline".to_owned(),
+        };
+        let module = self.registry.resolve(&step.module).await?;
+
+        // The module sees the step's config as its input, exactly like a standalone function would.
+        let config = step.config.as_ref().map(|config| config.get().as_bytes());
+        let guest_request = self
+            .transcoder
+            .request_json(body, config)
+            .map_err(Failure::Request)?;
+
+        let output = self
+            .registry
+            .host()
+            .call(module.clone(), guest_request, step.limits)
+            .await?;
+        let wire = self
+            .transcoder
+            .response_wire(&output)
+            .map_err(|reason| Failure::BadOutput {
+                module: module.id().clone(),
+                reason,
+            })?;
+        envelope::complete_response(wire, request, step.ttl).map_err(|problem| Failure::BadOutput {
+            module: module.id().clone(),
+            reason: transcode::Error::Malformed {
+                path: String::new(),
+                problem,
+            },
+        })
+    }
+}
+
+/// An error and its sources, joined with ": ", as one message.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}

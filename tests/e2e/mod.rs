@@ -8,6 +8,7 @@ mod failures;
 mod grpc;
 mod hello;
 mod metrics;
+mod numbers;
 mod package;
 mod pt_conformance;
 mod pt_smoke;

@@ -51,8 +51,15 @@ enum Container {
 #[derive(Clone, Copy, Debug)]
 enum Label<'a, 's> {
     Root,
+    /// A field of a message.
     Field(&'s str),
+    /// An entry of a message's map field.
+    Entry(&'s str, &'a str),
+    /// An element of a message's repeated field.
+    Element(&'s str, usize),
+    /// A key of a `Struct`.
     Key(&'a str),
+    /// An item of a list.
     Index(usize),
 }
 
@@ -297,7 +304,12 @@ impl<'a, 's> Decoder<'a, 's> {
             return Ok(());
         }
         let index = self.open_element();
-        self.value(field.kind, value, Label::Index(index), field.number)
+        self.value(
+            field.kind,
+            value,
+            Label::Element(&field.json_name, index),
+            field.number,
+        )
     }
 
     /// Counts one more element of the open field, after a comma unless it is the first; returns
@@ -323,7 +335,7 @@ impl<'a, 's> Decoder<'a, 's> {
         write_string(&mut self.out, key);
         self.out.push(b':');
         match value {
-            Some(value) => self.value(field.kind, value, Label::Key(key), 2),
+            Some(value) => self.value(field.kind, value, Label::Entry(&field.json_name, key), 2),
             None => {
                 self.default_value(field.kind);
                 Ok(())
@@ -577,18 +589,17 @@ impl<'a, 's> Decoder<'a, 's> {
         for label in labels {
             match label {
                 Label::Root => {}
-                Label::Field(name) => {
-                    if !path.is_empty() {
-                        path.push('.');
-                    }
-                    path.push_str(name);
+                Label::Field(name) => push_name(&mut path, name),
+                Label::Entry(name, key) => {
+                    push_name(&mut path, name);
+                    push_key(&mut path, key);
+                }
+                Label::Element(name, index) => {
+                    push_name(&mut path, name);
+                    push_index(&mut path, index);
                 }
                 Label::Key(key) => push_key(&mut path, key),
-                Label::Index(index) => {
-                    path.push('[');
-                    path.push_str(itoa::Buffer::new().format(index));
-                    path.push(']');
-                }
+                Label::Index(index) => push_index(&mut path, index),
             }
         }
         if path.is_empty() {
@@ -599,6 +610,19 @@ impl<'a, 's> Decoder<'a, 's> {
     }
 }
 
+fn push_name(path: &mut String, name: &str) {
+    if !path.is_empty() {
+        path.push('.');
+    }
+    path.push_str(name);
+}
+
+fn push_index(path: &mut String, index: usize) {
+    path.push('[');
+    path.push_str(itoa::Buffer::new().format(index));
+    path.push(']');
+}
+
 /// Appends a map or object key: `.name` when it reads as a name, `["any key"]` otherwise.
 fn push_key(path: &mut String, key: &str) {
     let is_name = !key.is_empty()
@@ -606,10 +630,7 @@ fn push_key(path: &mut String, key: &str) {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if is_name {
-        if !path.is_empty() {
-            path.push('.');
-        }
-        path.push_str(key);
+        push_name(path, key);
     } else {
         path.push('[');
         path.push_str(&serde_json::to_string(key).expect("a string serialises"));

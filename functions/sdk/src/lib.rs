@@ -68,6 +68,7 @@ mod abi;
 mod de;
 mod duration;
 mod enums;
+mod lazy;
 mod path;
 mod read;
 mod request;
@@ -77,6 +78,7 @@ mod run;
 mod state;
 
 pub use enums::{Capability, Ready, Severity, Status, Target};
+pub use lazy::Lazy;
 pub use path::{FieldPath, PathError, Segment, get_path, set_path};
 pub use read::ReadError;
 pub use request::{CredentialData, Credentials, Request, RequestMeta, Resources, Schema};

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use crate::de::{Message, next_or_default, read_message};
 use crate::path::{FieldPath, PathError};
 use crate::read::{ReadError, read_path, read_value};
-use crate::{Ready, Status, base64};
+use crate::{Lazy, Ready, Status, base64};
 
 /// A composite or composed resource (`Resource`).
 ///
@@ -38,9 +38,10 @@ use crate::{Ready, Status, base64};
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Resource {
-    /// The Kubernetes object: `apiVersion`, `kind`, `metadata`, `spec`, `status`...
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    pub resource: Map<String, Value>,
+    /// The Kubernetes object: `apiVersion`, `kind`, `metadata`, `spec`, `status`... Read from
+    /// the request only when first used; see [`Lazy`].
+    #[serde(skip_serializing_if = "is_empty_body")]
+    pub resource: Lazy<Map<String, Value>>,
     /// Connection details, each value base64 as in protojson. Crossplane fills them on observed
     /// resources; on desired ones it uses only the composite's, and only for legacy XRs.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -93,7 +94,7 @@ impl Resource {
     /// ```
     pub fn new(resource: Map<String, Value>) -> Resource {
         Resource {
-            resource,
+            resource: Lazy::new(resource),
             ..Resource::default()
         }
     }
@@ -175,10 +176,10 @@ impl Resource {
     /// ```
     pub fn set_path(&mut self, path: &str, value: Value) -> Result<(), PathError> {
         let path = FieldPath::parse(path)?;
-        let mut body = Value::Object(mem::take(&mut self.resource));
+        let mut body = Value::Object(mem::take(&mut *self.resource));
         let result = path.set(&mut body, value);
         if let Value::Object(resource) = body {
-            self.resource = resource;
+            *self.resource = resource;
         }
         result
     }
@@ -333,7 +334,7 @@ impl Resource {
 
     /// [`Resource::to_typed`] with `what` naming the resource in errors.
     pub(crate) fn to_typed_as<T: DeserializeOwned>(&self, what: &str) -> Result<T, ReadError> {
-        read_value(what, "", &Value::Object(self.resource.clone()))
+        read_value(what, "", &Value::Object((*self.resource).clone()))
     }
 
     /// [`Resource::get_as`] with `what` naming the resource in errors.
@@ -531,6 +532,13 @@ impl Message for State {
     }
 }
 
+fn is_empty_body(body: &Lazy<Map<String, Value>>) -> bool {
+    match body.raw_json() {
+        Some(text) => text == "{}" || text == "null",
+        None => body.is_empty(),
+    }
+}
+
 fn is_unspecified(ready: &Ready) -> bool {
     *ready == Ready::Unspecified
 }
@@ -622,7 +630,7 @@ mod tests {
             .set_path("metadata.labels[app.kubernetes.io/name]", json!("x"))
             .unwrap();
         assert_eq!(
-            Value::Object(resource.resource.clone()),
+            Value::Object((*resource.resource).clone()),
             json!({"metadata": {"labels": {"app.kubernetes.io/name": "x"}}})
         );
         let error = resource.set_path("[0]", json!(1)).unwrap_err();

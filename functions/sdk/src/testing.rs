@@ -279,7 +279,8 @@ mod tests {
     #[test]
     fn a_mismatch_panics_with_a_line_diff() {
         let rsp = run_yaml(compose, "{}");
-        let message = panic_message(|| {
+        let rsp = panic::AssertUnwindSafe(rsp);
+        let message = panic_message(move || {
             assert_response_json(
                 &rsp,
                 &json!({"desired": {"resources": {"cm": {"resource": {"apiVersion": "v2", "kind": "ConfigMap"}, "ready": "READY_TRUE"}}}}),

@@ -64,11 +64,15 @@ async fn metrics_count_steps_by_module_and_outcome() {
     for line in [
         "function_wasmtime_steps_total{module=\"hello\",outcome=\"fatal_result\"} 1\n",
         "function_wasmtime_steps_total{module=\"hello\",outcome=\"ok\"} 1\n",
-        "function_wasmtime_steps_total{module=\"nope\",outcome=\"failed\"} 1\n",
+        "function_wasmtime_steps_total{module=\"unknown\",outcome=\"failed\"} 1\n",
         "function_wasmtime_step_duration_seconds_count 3\n",
     ] {
         assert!(metrics.contains(line), "missing {line:?} in:\n{metrics}");
     }
+    assert!(
+        !metrics.contains("nope"),
+        "a name that is no module must not become a series:\n{metrics}"
+    );
     assert!(
         not_found.starts_with("HTTP/1.1 404 Not Found\r\n"),
         "{not_found}"

@@ -13,5 +13,6 @@ mod package;
 mod pt_conformance;
 mod pt_smoke;
 mod render;
+mod responses;
 mod sources;
 mod tls;

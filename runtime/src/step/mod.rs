@@ -22,12 +22,18 @@ use xfn_proto::v1::{
 use crate::host::{self, ModuleId};
 use crate::input::{self, DEFAULT_TTL};
 use crate::metrics::{Metrics, Outcome};
-use crate::modules::{self, ModuleRegistry, ModuleSource};
+use crate::modules::{self, ModuleRegistry};
 use crate::transcode::{self, Transcoder};
 use envelope::Request;
 
-/// Crossplane's gRPC client refuses responses over 4 MiB; past this size a step adds a warning.
+/// The largest response Crossplane accepts: its gRPC client keeps grpc-go's default receive limit
+/// of 4 MiB. A larger response is a FATAL result, since Crossplane would refuse it anyway.
+pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+/// Past this size a response gets a warning that it nears [`MAX_RESPONSE_BYTES`].
 pub const WARN_RESPONSE_BYTES: usize = 3584 * 1024;
+/// The longest FATAL message a step writes; longer ones (a module's own message, a deep backtrace)
+/// are cut, so a module cannot make the step copy megabytes into every result and log line.
+pub const MAX_MESSAGE_BYTES: usize = 4096;
 
 /// The request body is not a protobuf `RunFunctionRequest`; the server answers INVALID_ARGUMENT.
 #[derive(Debug, thiserror::Error)]
@@ -64,7 +70,18 @@ pub struct StepRunner {
 /// What a step learns about itself on the way, for the response and the metrics.
 struct StepFacts {
     ttl: Duration,
-    module: String,
+    /// The module, once resolved.
+    module: Option<ModuleId>,
+}
+
+impl StepFacts {
+    /// The metrics label: the resolved module's name, `inline`, or `unknown` when no module was
+    /// resolved, so a name that is not a module never becomes a series.
+    fn label(&self) -> &str {
+        self.module
+            .as_ref()
+            .map_or("unknown", |id| id.name.as_str())
+    }
 }
 
 impl StepRunner {
@@ -105,10 +122,10 @@ impl StepRunner {
         })?;
         let mut facts = StepFacts {
             ttl: DEFAULT_TTL,
-            module: "unknown".to_owned(),
+            module: None,
         };
         let outcome = self.try_run(body, &request, &mut facts).await;
-        let (mut response, metric) = match outcome {
+        let (mut response, mut metric) = match outcome {
             Ok(response) => {
                 let metric = if response.has_fatal {
                     Outcome::FatalResult
@@ -126,7 +143,7 @@ impl StepRunner {
                 return Err(DecodeError(error));
             }
             Err(failure) => {
-                let message = error_chain(&failure);
+                let message = capped(error_chain(&failure));
                 tracing::warn!(tag = request.tag, "step failed: {message}");
                 (
                     envelope::failure_response(&request, facts.ttl, &message),
@@ -135,14 +152,25 @@ impl StepRunner {
             }
         };
         let size = response.bytes.len();
-        if size > WARN_RESPONSE_BYTES {
+        if size > MAX_RESPONSE_BYTES {
+            let who = facts
+                .module
+                .as_ref()
+                .map_or_else(|| "the step".to_owned(), ToString::to_string);
+            let message = format!(
+                "{who}: its response is {size} bytes, over the {MAX_RESPONSE_BYTES} bytes (4 MiB) that Crossplane accepts; compose fewer or smaller resources in this step, or split it into several steps"
+            );
+            tracing::warn!(tag = request.tag, "step failed: {message}");
+            response = envelope::failure_response(&request, facts.ttl, &message);
+            metric = Outcome::Failed;
+        } else if size > WARN_RESPONSE_BYTES {
             response.push_result(
                 envelope::Severity::Warning,
-                &format!("the response is {size} bytes, close to the 4 MiB that Crossplane accepts; compose fewer or smaller resources in this step"),
+                &format!("the response is {size} bytes, close to the {MAX_RESPONSE_BYTES} bytes (4 MiB) that Crossplane accepts; compose fewer or smaller resources in this step"),
             );
         }
         self.metrics
-            .record_step(&facts.module, metric, started.elapsed());
+            .record_step(facts.label(), metric, started.elapsed());
         Ok(response.bytes)
     }
 
@@ -192,11 +220,8 @@ impl StepRunner {
         };
         let step = input::validate(input.as_deref(), self.registry.host().maxima())?;
         facts.ttl = step.ttl;
-        facts.module = match &step.module.source {
-            ModuleSource::Named(name) => name.clone(),
-            ModuleSource::Inline(_) => "inline".to_owned(),
-        };
         let module = self.registry.resolve(&step.module).await?;
+        facts.module = Some(module.id().clone());
 
         // The module sees the step's config as its input, exactly like a standalone function would.
         let config = step.config.as_ref().map(|config| config.get().as_bytes());
@@ -227,6 +252,21 @@ impl StepRunner {
     }
 }
 
+/// `message`, cut to at most [`MAX_MESSAGE_BYTES`] at a character boundary, saying how much was cut.
+fn capped(mut message: String) -> String {
+    if message.len() <= MAX_MESSAGE_BYTES {
+        return message;
+    }
+    let mut end = MAX_MESSAGE_BYTES - 64;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    let cut = message.len() - end;
+    message.truncate(end);
+    message.push_str(&format!("… ({cut} more bytes cut)"));
+    message
+}
+
 /// An error and its sources, joined with ": ", as one message.
 fn error_chain(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
@@ -237,4 +277,22 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_messages_are_cut_at_a_character_boundary_saying_how_much() {
+        assert_eq!(capped("short".to_owned()), "short");
+        let long = "é".repeat(5000);
+        let cut = capped(long);
+        assert!(cut.len() <= MAX_MESSAGE_BYTES, "{}", cut.len());
+        assert!(
+            cut.ends_with("… (5968 more bytes cut)"),
+            "{}",
+            &cut[cut.len() - 40..]
+        );
+    }
 }

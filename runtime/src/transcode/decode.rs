@@ -7,7 +7,7 @@
 //! field twice, a repeated field split by another, a merged message) is reported as
 //! [`Failure::NonCanonical`] so the caller can canonicalise it and walk again.
 
-use super::json::{write_base64, write_duration, write_number, write_string};
+use super::json::{write_base64, write_duration, write_number, write_string, write_utf8};
 use super::schema::{Cardinality, FieldSchema, Kind, MessageId, Schema, WellKnown};
 use super::wire::{Malformed, Reader, Value, WireType, packed_varints};
 
@@ -53,12 +53,12 @@ enum Label<'a, 's> {
     Root,
     /// A field of a message.
     Field(&'s str),
-    /// An entry of a message's map field.
-    Entry(&'s str, &'a str),
+    /// An entry of a message's map field (the key's bytes, which may not be UTF-8).
+    Entry(&'s str, &'a [u8]),
     /// An element of a message's repeated field.
     Element(&'s str, usize),
-    /// A key of a `Struct`.
-    Key(&'a str),
+    /// A key of a `Struct` (its bytes, which may not be UTF-8).
+    Key(&'a [u8]),
     /// An item of a list.
     Index(usize),
 }
@@ -330,9 +330,8 @@ impl<'a, 's> Decoder<'a, 's> {
             return Err(self.wrong_wire_type(field.number, entry.wire_type(), WireType::Len));
         };
         let (key, value) = self.entry_parts(entry, field.kind)?;
-        let key = self.text(key)?;
         self.open_element();
-        write_string(&mut self.out, key);
+        self.utf8(key)?;
         self.out.push(b':');
         match value {
             Some(value) => self.value(field.kind, value, Label::Entry(&field.json_name, key), 2),
@@ -381,9 +380,8 @@ impl<'a, 's> Decoder<'a, 's> {
         };
         let value_kind = Kind::WellKnown(WellKnown::Value);
         let (key, value) = self.entry_parts(entry, value_kind)?;
-        let key = self.text(key)?;
         self.separate();
-        write_string(&mut self.out, key);
+        self.utf8(key)?;
         self.out.push(b':');
         match value {
             Some(value) => self.value(value_kind, value, Label::Key(key), 2),
@@ -426,11 +424,7 @@ impl<'a, 's> Decoder<'a, 's> {
                 self.enumeration(kind, number);
                 Ok(())
             }
-            (Kind::String, Value::Len(bytes)) => {
-                let text = self.text(bytes)?;
-                write_string(&mut self.out, text);
-                Ok(())
-            }
+            (Kind::String, Value::Len(bytes)) => self.utf8(bytes),
             (Kind::Bytes, Value::Len(bytes)) => {
                 write_base64(&mut self.out, bytes);
                 Ok(())
@@ -487,10 +481,7 @@ impl<'a, 's> Decoder<'a, 's> {
                 }
                 write_number(&mut self.out, number);
             }
-            (3, Value::Len(text)) => {
-                let text = self.text(text)?;
-                write_string(&mut self.out, text);
-            }
+            (3, Value::Len(text)) => self.utf8(text)?,
             (4, Value::Varint(flag)) => {
                 self.out
                     .extend_from_slice(if flag != 0 { b"true" } else { b"false" });
@@ -563,8 +554,9 @@ impl<'a, 's> Decoder<'a, 's> {
         self.out.extend_from_slice(b"\":");
     }
 
-    fn text(&self, bytes: &'a [u8]) -> Result<&'a str, Failure> {
-        std::str::from_utf8(bytes).map_err(|_| self.malformed(Malformed::NotUtf8))
+    /// Writes protobuf `string` bytes as a JSON string, refusing bytes that are not UTF-8.
+    fn utf8(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+        write_utf8(&mut self.out, bytes).map_err(|_| self.malformed(Malformed::NotUtf8))
     }
 
     fn malformed(&self, problem: Malformed) -> Failure {
@@ -624,16 +616,17 @@ fn push_index(path: &mut String, index: usize) {
 }
 
 /// Appends a map or object key: `.name` when it reads as a name, `["any key"]` otherwise.
-fn push_key(path: &mut String, key: &str) {
+fn push_key(path: &mut String, key: &[u8]) {
+    let key = String::from_utf8_lossy(key);
     let is_name = !key.is_empty()
         && key
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if is_name {
-        push_name(path, key);
+        push_name(path, &key);
     } else {
         path.push('[');
-        path.push_str(&serde_json::to_string(key).expect("a string serialises"));
+        path.push_str(&serde_json::to_string(&key).expect("a string serialises"));
         path.push(']');
     }
 }

@@ -163,12 +163,15 @@ impl ServeCommand {
                 }
             });
             let (stopping, stopped) = tokio::sync::watch::channel(false);
-            let mut metrics_stopped = stopped.clone();
-            let metrics = tokio::spawn(server::serve_metrics(metrics_listener, runner.clone(), async move {
-                let _ = metrics_stopped.changed().await;
+            let (ready, readiness) = tokio::sync::watch::channel(true);
+            let (metrics_done, metrics_stop) = tokio::sync::oneshot::channel::<()>();
+            let metrics = tokio::spawn(server::serve_metrics(metrics_listener, runner.clone(), readiness, async move {
+                let _ = metrics_stop.await;
             }));
             let shutdown = async move {
                 shutdown_signal().await;
+                // Not ready from now on, so Kubernetes stops sending calls while the drain runs.
+                let _ = ready.send(false);
                 let _ = stopping.send(true);
             };
             let serving = server::serve(listener, runner, server_config, shutdown);
@@ -189,6 +192,7 @@ impl ServeCommand {
                     tracing::warn!("drain did not finish within {}; exiting with connections still open", crate::units::format_duration(drain_timeout));
                 }
             }
+            let _ = metrics_done.send(());
             let _ = metrics.await;
             anyhow::Ok(())
         });

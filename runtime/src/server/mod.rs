@@ -2,18 +2,20 @@
 //! optional mTLS, graceful drain. Bytes in, bytes out: the step does the rest.
 
 mod codec;
+mod connections;
 mod metrics;
 mod service;
 pub mod tls;
 
 pub use codec::BytesCodec;
+pub use connections::{FIRST_BYTES_TIMEOUT, MAX_CONNECTIONS};
 pub use metrics::serve_metrics;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
@@ -60,18 +62,12 @@ pub enum Error {
     Transport(#[source] tonic::transport::Error),
 }
 
-/// Accepted connections with Nagle's algorithm off: a unary response is one small write, and
-/// delayed ACKs would otherwise hold it back ~40 ms.
-fn accept_without_delay(
-    listener: TcpListener,
-) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
-    use tokio_stream::StreamExt as _;
-    TcpListenerStream::new(listener).map(|accepted| {
-        let stream = accepted?;
-        stream.set_nodelay(true)?;
-        Ok(stream)
-    })
-}
+/// Streams one connection may run at once; Crossplane sends one call per XR at a time.
+pub const MAX_STREAMS_PER_CONNECTION: u32 = 256;
+/// How often an HTTP/2 ping checks that a quiet client is still there.
+pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(60);
+/// How long a ping may go unanswered before the connection is closed.
+pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Serves `runner` on `listener` until `shutdown` completes, then drains in-flight calls and returns.
 ///
@@ -86,7 +82,10 @@ pub async fn serve(
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), Error> {
-    let mut builder = Server::builder();
+    let mut builder = Server::builder()
+        .max_concurrent_streams(Some(MAX_STREAMS_PER_CONNECTION))
+        .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
+        .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT));
     if let Some(dir) = &config.tls_certs_dir {
         builder = builder.tls_config(tls::load(dir)?).map_err(Error::Tls)?;
     }
@@ -107,7 +106,7 @@ pub async fn serve(
         .add_service(reflection)
         .add_service(FunctionRunner::<V1>::new(runner.clone(), max))
         .add_service(FunctionRunner::<V1Beta1>::new(runner, max))
-        .serve_with_incoming_shutdown(accept_without_delay(listener), shutdown)
+        .serve_with_incoming_shutdown(connections::incoming(listener), shutdown)
         .await
         .map_err(Error::Transport)
 }

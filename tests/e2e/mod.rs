@@ -12,5 +12,6 @@ mod package;
 mod pt_conformance;
 mod pt_smoke;
 mod render;
+mod sandbox;
 mod sources;
 mod tls;

@@ -1,6 +1,9 @@
 //! Helpers for the end-to-end tests: servers on loopback, clients, certificates, requests and
 //! modules. The tests themselves are in `main.rs` and its modules.
 
+pub mod logs;
+pub mod process;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
@@ -41,21 +44,44 @@ pub fn built_module(file_stem: &str) -> PathBuf {
         .join(format!("{file_stem}.wasm"))
 }
 
-/// A step runner with the default maxima, a modules directory and a compiled-module cache under
-/// the target directory, so reruns skip Cranelift.
+/// A step runner with `maxima`, a modules directory and a compiled-module cache under the target
+/// directory, so reruns skip Cranelift; four calls run at once.
 pub fn runner_with(modules_dir: Option<PathBuf>, maxima: Limits) -> Arc<StepRunner> {
+    runner_on(ModuleRegistry::new(
+        host(maxima, 4),
+        modules_dir,
+        Some(test_cache()),
+    ))
+}
+
+/// A registry with the default maxima and the tests' compiled-module cache, over a host that runs
+/// `max_concurrency` calls at once.
+pub fn registry(max_concurrency: usize) -> ModuleRegistry {
+    ModuleRegistry::new(
+        host(Limits::DEFAULT_MAXIMA, max_concurrency),
+        None,
+        Some(test_cache()),
+    )
+}
+
+/// A step runner resolving modules through `registry`.
+pub fn runner_on(registry: ModuleRegistry) -> Arc<StepRunner> {
+    Arc::new(StepRunner::new(Arc::new(registry)))
+}
+
+fn host(maxima: Limits, max_concurrency: usize) -> Arc<Host> {
     let host = Host::new(HostConfig {
         maxima,
-        max_concurrency: 4,
+        max_concurrency,
     })
     .expect("the host starts");
+    Arc::new(host)
+}
+
+/// The compiled-module cache the tests share, under the target directory.
+fn test_cache() -> CompileCache {
     let cache_dir = root().join("target/test-cache");
-    let cache = CompileCache::open(&cache_dir).expect("the cache directory can be created");
-    Arc::new(StepRunner::new(Arc::new(ModuleRegistry::new(
-        Arc::new(host),
-        modules_dir,
-        Some(cache),
-    ))))
+    CompileCache::open(&cache_dir).expect("the cache directory can be created")
 }
 
 /// One runner shared by the tests that need no special configuration, so each module compiles once.
@@ -218,6 +244,31 @@ pub fn request(tag: &str, xr: Value, input: Value) -> RunFunctionRequest {
         "context": {"apiextensions.crossplane.io/environment": {"region": "eu-west-1"}}
     });
     serde_json::from_value(json).expect("the test request is valid protojson")
+}
+
+/// What the bundled `hello` module answers to `request(tag, greeting_xr("World"), …)`: a ready
+/// ConfigMap greeting World next to the earlier desired state, which it keeps.
+pub fn hello_response(tag: &str) -> Value {
+    json!({
+        "meta": {"tag": tag, "ttl": "60s"},
+        "desired": {
+            "composite": {"resource": {"apiVersion": "example.crossplane.io/v1", "kind": "XGreeting", "status": {"phase": "composing"}}},
+            "resources": {
+                "earlier": {"resource": {"apiVersion": "v1", "kind": "Secret"}, "ready": "READY_TRUE"},
+                "hello": {
+                    "resource": {
+                        "apiVersion": "v1",
+                        "kind": "ConfigMap",
+                        "metadata": {"namespace": "default"},
+                        "data": {"greeting": "Hello, World!"}
+                    },
+                    "ready": "READY_TRUE"
+                }
+            }
+        },
+        "results": [{"severity": "SEVERITY_NORMAL", "message": "composed ConfigMap \"hello\" for World"}],
+        "context": {"apiextensions.crossplane.io/environment": {"region": "eu-west-1"}}
+    })
 }
 
 /// The step Input naming `module`, with extra fields merged in.

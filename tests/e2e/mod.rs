@@ -14,5 +14,6 @@ mod pt_conformance;
 mod pt_smoke;
 mod render;
 mod responses;
+mod sandbox;
 mod sources;
 mod tls;

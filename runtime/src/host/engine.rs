@@ -7,13 +7,17 @@ const INSTANCES_PER_CALL: u32 = 1;
 /// Spare pool slots beyond one per concurrent call (`module check`, warm-up).
 const SPARE_SLOTS: u32 = 2;
 
-/// Builds the engine, sized for `max_concurrency` calls at once, each with at most
-/// `max_memory_bytes` of linear memory.
-pub(super) fn new(max_memory_bytes: u64, max_concurrency: usize) -> wasmtime::Result<Engine> {
-    let calls = u32::try_from(max_concurrency).unwrap_or(u32::MAX);
-    let slots = calls
+/// Instance slots for `max_concurrency` calls at once: one per call, plus [`SPARE_SLOTS`].
+pub(super) fn slots_for(max_concurrency: usize) -> u32 {
+    u32::try_from(max_concurrency)
+        .unwrap_or(u32::MAX)
         .saturating_mul(INSTANCES_PER_CALL)
-        .saturating_add(SPARE_SLOTS);
+        .saturating_add(SPARE_SLOTS)
+}
+
+/// Builds the engine with `slots` instances (and memories and tables) in its pool, each with at
+/// most `max_memory_bytes` of linear memory.
+pub(super) fn new(max_memory_bytes: u64, slots: u32) -> wasmtime::Result<Engine> {
     let mut pool = PoolingAllocationConfig::default();
     pool.total_core_instances(slots)
         .total_memories(slots)

@@ -17,7 +17,7 @@ use tonic::server::{Grpc, NamedService, UnaryService};
 use tonic::{Code, Request, Response, Status};
 
 use super::codec::BytesCodec;
-use crate::step::StepRunner;
+use crate::step::{Refusal, StepRunner};
 
 /// The gRPC service name of one protocol version.
 pub(crate) trait ProtocolVersion: Send + Sync + 'static {
@@ -115,8 +115,41 @@ impl UnaryService<Bytes> for RunFunction {
             let body = request.into_inner();
             match runner.run_bytes(&body).await {
                 Ok(response) => Ok(Response::new(Bytes::from(response))),
-                Err(error) => Err(Status::new(Code::InvalidArgument, error.to_string())),
+                Err(refusal) => Err(status(&refusal)),
             }
         })
+    }
+}
+
+/// The gRPC status for a step that has no response: INVALID_ARGUMENT for a body that is not a
+/// request, UNAVAILABLE (which Crossplane retries) when the host has no room for the call.
+fn status(refusal: &Refusal) -> Status {
+    let code = match refusal {
+        Refusal::Decode(_) => Code::InvalidArgument,
+        Refusal::Unavailable(_) => Code::Unavailable,
+    };
+    Status::new(code, refusal.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::{self, ModuleId};
+
+    #[test]
+    fn no_room_for_a_call_is_unavailable_with_the_hosts_message() {
+        let refusal = Refusal::Unavailable(host::Error::Unavailable {
+            module: ModuleId {
+                name: "hello".to_owned(),
+                digest: "9f2c1a2b3c4d".repeat(5),
+            },
+            slots: 6,
+        });
+        let status = status(&refusal);
+        assert_eq!(status.code(), Code::Unavailable);
+        assert_eq!(
+            status.message(),
+            "module \"hello\" (sha256:9f2c1a2b3c4d): cannot start an instance: all 6 instance slots of this server are in use; retry the call"
+        );
     }
 }

@@ -40,6 +40,18 @@ pub const MAX_MESSAGE_BYTES: usize = 4096;
 #[error("the request body is not a RunFunctionRequest: {0}")]
 pub struct DecodeError(transcode::Error);
 
+/// Why a step has no response to give; the server answers with a gRPC status instead.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// The body is not a `RunFunctionRequest`: INVALID_ARGUMENT.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// The host has no room for the call right now ([`host::Error::Unavailable`]). Not the
+    /// module's fault, so not a FATAL result: UNAVAILABLE, which Crossplane retries.
+    #[error(transparent)]
+    Unavailable(host::Error),
+}
+
 /// Why a step failed; the message becomes the FATAL result.
 #[derive(Debug, thiserror::Error)]
 enum Failure {
@@ -110,9 +122,9 @@ impl StepRunner {
     /// FATAL result and the request's `desired` and `context` unchanged.
     ///
     /// # Errors
-    /// [`DecodeError`] only when `body` is not a `RunFunctionRequest`; every other failure is a FATAL
-    /// result inside the response.
-    pub async fn run_bytes(&self, body: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    /// [`Refusal::Decode`] when `body` is not a `RunFunctionRequest`, [`Refusal::Unavailable`] when
+    /// the host has no room for the call; every other failure is a FATAL result inside the response.
+    pub async fn run_bytes(&self, body: &[u8]) -> Result<Vec<u8>, Refusal> {
         let started = Instant::now();
         let request = envelope::read_request(body).map_err(|problem| {
             DecodeError(transcode::Error::Malformed {
@@ -140,7 +152,10 @@ impl StepRunner {
                     transcode::Error::Malformed { .. } | transcode::Error::Decode(_)
                 ) =>
             {
-                return Err(DecodeError(error));
+                return Err(DecodeError(error).into());
+            }
+            Err(Failure::Host(error @ host::Error::Unavailable { .. })) => {
+                return Err(Refusal::Unavailable(error));
             }
             Err(failure) => {
                 let message = capped(error_chain(&failure));

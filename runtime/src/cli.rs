@@ -79,13 +79,21 @@ pub struct ServeCommand {
     /// Directory for compiled modules (.cwasm), so restarts skip compilation. Only this server writes it.
     #[arg(long, env = "FUNCTION_WASMTIME_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
-    /// Largest request accepted, in MB.
+    /// Largest request accepted, in MB (2^20 bytes).
     #[arg(
         long,
         env = "FUNCTION_WASMTIME_MAX_RECV_MESSAGE_SIZE",
-        default_value_t = 64
+        default_value_t = server::DEFAULT_MAX_RECV_BYTES >> 20
     )]
     max_recv_message_size: usize,
+    /// Memory the requests in progress may hold, in MB; past it, new calls get RESOURCE_EXHAUSTED
+    /// (Crossplane retries them) instead of waiting in memory.
+    #[arg(
+        long,
+        env = "FUNCTION_WASMTIME_MAX_REQUEST_MEMORY",
+        default_value_t = crate::step::DEFAULT_MAX_REQUEST_MEMORY >> 20
+    )]
+    max_request_memory: usize,
     /// Largest `limits.timeout` a step may ask for.
     #[arg(long, env = "FUNCTION_WASMTIME_MAX_TIMEOUT", default_value = "30s", value_parser = duration)]
     max_timeout: Duration,
@@ -149,7 +157,10 @@ impl ServeCommand {
         let served = runtime.block_on(async move {
             let host = Arc::new(Host::new(HostConfig { maxima, max_concurrency })?);
             let registry = Arc::new(ModuleRegistry::new(host, self.modules_dir, cache));
-            let runner = Arc::new(StepRunner::new(registry.clone()));
+            let runner = Arc::new(StepRunner::with_request_memory(
+                registry.clone(),
+                self.max_request_memory.saturating_mul(1024 * 1024),
+            ));
             let listener = TcpListener::bind(self.address)
                 .await
                 .with_context(|| format!("cannot listen on {}; is another server using the port? Choose another with --address", self.address))?;

@@ -9,6 +9,7 @@ mod grpc;
 mod hello;
 mod metrics;
 mod numbers;
+mod overload;
 mod package;
 mod pt_conformance;
 mod pt_smoke;

@@ -22,7 +22,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 use wasmtime::{
     InstancePre, Linker, Module, PoolConcurrencyLimitError, Store, Trap, WasmBacktrace,
 };
@@ -310,13 +310,8 @@ impl Host {
     }
 
     /// Runs `module` on one request: queues for a permit, then runs on a blocking thread in a fresh
-    /// instance under `limits`.
-    ///
-    /// The permit moves into the blocking call, so a call whose caller stops waiting (a client that
-    /// went away) keeps its permit until its instance is gone: live instances never outnumber the
-    /// permits, and queued calls never find the instance pool exhausted.
-    ///
-    /// `limits` must already be within [`Host::maxima`]; the step validates that.
+    /// instance under `limits`. See [`Host::call_with`], which this is with the request given and
+    /// the output returned as they are.
     ///
     /// # Errors
     /// Every failure of the call, each naming the module: see [`Error`].
@@ -326,6 +321,37 @@ impl Host {
         request: Vec<u8>,
         limits: Limits,
     ) -> Result<Vec<u8>> {
+        self.call_with(module, limits, move || Ok(request), Ok)
+            .await
+    }
+
+    /// Runs `module` once: queues for a permit, then, on a blocking thread, makes the request with
+    /// `make_request`, runs it in a fresh instance under `limits` and reads the output with
+    /// `read_output`.
+    ///
+    /// Everything a call costs happens under the permit, so the concurrency bound bounds it all:
+    /// at most that many requests are being transcoded, run or read at once, and none of that work
+    /// runs on the async runtime's threads. The permit moves into the blocking call, so a call
+    /// whose caller stops waiting (a client that went away) keeps its permit until its instance is
+    /// gone: live instances never outnumber the permits, and queued calls never find the instance
+    /// pool exhausted.
+    ///
+    /// `limits` must already be within [`Host::maxima`]; the step validates that.
+    ///
+    /// # Errors
+    /// What `make_request` or `read_output` return, or every failure of the call (see [`Error`]),
+    /// converted into `E`.
+    pub async fn call_with<T, E>(
+        &self,
+        module: Arc<LoadedModule>,
+        limits: Limits,
+        make_request: impl FnOnce() -> std::result::Result<Vec<u8>, E> + Send + 'static,
+        read_output: impl FnOnce(Vec<u8>) -> std::result::Result<T, E> + Send + 'static,
+    ) -> std::result::Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<Error> + Send + 'static,
+    {
         let permit = self
             .permits
             .clone()
@@ -341,14 +367,19 @@ impl Host {
             slots: self.slots,
         };
         let id = module.id.clone();
-        tokio::task::spawn_blocking(move || call.run(permit, &module, &request))
-            .await
-            .unwrap_or_else(|join| {
-                Err(Error::Internal {
-                    module: id,
-                    reason: join.to_string(),
-                })
-            })
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let request = make_request()?;
+            let output = call.run(&module, &request)?;
+            read_output(output)
+        })
+        .await
+        .unwrap_or_else(|join| {
+            Err(E::from(Error::Internal {
+                module: id,
+                reason: join.to_string(),
+            }))
+        })
     }
 }
 
@@ -378,13 +409,8 @@ struct Call {
 }
 
 impl Call {
-    /// Runs `module` on `request` in a fresh instance, holding `permit` until the instance is gone.
-    fn run(
-        &self,
-        permit: OwnedSemaphorePermit,
-        module: &LoadedModule,
-        request: &[u8],
-    ) -> Result<Vec<u8>> {
+    /// Runs `module` on `request` in a fresh instance; the caller holds a permit until it returns.
+    fn run(&self, module: &LoadedModule, request: &[u8]) -> Result<Vec<u8>> {
         let limits = self.limits;
         let stderr = CappedPipe::new(limits.max_log_bytes, Overflow::Drop);
         let stdout = CappedPipe::new(limits.max_output_bytes, Overflow::Trap);
@@ -424,7 +450,6 @@ impl Call {
         };
         store.data_mut().log.emit_stderr(&stderr.contents());
         drop(store);
-        drop(permit);
         outcome.map_err(|failure| self.describe(&module.id, failure))
     }
 

@@ -26,9 +26,11 @@ use service::{FunctionRunner, ProtocolVersion, V1, V1Beta1};
 pub const DEFAULT_ADDRESS: &str = "0.0.0.0:9443";
 /// Where Prometheus scrapes `/metrics`: every interface, port 8080, as Crossplane's Deployment expects.
 pub const DEFAULT_METRICS_ADDRESS: &str = "0.0.0.0:8080";
-/// Default largest request, in bytes: 64 MiB. grpc-go's 4 MiB default is too small for big XRs,
-/// since Crossplane sends requests of any size.
-pub const DEFAULT_MAX_RECV_BYTES: usize = 64 * 1024 * 1024;
+/// Default largest request, in bytes: 16 MiB. What Crossplane sends is bounded by what it got:
+/// the desired state is the previous step's response, which Crossplane's own 4 MiB receive limit
+/// caps, and the observed state mirrors it with status added; 16 MiB leaves room for both and
+/// for required resources. grpc-go's 4 MiB default, which Go functions keep, is too small.
+pub const DEFAULT_MAX_RECV_BYTES: usize = 16 * 1024 * 1024;
 
 /// How the server listens.
 #[derive(Clone, Debug)]

@@ -39,13 +39,14 @@ pub async fn run() -> Vec<DataPath> {
         eprintln!("loopback: in process, {resources} observed resources");
         let request = requests::empty_reactor(resources);
         let body = requests::encode(&request);
-        let request_json = median(|| {
+        let request_json = median(|| async {
             std::hint::black_box(
                 transcoder
                     .request_json(&body, Some(b"{}"))
                     .expect("the bench request transcodes"),
             );
-        });
+        })
+        .await;
         let response = RunFunctionResponse {
             meta: Some(ResponseMeta {
                 tag: "bench".to_owned(),
@@ -58,14 +59,15 @@ pub async fn run() -> Vec<DataPath> {
             ..RunFunctionResponse::default()
         };
         let response_json = serde_json::to_vec(&response).expect("a response serialises");
-        let response_wire = median(|| {
+        let response_wire = median(|| async {
             std::hint::black_box(
                 transcoder
                     .response_wire(&response_json)
                     .expect("the response transcodes"),
             );
-        });
-        let empty_step = median_async(|| async {
+        })
+        .await;
+        let empty_step = median(|| async {
             std::hint::black_box(
                 runner
                     .run_bytes(&body)
@@ -88,20 +90,7 @@ pub async fn run() -> Vec<DataPath> {
 
 /// The median time of `call`, run for [`BUDGET`] and at least [`MIN_CALLS`] times after one
 /// unmeasured call.
-fn median(mut call: impl FnMut()) -> Duration {
-    call();
-    let mut samples = Vec::new();
-    let started = Instant::now();
-    while samples.len() < MIN_CALLS || started.elapsed() < BUDGET {
-        let call_started = Instant::now();
-        call();
-        samples.push(call_started.elapsed());
-    }
-    middle(samples)
-}
-
-/// [`median`] of an async `call`.
-async fn median_async<F: Future<Output = ()>>(mut call: impl FnMut() -> F) -> Duration {
+async fn median<F: Future<Output = ()>>(mut call: impl FnMut() -> F) -> Duration {
     call().await;
     let mut samples = Vec::new();
     let started = Instant::now();
@@ -110,10 +99,6 @@ async fn median_async<F: Future<Output = ()>>(mut call: impl FnMut() -> F) -> Du
         call().await;
         samples.push(call_started.elapsed());
     }
-    middle(samples)
-}
-
-fn middle(mut samples: Vec<Duration>) -> Duration {
     samples.sort_unstable();
     samples[samples.len() / 2]
 }

@@ -64,6 +64,13 @@ pub fn registry(max_concurrency: usize) -> ModuleRegistry {
     )
 }
 
+/// A registry with the default maxima, caching compiled modules in `cache_dir`, over a host that
+/// runs one call at a time.
+pub fn registry_cached_in(cache_dir: &Path) -> ModuleRegistry {
+    let cache = CompileCache::open(cache_dir).expect("the cache directory is usable");
+    ModuleRegistry::new(host(Limits::DEFAULT_MAXIMA, 1), None, Some(cache))
+}
+
 /// A step runner resolving modules through `registry`.
 pub fn runner_on(registry: ModuleRegistry) -> Arc<StepRunner> {
     Arc::new(StepRunner::new(Arc::new(registry)))

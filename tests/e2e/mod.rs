@@ -1,7 +1,9 @@
 //! Topics of the end-to-end suite.
 
 mod auto_ready;
+mod compile;
 mod crd;
+mod cwasm;
 mod dummy;
 mod examples;
 mod failures;

@@ -5,18 +5,9 @@ use std::sync::Arc;
 use function_wasmtime::modules::{ModuleRequest, ModuleSource};
 use serde_json::json;
 use xfn_tests::{
-    TestServer, assert_fatal, greeting_xr, hello_response, inline_id, inline_input, module_input,
-    registry, request, runner_on, to_json,
+    PASS_THROUGH, TestServer, assert_fatal, greeting_xr, hello_response, inline_id, inline_input,
+    module_input, registry, request, runner_on, to_json,
 };
-
-/// A reactor that answers `{}`.
-const PASS_THROUGH: &str = r#"(module
-  (import "xfn" "set_output" (func $set_output (param i32 i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 0) "{}")
-  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024)
-  (func (export "xfn_run_v1") (param i32 i32) (result i32)
-    (call $set_output (i32.const 0) (i32.const 2)) i32.const 0))"#;
 
 #[tokio::test]
 async fn a_module_that_cannot_be_prepared_fails_the_same_way_each_time_without_compiling_again() {

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use function_wasmtime::modules::CompileCache;
 use serde_json::json;
 use xfn_tests::{
-    greeting_xr, hello_response, inline_input, module_input, registry_cached_in, request,
-    runner_on, to_json,
+    PASS_THROUGH, greeting_xr, hello_response, inline_input, module_input, registry_cached_in,
+    request, runner_on, to_json,
 };
 
 /// Runs hello through a fresh registry on `cache_dir`; returns how many modules it compiled.
@@ -70,16 +70,12 @@ async fn a_truncated_or_corrupted_cwasm_is_compiled_again_and_replaced() {
 #[tokio::test]
 async fn inline_modules_are_never_written_to_the_cache() {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let wat = r#"(module (import "xfn" "set_output" (func $out (param i32 i32)))
-        (memory (export "memory") 1) (data (i32.const 0) "{}")
-        (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024)
-        (func (export "xfn_run_v1") (param i32 i32) (result i32) (call $out (i32.const 0) (i32.const 2)) i32.const 0))"#;
     let runner = runner_on(registry_cached_in(dir.path()));
     let response = runner
         .run(request(
             "inline",
             greeting_xr("World"),
-            inline_input(wat, json!({})),
+            inline_input(PASS_THROUGH, json!({})),
         ))
         .await;
     assert_eq!(response.results, []);

@@ -9,6 +9,7 @@ mod examples;
 mod failures;
 mod grpc;
 mod hello;
+mod load;
 mod metrics;
 mod numbers;
 mod overload;

@@ -2,9 +2,9 @@
 //!
 //! A step names a module (bundled, then `--modules-dir DIR/NAME.wasm`) or carries it inline
 //! (unless the server turned inline modules off). Bytes are hashed, checked against an optional
-//! sha256 pin, and prepared once per name and digest ([`compile`]): bundled and modules-dir
+//! sha256 pin, and prepared once per name and digest (`compile.rs`): bundled and modules-dir
 //! modules from the `.cwasm` cache when one is configured, else with Cranelift; inline modules
-//! after a cheap check of their size ([`validate`]), a bounded number at a time. The prepared
+//! after a cheap check of their size (`validate.rs`), a bounded number at a time. The prepared
 //! module, or why it cannot be one, is shared by every later call for it.
 
 mod bundled;

@@ -70,7 +70,7 @@ pub async fn run() -> Vec<DataPath> {
         let empty_step = median(|| async {
             std::hint::black_box(
                 runner
-                    .run_bytes(&body)
+                    .run_bytes(body.clone())
                     .await
                     .expect("the bench request decodes"),
             );

@@ -1,6 +1,7 @@
 //! Helpers for the end-to-end tests: servers on loopback, clients, certificates, requests and
 //! modules. The tests themselves are in `main.rs` and its modules.
 
+pub mod faults;
 pub mod logs;
 pub mod process;
 
@@ -323,24 +324,26 @@ pub fn desired_and_context(request: &RunFunctionRequest) -> (Value, Value) {
     )
 }
 
-/// Asserts `response` is a failed step: exactly one FATAL result whose message is `message`, the
-/// tag echoed, and `request`'s desired state and context returned unchanged.
-pub fn assert_fatal(request: &RunFunctionRequest, response: &RunFunctionResponse, message: &str) {
+/// The response of a failed step: exactly one FATAL result whose message is `message`, the tag
+/// echoed, and `request`'s desired state and context returned unchanged.
+pub fn fatal_response(request: &RunFunctionRequest, message: &str) -> Value {
     let (desired, context) = desired_and_context(request);
     let tag = request
         .meta
         .as_ref()
         .map(|m| m.tag.clone())
         .unwrap_or_default();
-    assert_eq!(
-        to_json(response),
-        json!({
-            "meta": {"tag": tag, "ttl": "60s"},
-            "desired": desired,
-            "results": [{"severity": "SEVERITY_FATAL", "message": message}],
-            "context": context,
-        })
-    );
+    json!({
+        "meta": {"tag": tag, "ttl": "60s"},
+        "desired": desired,
+        "results": [{"severity": "SEVERITY_FATAL", "message": message}],
+        "context": context,
+    })
+}
+
+/// Asserts `response` is [`fatal_response`] with `message`.
+pub fn assert_fatal(request: &RunFunctionRequest, response: &RunFunctionResponse, message: &str) {
+    assert_eq!(to_json(response), fatal_response(request, message));
 }
 
 /// How messages name the inline module written in WAT `source`: `module "inline" (sha256:<12 hex>)`.

@@ -1,8 +1,8 @@
-//! docs/authoring.md §1–§5 followed as a new author would: the SDK packaged with `cargo package`
-//! and unpacked into an empty temporary folder outside the repository (nothing else of the
-//! repository goes there), the guide's crates written beside it from the guide's own code blocks
-//! (those marked `file=PATH`), their unit tests run, and `my-function` built for wasm32-wasip1 and
-//! called through the host.
+//! docs/authoring.md §1–§5 followed as a new author would: the SDK packaged (by
+//! `cargo publish --dry-run`, which also checks what crates.io would) and unpacked into an empty
+//! temporary folder outside the repository (nothing else of the repository goes there), the
+//! guide's crates written beside it from the guide's own code blocks (those marked `file=PATH`),
+//! their unit tests run, and `my-function` built for wasm32-wasip1 and called through the host.
 //!
 //! The nested builds share `target/authoring`, so only the first run compiles the dependencies
 //! (about 3 minutes of CPU: the SDK's dependencies natively and for wasm32, and k8s-openapi for
@@ -22,10 +22,10 @@ fn guide_files() -> Vec<(String, String)> {
     let mut files = Vec::new();
     let mut lines = guide.lines();
     while let Some(line) = lines.next() {
-        let Some(path) = line
-            .strip_prefix("```")
-            .and_then(|info| info.split_whitespace().find_map(|w| w.strip_prefix("file=")))
-        else {
+        let Some(path) = line.strip_prefix("```").and_then(|info| {
+            info.split_whitespace()
+                .find_map(|w| w.strip_prefix("file="))
+        }) else {
             continue;
         };
         let body: Vec<&str> = lines.by_ref().take_while(|l| *l != "```").collect();
@@ -47,21 +47,24 @@ fn run(command: &mut Command) -> String {
     stdout
 }
 
-/// The SDK's `.crate`, as `cargo package` writes it (without verifying: building it from the
-/// unpacked crate below is the stronger check).
+/// The SDK's `.crate`, as `cargo publish --dry-run` packages it after checking what crates.io
+/// checks (without building it there: building it from the unpacked crate is the stronger check).
 fn package_sdk(target_dir: &Path) -> PathBuf {
-    run(cargo().current_dir(root()).args([
-        "package",
-        "--manifest-path",
-        "functions/Cargo.toml",
-        "-p",
-        "xfn-sdk",
-        "--no-verify",
-        "--allow-dirty",
-        "--quiet",
-        "--target-dir",
-    ])
-    .arg(target_dir));
+    run(cargo()
+        .current_dir(root())
+        .args([
+            "publish",
+            "--dry-run",
+            "--manifest-path",
+            "functions/Cargo.toml",
+            "-p",
+            "xfn-sdk",
+            "--no-verify",
+            "--allow-dirty",
+            "--quiet",
+            "--target-dir",
+        ])
+        .arg(target_dir));
     let version = sdk_manifest_value("version");
     target_dir.join(format!("package/xfn-sdk-{version}.crate"))
 }
@@ -132,7 +135,10 @@ async fn the_guides_modules_build_and_pass_their_tests_with_the_packaged_sdk_alo
         let mut tests: Vec<&str> = output
             .lines()
             .filter(|line| line.starts_with("test "))
-            .map(|line| line.split_once("; finished in").map_or(line, |(kept, _)| kept))
+            .map(|line| {
+                line.split_once("; finished in")
+                    .map_or(line, |(kept, _)| kept)
+            })
             .collect();
         // Sorted: the summary line ("test result") comes first.
         tests.sort_unstable();
@@ -141,7 +147,14 @@ async fn the_guides_modules_build_and_pass_their_tests_with_the_packaged_sdk_alo
 
     run(cargo()
         .current_dir(folder.path().join("my-function"))
-        .args(["build", "--quiet", "--release", "--target", "wasm32-wasip1", "--target-dir"])
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "--target",
+            "wasm32-wasip1",
+            "--target-dir",
+        ])
         .arg(&target_dir));
     let modules = folder.path().join("modules");
     std::fs::create_dir(&modules).expect("the temporary folder is writable");

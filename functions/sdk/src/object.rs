@@ -304,14 +304,21 @@ mod tests {
             "app": {"resource": {"kind": "Deployment", "metadata": {"name": "app"}}},
         }}}))
         .unwrap();
-        assert_eq!(req.observed_object::<Bucket>("bucket").unwrap(), Some(bucket()));
         assert_eq!(
-            req.observed_object::<Bucket>("old").unwrap_err().to_string(),
+            req.observed_object::<Bucket>("bucket").unwrap(),
+            Some(bucket())
+        );
+        assert_eq!(
+            req.observed_object::<Bucket>("old")
+                .unwrap_err()
+                .to_string(),
             "observed resource \"old\" is s3.aws.upbound.io/v1beta2 Bucket, not \
              s3.aws.upbound.io/v1beta1 Bucket"
         );
         assert_eq!(
-            req.observed_object::<Bucket>("app").unwrap_err().to_string(),
+            req.observed_object::<Bucket>("app")
+                .unwrap_err()
+                .to_string(),
             "observed resource \"app\" is Deployment, not s3.aws.upbound.io/v1beta1 Bucket"
         );
         assert_eq!(req.observed_object::<Bucket>("absent").unwrap(), None);
@@ -349,8 +356,10 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "xfn-sdk: cannot compose a Bucket: a resource must be a JSON \
-                               object with apiVersion and kind, got a string")]
+    #[should_panic(
+        expected = "xfn-sdk: cannot compose a Bucket: a resource must be a JSON \
+                               object with apiVersion and kind, got a string"
+    )]
     fn an_object_that_serialises_to_a_string_panics_naming_its_kind() {
         struct Odd(ObjectMeta);
         impl Serialize for Odd {

@@ -666,9 +666,10 @@ mod tests {
             region: Option<String>,
             versioning: bool,
         }
-        let req: Request =
-            serde_json::from_value(json!({"observed": {"composite": {"resource": {"kind": "XR"}}}}))
-                .unwrap();
+        let req: Request = serde_json::from_value(
+            json!({"observed": {"composite": {"resource": {"kind": "XR"}}}}),
+        )
+        .unwrap();
         assert_eq!(req.spec_as::<Spec>().unwrap(), Spec::default());
         let error = Request::default().spec_as::<Spec>().unwrap_err();
         assert_eq!(

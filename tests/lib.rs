@@ -354,13 +354,14 @@ pub fn inline_id(source: &str) -> String {
     format!("module \"inline\" (sha256:{})", &digest[..12])
 }
 
-/// Builds the `function-wasmtime` binary with the cargo running the tests (or bench), in `profile`
-/// (`dev` or `release`), and returns its path.
+/// A command running the cargo that runs the tests (or bench), without xfn-tests' package
+/// variables.
 ///
 /// cargo runs tests with the package variables of xfn-tests set; build scripts that watch them
 /// (ring's says `rerun-if-env-changed=CARGO_PKG_NAME`) would see them change and rebuild ring,
 /// rustls and tonic on every run, and again on the next plain `cargo build`. So they are removed.
-pub fn build_binary(profile: &str) -> PathBuf {
+/// `RUSTUP_TOOLCHAIN` stays: a crate outside the repository builds with the pinned toolchain too.
+pub fn cargo() -> std::process::Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = std::process::Command::new(cargo);
     for (name, _) in std::env::vars_os() {
@@ -380,7 +381,13 @@ pub fn build_binary(profile: &str) -> PathBuf {
             command.env_remove(&name);
         }
     }
-    let status = command
+    command
+}
+
+/// Builds the `function-wasmtime` binary with [`cargo`], in `profile` (`dev` or `release`), and
+/// returns its path.
+pub fn build_binary(profile: &str) -> PathBuf {
+    let status = cargo()
         .current_dir(root())
         .args([
             "build",

@@ -13,6 +13,8 @@ mod package;
 mod pt_conformance;
 mod pt_smoke;
 mod render;
+mod render_upstream;
 mod responses;
+mod scripted;
 mod sources;
 mod tls;

@@ -1,14 +1,19 @@
 //! Topics of the end-to-end suite.
 
+mod authoring;
 mod auto_ready;
+mod compile;
 mod crd;
+mod cwasm;
 mod dummy;
 mod examples;
 mod failures;
 mod grpc;
 mod hello;
+mod load;
 mod metrics;
 mod numbers;
+mod overload;
 mod package;
 mod pt_conformance;
 mod pt_smoke;
@@ -16,5 +21,6 @@ mod render;
 mod render_upstream;
 mod responses;
 mod scripted;
+mod sandbox;
 mod sources;
 mod tls;

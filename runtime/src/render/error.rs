@@ -228,6 +228,9 @@ pub enum Error {
     /// The WebAssembly host cannot start.
     #[error("cannot start the WebAssembly host")]
     Host(#[source] crate::host::Error),
+    /// The `--cache-dir` given cannot be used (the error names the directory).
+    #[error(transparent)]
+    Cache(crate::modules::Error),
     /// The async runtime cannot start.
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),

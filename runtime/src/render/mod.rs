@@ -130,7 +130,7 @@ impl Config {
 /// against that file and says so on stderr.
 ///
 /// # Errors
-/// Any [`Error`]: a host that cannot start, unreadable or invalid files, a Function that cannot
+/// Any [`Error`]: a host that cannot start, a `--cache-dir` that cannot be used, unreadable or invalid files, a Function that cannot
 /// run, a FATAL result (nothing is printed then, as `crossplane render` prints nothing), a
 /// timeout, an output that differs from the expected one.
 pub fn run(config: &Config) -> Result<()> {
@@ -144,12 +144,12 @@ pub fn run(config: &Config) -> Result<()> {
             max_concurrency: 1,
         })
         .map_err(Error::Host)?;
-        // A cache directory that cannot be created only costs compile time: render without.
-        let cache = config
-            .cache_dir
-            .clone()
-            .or_else(default_cache_dir)
-            .and_then(|dir| CompileCache::open(&dir).ok());
+        // A --cache-dir that cannot be used is an error; the default one only saves compile
+        // time, so render goes on without it.
+        let cache = match &config.cache_dir {
+            Some(dir) => Some(CompileCache::open(dir).map_err(Error::Cache)?),
+            None => default_cache_dir().and_then(|dir| CompileCache::open(&dir).ok()),
+        };
         let registry = ModuleRegistry::new(Arc::new(host), config.modules_dir.clone(), cache);
         run_with(config, &StepRunner::new(Arc::new(registry))).await
     })?;

@@ -14,7 +14,9 @@ mod envelope;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use prost::Message;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use xfn_proto::v1::{
     ResponseMeta, Result as StepResult, RunFunctionRequest, RunFunctionResponse, Severity,
 };
@@ -40,6 +42,31 @@ pub const MAX_MESSAGE_BYTES: usize = 4096;
 #[error("the request body is not a RunFunctionRequest: {0}")]
 pub struct DecodeError(transcode::Error);
 
+/// Why a step has no response to give; the server answers with a gRPC status instead.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// The body is not a `RunFunctionRequest`: INVALID_ARGUMENT.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// The host has no room for the call right now ([`host::Error::Unavailable`]). Not the
+    /// module's fault, so not a FATAL result: UNAVAILABLE, which Crossplane retries.
+    #[error(transparent)]
+    Unavailable(host::Error),
+    /// The requests being handled already hold the server's request memory: RESOURCE_EXHAUSTED,
+    /// which Crossplane retries.
+    #[error(
+        "the server is handling {held} bytes of requests, and this one of {size} bytes would pass its --max-request-memory of {max} bytes; retry, or give the server more replicas or memory"
+    )]
+    Overloaded {
+        /// Bytes of requests held when this one came.
+        held: usize,
+        /// This request's size.
+        size: usize,
+        /// The budget.
+        max: usize,
+    },
+}
+
 /// Why a step failed; the message becomes the FATAL result.
 #[derive(Debug, thiserror::Error)]
 enum Failure {
@@ -60,11 +87,19 @@ enum Failure {
     },
 }
 
+/// How many bytes of requests the steps in progress may hold by default (waiting for a call slot
+/// or running): 64 requests of Crossplane's largest likely size, 4 MiB of desired and observed
+/// state each, in memory at once.
+pub const DEFAULT_MAX_REQUEST_MEMORY: usize = 256 * 1024 * 1024;
+
 /// Runs steps: resolves the module an Input names and calls it on the request.
 pub struct StepRunner {
     registry: Arc<ModuleRegistry>,
-    transcoder: Transcoder,
+    transcoder: Arc<Transcoder>,
     metrics: Metrics,
+    /// Bytes of requests the steps in progress may still take; one permit per byte.
+    request_memory: Arc<Semaphore>,
+    max_request_memory: usize,
 }
 
 /// What a step learns about itself on the way, for the response and the metrics.
@@ -87,11 +122,43 @@ impl StepFacts {
 impl StepRunner {
     /// A runner resolving modules through `registry`.
     pub fn new(registry: Arc<ModuleRegistry>) -> StepRunner {
+        StepRunner::with_request_memory(registry, DEFAULT_MAX_REQUEST_MEMORY)
+    }
+
+    /// A runner whose steps in progress hold at most `max_request_memory` bytes of requests;
+    /// past that, new calls are refused with [`Refusal::Overloaded`] rather than queued.
+    pub fn with_request_memory(
+        registry: Arc<ModuleRegistry>,
+        max_request_memory: usize,
+    ) -> StepRunner {
+        // Semaphore permits are bounded; so is the budget (far above any real server's memory).
+        let max_request_memory = max_request_memory.clamp(1, Semaphore::MAX_PERMITS);
         StepRunner {
             registry,
-            transcoder: Transcoder::new(),
+            transcoder: Arc::new(Transcoder::new()),
             metrics: Metrics::default(),
+            request_memory: Arc::new(Semaphore::new(max_request_memory)),
+            max_request_memory,
         }
+    }
+
+    /// Bytes of requests the steps in progress hold now.
+    pub fn request_memory_held(&self) -> usize {
+        self.max_request_memory - self.request_memory.available_permits()
+    }
+
+    /// Takes `body`'s share of the request memory until the returned permit is dropped.
+    fn hold(&self, body: &[u8]) -> Result<OwnedSemaphorePermit, Refusal> {
+        let size = body.len();
+        let permits = u32::try_from(size.clamp(1, self.max_request_memory)).unwrap_or(u32::MAX);
+        self.request_memory
+            .clone()
+            .try_acquire_many_owned(permits)
+            .map_err(|_| Refusal::Overloaded {
+                held: self.request_memory_held(),
+                size,
+                max: self.max_request_memory,
+            })
     }
 
     /// Counts and latencies of the steps run so far.
@@ -110,11 +177,12 @@ impl StepRunner {
     /// FATAL result and the request's `desired` and `context` unchanged.
     ///
     /// # Errors
-    /// [`DecodeError`] only when `body` is not a `RunFunctionRequest`; every other failure is a FATAL
-    /// result inside the response.
-    pub async fn run_bytes(&self, body: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    /// [`Refusal::Decode`] when `body` is not a `RunFunctionRequest`, [`Refusal::Unavailable`] when
+    /// the host has no room for the call; every other failure is a FATAL result inside the response.
+    pub async fn run_bytes(&self, body: Bytes) -> Result<Vec<u8>, Refusal> {
         let started = Instant::now();
-        let request = envelope::read_request(body).map_err(|problem| {
+        let held = self.hold(&body)?;
+        let request = envelope::read_request(&body).map_err(|problem| {
             DecodeError(transcode::Error::Malformed {
                 path: String::new(),
                 problem,
@@ -124,7 +192,7 @@ impl StepRunner {
             ttl: DEFAULT_TTL,
             module: None,
         };
-        let outcome = self.try_run(body, &request, &mut facts).await;
+        let outcome = self.try_run(&body, held, &request, &mut facts).await;
         let (mut response, mut metric) = match outcome {
             Ok(response) => {
                 let metric = if response.has_fatal {
@@ -140,7 +208,10 @@ impl StepRunner {
                     transcode::Error::Malformed { .. } | transcode::Error::Decode(_)
                 ) =>
             {
-                return Err(DecodeError(error));
+                return Err(DecodeError(error).into());
+            }
+            Err(Failure::Host(error @ host::Error::Unavailable { .. })) => {
+                return Err(Refusal::Unavailable(error));
             }
             Err(failure) => {
                 let message = capped(error_chain(&failure));
@@ -177,8 +248,8 @@ impl StepRunner {
     /// Runs one step on a request message (`render` builds them); as [`StepRunner::run_bytes`],
     /// with a request that is not protobuf answered by a FATAL result.
     pub async fn run(&self, request: RunFunctionRequest) -> RunFunctionResponse {
-        let body = request.encode_to_vec();
-        let error = match self.run_bytes(&body).await {
+        let body = Bytes::from(request.encode_to_vec());
+        let error = match self.run_bytes(body).await {
             Ok(bytes) => match RunFunctionResponse::decode(bytes.as_slice()) {
                 Ok(response) => return response,
                 Err(error) => error.to_string(),
@@ -204,9 +275,12 @@ impl StepRunner {
         }
     }
 
+    /// `held` is `body`'s share of the request memory; it moves into the call, so a call whose
+    /// caller went away keeps it while its blocking thread still holds the body.
     async fn try_run(
         &self,
-        body: &[u8],
+        body: &Bytes,
+        held: OwnedSemaphorePermit,
         request: &Request<'_>,
         facts: &mut StepFacts,
     ) -> Result<envelope::Response, Failure> {
@@ -223,32 +297,43 @@ impl StepRunner {
         let module = self.registry.resolve(&step.module).await?;
         facts.module = Some(module.id().clone());
 
-        // The module sees the step's config as its input, exactly like a standalone function would.
-        let config = step.config.as_ref().map(|config| config.get().as_bytes());
-        let guest_request = self
-            .transcoder
-            .request_json(body, config)
-            .map_err(Failure::Request)?;
-
-        let output = self
-            .registry
+        // The transcoding runs on the call's blocking thread, under its permit (Host::call_with).
+        let make_request = {
+            let (transcoder, body, config) = (self.transcoder.clone(), body.clone(), step.config);
+            // The module sees the step's config as its input, as a standalone function would.
+            move || {
+                let config = config.as_ref().map(|config| config.get().as_bytes());
+                transcoder
+                    .request_json(&body, config)
+                    .map_err(Failure::Request)
+            }
+        };
+        let read_output = {
+            let (transcoder, body, id) =
+                (self.transcoder.clone(), body.clone(), module.id().clone());
+            let ttl = step.ttl;
+            move |output: Vec<u8>| {
+                let _held = held;
+                let bad_output = |reason| Failure::BadOutput {
+                    module: id.clone(),
+                    reason,
+                };
+                let wire = transcoder.response_wire(&output).map_err(bad_output)?;
+                let request = envelope::read_request(&body).expect(
+                    "the request was read before the call, and reading it again gives the same",
+                );
+                envelope::complete_response(wire, &request, ttl).map_err(|problem| {
+                    bad_output(transcode::Error::Malformed {
+                        path: String::new(),
+                        problem,
+                    })
+                })
+            }
+        };
+        self.registry
             .host()
-            .call(module.clone(), guest_request, step.limits)
-            .await?;
-        let wire = self
-            .transcoder
-            .response_wire(&output)
-            .map_err(|reason| Failure::BadOutput {
-                module: module.id().clone(),
-                reason,
-            })?;
-        envelope::complete_response(wire, request, step.ttl).map_err(|problem| Failure::BadOutput {
-            module: module.id().clone(),
-            reason: transcode::Error::Malformed {
-                path: String::new(),
-                problem,
-            },
-        })
+            .call_with(module, step.limits, make_request, read_output)
+            .await
     }
 }
 

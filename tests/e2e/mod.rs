@@ -20,7 +20,7 @@ mod pt_smoke;
 mod render;
 mod render_upstream;
 mod responses;
-mod scripted;
 mod sandbox;
+mod scripted;
 mod sources;
 mod tls;

@@ -518,3 +518,109 @@ pub(super) fn everything(_: usize, request: &RunFunctionRequest) -> RunFunctionR
                 ..RunFunctionResponse::default()
             }
 }
+
+/// A render case of `tests/fixtures/render/cases.yaml`.
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct Case {
+    /// What the case is called in failure messages.
+    pub(super) name: String,
+    /// The arguments after `render`, paths relative to the workspace root, the functions file
+    /// third.
+    pub(super) args: Vec<String>,
+    /// For a case that renders: the file holding what `crossplane render` prints for it.
+    #[serde(default)]
+    pub(super) expected: Option<String>,
+    /// For a case that must fail: what upstream's stderr says.
+    #[serde(default)]
+    pub(super) fails: Option<String>,
+}
+
+/// Every case of `tests/fixtures/render/cases.yaml`.
+pub(super) fn cases() -> Vec<Case> {
+    let path = fixture("cases.yaml");
+    let text =
+        std::fs::read_to_string(&path).expect("tests/fixtures/render/cases.yaml is readable");
+    let cases: Vec<Case> =
+        serde_yaml::from_str(&text).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    for case in &cases {
+        assert!(
+            case.expected.is_some() != case.fails.is_some(),
+            "{}: case {} needs exactly one of expected and fails",
+            path.display(),
+            case.name
+        );
+    }
+    cases
+}
+
+/// `function-wasmtime render ARGS` with this repository's modules and a compile cache under
+/// target/.
+pub(super) fn our_command(binary: &Path, args: &[String]) -> Command {
+    let mut command = Command::new(binary);
+    command
+        .current_dir(root())
+        .arg("render")
+        .args(args)
+        .arg(format!("--modules-dir={}", modules_dir().display()))
+        .arg(format!(
+            "--cache-dir={}",
+            root().join("target/test-cache").display()
+        ))
+        .arg("--timeout=60s")
+        .env_remove(render::UPDATE_GOLDEN);
+    command
+}
+
+/// The differences docs/compatibility.md allows, removed from an output: Crossplane records
+/// the events of a loop over a Go map (each composed resource that is not ready yet, each
+/// namespace it overrode) in random order, so runs of those Result documents are sorted.
+pub(super) fn normalise(stream: &str) -> String {
+    let mut documents: Vec<&str> = stream.split("---\n").collect();
+    let is_map_ordered = |document: &str| {
+        document.starts_with("apiVersion: render.crossplane.io/v1beta1\nkind: Result\n")
+            && (document.contains("message: Composed resource \"")
+                || document.contains("reason: NamespaceOverridden"))
+    };
+    let mut start = 0;
+    while start < documents.len() {
+        let mut end = start;
+        while end < documents.len() && is_map_ordered(documents[end]) {
+            end += 1;
+        }
+        documents[start..end].sort_unstable();
+        start = end.max(start + 1);
+    }
+    documents.join("---\n")
+}
+
+/// Every render case through the binary: a case that renders prints its golden file (what the
+/// pinned `crossplane render` printed, kept so by scripts/render-upstream), after [`normalise`];
+/// a case that fails exits non-zero and prints nothing, as upstream does (the exact messages are
+/// the tests above).
+#[test]
+fn every_render_case_prints_what_crossplane_render_printed() {
+    let binary = binary();
+    let mut mismatches = Vec::new();
+    for case in cases() {
+        let output = our_command(&binary, &case.args)
+            .output()
+            .expect("the binary runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        match (&case.expected, output.status.success()) {
+            (Some(golden), true) => {
+                if let Err(error) =
+                    render::check_expected(&root().join(golden), &normalise(&stdout))
+                {
+                    mismatches.push(format!("case {}: {error}", case.name));
+                }
+            }
+            (None, false) if stdout.is_empty() => {}
+            _ => mismatches.push(format!(
+                "case {}: exit {}, stdout:\n{stdout}stderr:\n{stderr}",
+                case.name, output.status
+            )),
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n\n"));
+}

@@ -18,33 +18,16 @@ use xfn_proto::v1::{RunFunctionRequest, RunFunctionResponse};
 use xfn_tests::{TestServer, root, upstream};
 
 use super::render::{
-    binary, everything, everything_config, modules_dir, runner, unsettled_requirements,
+    binary, cases, everything, everything_config, normalise, our_command, runner,
+    unsettled_requirements,
 };
 use super::scripted::{self, Respond, Scripted};
 
 /// How long either render may take; generous, only a hang is cut short.
 const TIMEOUT: &str = "60s";
 
-/// A render case of `tests/fixtures/render/cases.yaml`.
-#[derive(Debug, serde::Deserialize)]
-struct Case {
-    name: String,
-    /// The arguments after `render`, paths relative to the workspace root, the functions file
-    /// third.
-    args: Vec<String>,
-    /// For a case that must fail: what upstream's stderr says.
-    #[serde(default)]
-    fails: Option<String>,
-}
-
-fn cases() -> Vec<Case> {
-    let path = root().join("tests/fixtures/render/cases.yaml");
-    let text =
-        std::fs::read_to_string(&path).expect("tests/fixtures/render/cases.yaml is readable");
-    serde_yaml::from_str(&text).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
-}
-
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "builds the crossplane CLI (~6.5 min cold): scripts/render-upstream runs it"]
 async fn every_render_case_prints_what_the_pinned_crossplane_render_prints() {
     let upstream = Upstream::build();
     let server = TestServer::start(runner(), None).await;
@@ -61,12 +44,24 @@ async fn every_render_case_prints_what_the_pinned_crossplane_render_prints() {
         if let Some(mismatch) = compare(&case.name, failure, &theirs, &mine) {
             mismatches.push(mismatch);
         }
+        if let Some(golden) = &case.expected {
+            // The golden file the normal suite checks our render against is what upstream prints.
+            let path = root().join(golden);
+            let printed = normalise(&String::from_utf8_lossy(&theirs.1.stdout));
+            if let Err(error) = render::check_expected(&path, &printed) {
+                mismatches.push(format!(
+                    "case {}: crossplane render does not print {golden}: {error}",
+                    case.name
+                ));
+            }
+        }
     }
     server.stop().await;
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n\n"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "builds the crossplane CLI (~6.5 min cold): scripts/render-upstream runs it"]
 async fn scripted_functions_get_the_same_requests_and_render_the_same() {
     let upstream = Upstream::build();
     let ours = binary();
@@ -256,22 +251,6 @@ impl Upstream {
     }
 }
 
-fn our_command(binary: &Path, args: &[String]) -> Command {
-    let mut command = Command::new(binary);
-    command
-        .current_dir(root())
-        .arg("render")
-        .args(args)
-        .arg(format!("--modules-dir={}", modules_dir().display()))
-        .arg(format!(
-            "--cache-dir={}",
-            root().join("target/test-cache").display()
-        ))
-        .arg(format!("--timeout={TIMEOUT}"))
-        .env_remove(render::UPDATE_GOLDEN);
-    command
-}
-
 /// Runs a command off the async threads (the server the upstream render calls runs on them).
 async fn run(mut command: Command) -> (String, Output) {
     let line = format!("{command:?}");
@@ -364,24 +343,26 @@ fn compare(
     ))
 }
 
-/// The differences docs/compatibility.md allows, removed from an output: Crossplane records
-/// the events of a loop over a Go map (each composed resource that is not ready yet, each
-/// namespace it overrode) in random order, so runs of those Result documents are sorted.
-fn normalise(stream: &str) -> String {
-    let mut documents: Vec<&str> = stream.split("---\n").collect();
-    let is_map_ordered = |document: &str| {
-        document.starts_with("apiVersion: render.crossplane.io/v1beta1\nkind: Result\n")
-            && (document.contains("message: Composed resource \"")
-                || document.contains("reason: NamespaceOverridden"))
-    };
-    let mut start = 0;
-    while start < documents.len() {
-        let mut end = start;
-        while end < documents.len() && is_map_ordered(documents[end]) {
-            end += 1;
-        }
-        documents[start..end].sort_unstable();
-        start = end.max(start + 1);
+#[test]
+#[ignore = "builds function-patch-and-transform (~3 min cold): scripts/render-upstream runs it"]
+fn the_shipped_pt_input_crd_is_function_patch_and_transforms_byte_for_byte() {
+    let shipped_path = root().join("package/input/pt.fn.crossplane.io_resources.yaml");
+    let shipped = std::fs::read_to_string(&shipped_path).expect("the P&T Input CRD is shipped");
+    // Upstream's file starts with the `---` line that ends the header.
+    let start = shipped
+        .find("\n---\n")
+        .expect("the shipped CRD follows a comment header and a --- line");
+    let crd = &shipped[start + 1..];
+    let upstream_path = upstream::module_source("patch-and-transform")
+        .join("package/input/pt.fn.crossplane.io_resources.yaml");
+    let original = std::fs::read_to_string(&upstream_path)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", upstream_path.display()));
+    if let Some(diff) = render::unified_diff(
+        &original,
+        crd,
+        &upstream_path.display().to_string(),
+        &shipped_path.display().to_string(),
+    ) {
+        panic!("the shipped P&T Input CRD is not upstream's:\n{diff}");
     }
-    documents.join("---\n")
 }

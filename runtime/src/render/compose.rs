@@ -116,7 +116,9 @@ pub(crate) fn resource_refs(composed: &[Composed], is_namespaced: bool) -> Value
                 ("uid", "/metadata/uid"),
             ] {
                 let value = text(&object, pointer);
-                if !value.is_empty() && !(key == "namespace" && is_namespaced) {
+                // A namespaced XR's references name no namespace: its resources are in its own.
+                let is_implied = key == "namespace" && is_namespaced;
+                if !value.is_empty() && !is_implied {
                     reference.insert(key.to_owned(), value.into());
                 }
             }

@@ -15,6 +15,7 @@ mod metrics;
 mod numbers;
 mod overload;
 mod package;
+mod protocol;
 mod pt_conformance;
 mod pt_smoke;
 mod render;

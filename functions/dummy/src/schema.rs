@@ -2,7 +2,12 @@
 //! reader checks an overlay against and what the merge walks.
 //!
 //! Only what protojson and `proto.Merge` need: field names (JSON and proto), types, whether a
-//! field is repeated, a map, explicitly optional or in a oneof.
+//! field is repeated, a map, explicitly optional or in a oneof. The tables themselves are generated
+//! from proto/ (`tables.rs`; tests/e2e/protocol.rs checks and rewrites them).
+
+mod tables;
+
+pub(crate) use tables::RUN_FUNCTION_RESPONSE;
 
 /// A protobuf message.
 #[derive(Debug)]
@@ -120,139 +125,3 @@ const fn one_of(json: &'static str, proto: &'static str, ty: Type, oneof: &'stat
         ..field(json, proto, ty)
     }
 }
-
-const READY: Enum = Enum {
-    name: "Ready",
-    values: &["READY_UNSPECIFIED", "READY_TRUE", "READY_FALSE"],
-};
-
-const SEVERITY: Enum = Enum {
-    name: "Severity",
-    values: &[
-        "SEVERITY_UNSPECIFIED",
-        "SEVERITY_FATAL",
-        "SEVERITY_WARNING",
-        "SEVERITY_NORMAL",
-    ],
-};
-
-const TARGET: Enum = Enum {
-    name: "Target",
-    values: &[
-        "TARGET_UNSPECIFIED",
-        "TARGET_COMPOSITE",
-        "TARGET_COMPOSITE_AND_CLAIM",
-    ],
-};
-
-const STATUS: Enum = Enum {
-    name: "Status",
-    values: &[
-        "STATUS_CONDITION_UNSPECIFIED",
-        "STATUS_CONDITION_UNKNOWN",
-        "STATUS_CONDITION_TRUE",
-        "STATUS_CONDITION_FALSE",
-    ],
-};
-
-const RESPONSE_META: Message = Message {
-    name: "ResponseMeta",
-    fields: &[
-        field("tag", "tag", Type::String),
-        optional("ttl", "ttl", Type::Duration),
-    ],
-};
-
-const RESOURCE: Message = Message {
-    name: "Resource",
-    fields: &[
-        field("resource", "resource", Type::Struct),
-        map("connectionDetails", "connection_details", Type::Bytes),
-        field("ready", "ready", Type::Enum(&READY)),
-    ],
-};
-
-const STATE: Message = Message {
-    name: "State",
-    fields: &[
-        field("composite", "composite", Type::Message(&RESOURCE)),
-        map("resources", "resources", Type::Message(&RESOURCE)),
-    ],
-};
-
-const RESULT: Message = Message {
-    name: "Result",
-    fields: &[
-        field("severity", "severity", Type::Enum(&SEVERITY)),
-        field("message", "message", Type::String),
-        optional("reason", "reason", Type::String),
-        optional("target", "target", Type::Enum(&TARGET)),
-    ],
-};
-
-const MATCH_LABELS: Message = Message {
-    name: "MatchLabels",
-    fields: &[map("labels", "labels", Type::String)],
-};
-
-const RESOURCE_SELECTOR: Message = Message {
-    name: "ResourceSelector",
-    fields: &[
-        field("apiVersion", "api_version", Type::String),
-        field("kind", "kind", Type::String),
-        one_of("matchName", "match_name", Type::String, "match"),
-        one_of(
-            "matchLabels",
-            "match_labels",
-            Type::Message(&MATCH_LABELS),
-            "match",
-        ),
-        optional("namespace", "namespace", Type::String),
-    ],
-};
-
-const SCHEMA_SELECTOR: Message = Message {
-    name: "SchemaSelector",
-    fields: &[
-        field("apiVersion", "api_version", Type::String),
-        field("kind", "kind", Type::String),
-    ],
-};
-
-const REQUIREMENTS: Message = Message {
-    name: "Requirements",
-    fields: &[
-        map(
-            "extraResources",
-            "extra_resources",
-            Type::Message(&RESOURCE_SELECTOR),
-        ),
-        map("resources", "resources", Type::Message(&RESOURCE_SELECTOR)),
-        map("schemas", "schemas", Type::Message(&SCHEMA_SELECTOR)),
-    ],
-};
-
-const CONDITION: Message = Message {
-    name: "Condition",
-    fields: &[
-        field("type", "type", Type::String),
-        field("status", "status", Type::Enum(&STATUS)),
-        field("reason", "reason", Type::String),
-        optional("message", "message", Type::String),
-        optional("target", "target", Type::Enum(&TARGET)),
-    ],
-};
-
-/// `RunFunctionResponse`.
-pub(crate) const RUN_FUNCTION_RESPONSE: Message = Message {
-    name: "RunFunctionResponse",
-    fields: &[
-        field("meta", "meta", Type::Message(&RESPONSE_META)),
-        field("desired", "desired", Type::Message(&STATE)),
-        repeated("results", "results", Type::Message(&RESULT)),
-        optional("context", "context", Type::Struct),
-        field("requirements", "requirements", Type::Message(&REQUIREMENTS)),
-        repeated("conditions", "conditions", Type::Message(&CONDITION)),
-        optional("output", "output", Type::Struct),
-    ],
-};

@@ -1,4 +1,7 @@
-//! The command line: `serve` (the container's entrypoint) and `crd`.
+//! The command line: `serve` (the container's entrypoint), `render`, `crd`, `package` and `module`.
+
+mod module;
+mod registry;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,10 +13,13 @@ use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use crate::host::{Host, HostConfig, Limits};
+use crate::modules::oci::PullConfig;
 use crate::modules::{CompileCache, ModuleRegistry};
 use crate::server::{self, ServerConfig};
 use crate::step::StepRunner;
 use crate::units::{parse_duration, parse_quantity};
+pub use module::ModuleCommand;
+pub use registry::RegistryArgs;
 
 /// A Crossplane composition function that runs its logic in sandboxed WebAssembly modules.
 #[derive(Debug, Parser)]
@@ -35,6 +41,9 @@ enum Command {
     /// Build this function's Crossplane package (.xpkg) without Docker.
     #[command(subcommand)]
     Package(PackageCommand),
+    /// Publish, inspect, check and compile modules.
+    #[command(subcommand)]
+    Module(ModuleCommand),
 }
 
 impl Cli {
@@ -51,6 +60,7 @@ impl Cli {
                 Ok(())
             }
             Command::Package(PackageCommand::Build(build)) => build.execute(),
+            Command::Module(module) => module.execute(),
         }
     }
 }
@@ -118,6 +128,23 @@ pub struct ServeCommand {
     /// Module calls that run at once; more wait in a queue. Defaults to the number of CPUs.
     #[arg(long, env = "FUNCTION_WASMTIME_MAX_CONCURRENCY")]
     max_concurrency: Option<usize>,
+    /// Run modules a step names by an OCI tag without a digest or an input.sha256 pin; the tag is
+    /// resolved at most every --module-refresh.
+    #[arg(long, env = "FUNCTION_WASMTIME_ALLOW_UNPINNED_MODULES")]
+    allow_unpinned_modules: bool,
+    /// How long a tag's resolution is used before the registry is asked again.
+    #[arg(long, env = "FUNCTION_WASMTIME_MODULE_REFRESH", default_value = "5m", value_parser = duration)]
+    module_refresh: Duration,
+    /// The largest module layer pulled from a registry.
+    #[arg(
+        long,
+        env = "FUNCTION_WASMTIME_MAX_MODULE_SIZE",
+        default_value = "64Mi",
+        value_parser = quantity
+    )]
+    max_module_size: u64,
+    #[command(flatten)]
+    registry: RegistryArgs,
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
@@ -157,8 +184,24 @@ impl ServeCommand {
         };
         let cache = self
             .cache_dir
-            .map(|dir| CompileCache::open(&dir))
+            .as_deref()
+            .map(CompileCache::open)
             .transpose()?;
+        let precompiled = self
+            .modules_dir
+            .as_deref()
+            .map(CompileCache::open_precompiled)
+            .transpose()?
+            .flatten();
+        let pulls = PullConfig {
+            access: self.registry.access()?,
+            is_unpinned_allowed: self.allow_unpinned_modules,
+            refresh: self.module_refresh,
+            max_module_bytes: self.max_module_size,
+            // Pulled manifests and layers live beside the compiled code, so replicas sharing the
+            // cache volume share them too.
+            store: self.cache_dir.as_ref().map(|dir| dir.join("oci")),
+        };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -167,7 +210,9 @@ impl ServeCommand {
             let host = Arc::new(Host::new(HostConfig { maxima, max_concurrency })?);
             let registry = Arc::new(
                 ModuleRegistry::new(host, self.modules_dir, cache)
-                    .with_inline_modules(self.allow_inline_modules),
+                    .with_inline_modules(self.allow_inline_modules)
+                    .with_precompiled(precompiled)
+                    .with_pulls(pulls)?,
             );
             let runner = Arc::new(StepRunner::with_request_memory(
                 registry.clone(),
@@ -180,11 +225,9 @@ impl ServeCommand {
             let metrics_listener = TcpListener::bind(self.metrics_address)
                 .await
                 .with_context(|| format!("cannot listen on {} for metrics; choose another with --metrics-address", self.metrics_address))?;
-            tokio::spawn(async move {
-                if let Err(error) = registry.warm_bundled().await {
-                    tracing::error!("cannot prepare a bundled module: {error}");
-                }
-            });
+            // Off the serving path: calls are answered while modules compile, each on its own
+            // thread; a call that needs one still compiling waits for it.
+            tokio::spawn(async move { registry.warm(registry.startup_modules()).await });
             let (stopping, stopped) = tokio::sync::watch::channel(false);
             let (ready, readiness) = tokio::sync::watch::channel(true);
             let (metrics_done, metrics_stop) = tokio::sync::oneshot::channel::<()>();

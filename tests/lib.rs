@@ -3,6 +3,7 @@
 
 pub mod logs;
 pub mod process;
+pub mod registry;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

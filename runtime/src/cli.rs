@@ -285,8 +285,9 @@ pub struct PackageBuildCommand {
     /// The directory with crossplane.yaml and the Input CRDs.
     #[arg(long, default_value = "package")]
     package_root: PathBuf,
-    /// A module to add as /modules/NAME.wasm, so a step can say `module: NAME`. Repeatable.
-    #[arg(long = "module", value_name = "NAME=FILE", value_parser = user_module)]
+    /// A module to add as /modules/NAME.wasm, so a step can say `module: NAME`: a .wasm file, or
+    /// an OCI reference pulled now. Every module is precompiled into the package. Repeatable.
+    #[arg(long = "module", value_name = "NAME=FILE|REF", value_parser = user_module)]
     modules: Vec<crate::package::UserModule>,
     /// The file to write. Default: NAME-<12 hex of the image digest>.xpkg in the current directory.
     #[arg(short, long)]
@@ -294,18 +295,28 @@ pub struct PackageBuildCommand {
     /// The mtime of every file in the package, in seconds since 1970.
     #[arg(long, env = "SOURCE_DATE_EPOCH", default_value_t = 0)]
     source_date_epoch: u64,
+    #[command(flatten)]
+    registry: RegistryArgs,
 }
 
 fn user_module(text: &str) -> Result<crate::package::UserModule, String> {
+    use crate::modules::oci::OciRef;
+    use crate::package::ModuleSource;
     match text.split_once('=') {
-        Some((name, path)) if !name.is_empty() && !path.is_empty() => {
+        Some((name, from)) if !name.is_empty() && !from.is_empty() => {
+            let source = if !std::path::Path::new(from).exists() && OciRef::is_reference_like(from)
+            {
+                ModuleSource::Oci(from.parse()?)
+            } else {
+                ModuleSource::File(PathBuf::from(from))
+            };
             Ok(crate::package::UserModule {
                 name: name.to_owned(),
-                path: PathBuf::from(path),
+                source,
             })
         }
         _ => Err(format!(
-            "{text:?} is not NAME=FILE; write it like --module greeter=greeter.wasm"
+            "{text:?} is not NAME=FILE or NAME=REF; write it like --module greeter=greeter.wasm or --module greeter=ghcr.io/team/greeter@sha256:<digest>"
         )),
     }
 }
@@ -320,9 +331,15 @@ impl PackageBuildCommand {
             binary: self.binary,
             package_root: self.package_root,
             modules: self.modules,
+            registry: self.registry.access()?,
             mtime: self.source_date_epoch,
         };
-        let package = crate::package::build(&config, &mut |line| eprintln!("{line}"))?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let package =
+            runtime.block_on(crate::package::build(&config, &mut |line| eprintln!("{line}")))?;
         let output = self
             .output
             .unwrap_or_else(|| PathBuf::from(package.file_name()));

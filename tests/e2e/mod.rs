@@ -12,6 +12,7 @@ mod hello;
 mod load;
 mod metrics;
 mod numbers;
+mod oci;
 mod overload;
 mod package;
 mod pt_conformance;

@@ -402,6 +402,11 @@ pub struct RenderCommand {
     /// $XDG_CACHE_HOME/function-wasmtime, else ~/.cache/function-wasmtime.
     #[arg(long, env = "FUNCTION_WASMTIME_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
+    /// Run `source.oci` modules named by a tag without a digest or an input.sha256 pin.
+    #[arg(long, env = "FUNCTION_WASMTIME_ALLOW_UNPINNED_MODULES")]
+    allow_unpinned_modules: bool,
+    #[command(flatten)]
+    registry: RegistryArgs,
 }
 
 /// Where `render` keeps compiled modules when `--cache-dir` is not given.
@@ -456,7 +461,15 @@ impl RenderCommand {
                 Some(dir) => Some(CompileCache::open(&dir)?),
                 None => default_cache_dir().and_then(|dir| CompileCache::open(&dir).ok()),
             };
-            let registry = ModuleRegistry::new(Arc::new(host), self.modules_dir, cache);
+            let pulls = PullConfig {
+                access: self.registry.access()?,
+                is_unpinned_allowed: self.allow_unpinned_modules,
+                // Pulled modules are kept beside their compiled code, as `serve` keeps them.
+                store: cache.as_ref().map(|cache| cache.dir().join("oci")),
+                ..PullConfig::default()
+            };
+            let registry =
+                ModuleRegistry::new(Arc::new(host), self.modules_dir, cache).with_pulls(pulls)?;
             let runner = StepRunner::new(Arc::new(registry));
             anyhow::Ok(crate::render::run(&config, &runner).await?)
         })?;

@@ -469,3 +469,50 @@ fn module_inspect_check_and_compile_tell_what_the_server_would() {
         )
     );
 }
+
+#[test]
+fn the_registry_module_example_renders_its_expected_output_from_a_pushed_module() {
+    let registry = TestRegistry::plain();
+    let (file, _) = hello();
+    let manifest = push(&registry, &file, &registry.repository("platform/greeter:v1"));
+    let example = xfn_tests::root().join("examples/registry-module");
+    // The example names the registry of its README, 127.0.0.1:5000, and the digest `module push`
+    // printed there; this registry listens elsewhere, and the module may have been built by
+    // another toolchain, so the test points the step at what it pushed.
+    let composition =
+        std::fs::read_to_string(example.join("composition.yaml")).expect("readable");
+    let written = composition
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("oci: "))
+        .expect("the example's step names an OCI reference")
+        .to_owned();
+    assert!(
+        written.starts_with("127.0.0.1:5000/platform/greeter@sha256:"),
+        "{written}"
+    );
+    let pushed = registry.repository(&format!("platform/greeter@{manifest}"));
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let rewritten = dir.path().join("composition.yaml");
+    std::fs::write(&rewritten, composition.replace(&written, &pushed)).expect("writable");
+    let path = |path: &Path| path.to_str().expect("UTF-8 path").to_owned();
+    let output = Command::new(&*BINARY)
+        .args([
+            "render",
+            &path(&example.join("xr.yaml")),
+            &path(&rewritten),
+            &path(&example.join("functions.yaml")),
+            "--insecure-registry",
+            &registry.address,
+            "--cache-dir",
+            &path(&dir.path().join("cache")),
+            "--expect",
+            &path(&example.join("expected.yaml")),
+        ])
+        .output()
+        .expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "render failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

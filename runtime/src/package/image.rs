@@ -1,17 +1,13 @@
-//! The image config (how Crossplane runs the package) and the manifest whose digest names it,
-//! both in oci-spec's model, the one module pulls and `module push` use too.
+//! The image config (how Crossplane runs the package) and the manifest whose digest names it.
 //!
-//! The config carries no timestamps, so equal inputs give equal bytes.
+//! The config is Docker's image config (`application/vnd.docker.container.image.v1+json`), which
+//! OCI's image config extends. It carries no timestamps, so equal inputs give equal bytes.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
-use oci_spec::image::{
-    Arch, ConfigBuilder, HistoryBuilder, ImageConfigurationBuilder, ImageManifestBuilder,
-    MediaType, Os, RootFsBuilder,
-};
+use serde::Serialize;
 
 use super::layers::Layer;
-use crate::modules::oci::descriptor;
 use crate::modules::sha256_hex;
 
 /// The port Crossplane dials a function on (its function spec: "MUST serve on TCP port 9443").
@@ -58,81 +54,118 @@ pub(crate) struct Config {
     pub(crate) digest: String,
 }
 
+#[derive(Serialize)]
+struct ConfigFile<'a> {
+    architecture: &'static str,
+    os: &'static str,
+    config: RunConfig,
+    rootfs: RootFs<'a>,
+    history: Vec<History<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RunConfig {
+    user: &'static str,
+    exposed_ports: BTreeMap<String, Empty>,
+    env: Vec<String>,
+    entrypoint: [&'static str; 2],
+    working_dir: &'static str,
+    labels: BTreeMap<String, &'static str>,
+}
+
+#[derive(Serialize)]
+struct Empty {}
+
+#[derive(Serialize)]
+struct RootFs<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    diff_ids: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct History<'a> {
+    created_by: &'a str,
+}
+
 /// The config of an image made of `layers` (bottom first) whose layer `package_layer` holds
 /// `package.yaml`: runs [`ENTRYPOINT`] as [`USER`], exposes [`GRPC_PORT`], points the server at
-/// [`MODULES_DIR`], and labels the package layer as `crossplane xpkg build` does. oci-spec's
-/// image configuration, which Docker's extends; it keeps its labels in a hash map, so the one
-/// label keeps the bytes deterministic.
+/// [`MODULES_DIR`], and labels the package layer as `crossplane xpkg build` does.
 pub(crate) fn config(layers: &[ImageLayer], package_layer: &Layer) -> Config {
-    let strings = |items: &[&str]| items.iter().map(|item| (*item).to_owned()).collect::<Vec<_>>();
-    let run = ConfigBuilder::default()
-        .user(USER)
-        .exposed_ports(vec![format!("{GRPC_PORT}/tcp")])
-        .env(vec![format!("FUNCTION_WASMTIME_MODULES_DIR={MODULES_DIR}")])
-        .entrypoint(strings(&ENTRYPOINT))
-        .working_dir("/")
-        .labels(HashMap::from([(
-            format!("{LAYER_LABEL_PREFIX}:{}", package_layer.digest),
-            PACKAGE_LAYER_ANNOTATION.to_owned(),
-        )]))
-        .build()
-        .expect("every field is set");
-    let rootfs = RootFsBuilder::default()
-        .typ("layers")
-        .diff_ids(
-            layers
-                .iter()
-                .map(|l| l.layer.diff_id.clone())
-                .collect::<Vec<_>>(),
-        )
-        .build()
-        .expect("every field is set");
-    let history = layers
-        .iter()
-        .map(|l| {
-            HistoryBuilder::default()
-                .created_by(l.created_by.clone())
-                .build()
-                .expect("the optional fields default")
-        })
-        .collect::<Vec<_>>();
-    let file = ImageConfigurationBuilder::default()
-        .architecture(Arch::Amd64)
-        .os(Os::Linux)
-        .config(run)
-        .rootfs(rootfs)
-        .history(history)
-        .build()
-        .expect("every required field is set");
-    let bytes = serde_json::to_vec(&file).expect("an image configuration serialises");
+    let file = ConfigFile {
+        architecture: "amd64",
+        os: "linux",
+        config: RunConfig {
+            user: USER,
+            exposed_ports: BTreeMap::from([(format!("{GRPC_PORT}/tcp"), Empty {})]),
+            env: vec![format!("FUNCTION_WASMTIME_MODULES_DIR={MODULES_DIR}")],
+            entrypoint: ENTRYPOINT,
+            working_dir: "/",
+            labels: BTreeMap::from([(
+                format!("{LAYER_LABEL_PREFIX}:{}", package_layer.digest),
+                PACKAGE_LAYER_ANNOTATION,
+            )]),
+        },
+        rootfs: RootFs {
+            kind: "layers",
+            diff_ids: layers.iter().map(|l| l.layer.diff_id.as_str()).collect(),
+        },
+        history: layers
+            .iter()
+            .map(|l| History {
+                created_by: &l.created_by,
+            })
+            .collect(),
+    };
+    let bytes = serde_json::to_vec(&file).expect("the config is plain strings and maps");
     Config {
         digest: format!("sha256:{}", sha256_hex(&bytes)),
         bytes,
     }
 }
 
-/// The image's manifest (Docker schema 2 media types, which the tarball format implies), in
-/// oci-spec's model, and its digest `sha256:<hex>`: the digest the package file is named after.
-///
-/// Go tools (go-containerregistry, skopeo) write a descriptor's `size` before its `digest`,
-/// oci-spec the other way round, so the bytes, and the digest, differ from what `crossplane xpkg
-/// build` would print for the same image; the file name only needs to be stable and unique.
-pub(crate) fn manifest(config: &Config, layers: &[ImageLayer]) -> (Vec<u8>, String) {
-    let manifest = ImageManifestBuilder::default()
-        .schema_version(2u32)
-        .media_type(MediaType::from(MANIFEST_MEDIA_TYPE))
-        .config(descriptor(CONFIG_MEDIA_TYPE, config.bytes.len(), &config.digest))
-        .layers(
-            layers
-                .iter()
-                .map(|l| descriptor(LAYER_MEDIA_TYPE, l.layer.blob.len(), &l.layer.digest))
-                .collect::<Vec<_>>(),
-        )
-        .build()
-        .expect("every required field is set");
-    let bytes = serde_json::to_vec(&manifest).expect("a manifest serialises");
-    let digest = format!("sha256:{}", sha256_hex(&bytes));
-    (bytes, digest)
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Manifest<'a> {
+    schema_version: u32,
+    media_type: &'static str,
+    config: Descriptor<'a>,
+    layers: Vec<Descriptor<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Descriptor<'a> {
+    media_type: &'static str,
+    size: usize,
+    digest: &'a str,
+}
+
+/// The image digest (`sha256:<hex>`): the digest of the Docker schema 2 manifest that
+/// go-containerregistry derives from the archive, byte for byte (field order as its `v1.Manifest`
+/// marshals), so the file name matches what `crossplane xpkg build` would print for these bytes.
+/// `crossplane xpkg push` adds layer annotations before pushing, so the pushed digest differs.
+pub(crate) fn digest(config: &Config, layers: &[ImageLayer]) -> String {
+    let manifest = Manifest {
+        schema_version: 2,
+        media_type: MANIFEST_MEDIA_TYPE,
+        config: Descriptor {
+            media_type: CONFIG_MEDIA_TYPE,
+            size: config.bytes.len(),
+            digest: &config.digest,
+        },
+        layers: layers
+            .iter()
+            .map(|l| Descriptor {
+                media_type: LAYER_MEDIA_TYPE,
+                size: l.layer.blob.len(),
+                digest: &l.layer.digest,
+            })
+            .collect(),
+    };
+    let bytes = serde_json::to_vec(&manifest).expect("the manifest is plain strings and numbers");
+    format!("sha256:{}", sha256_hex(&bytes))
 }
 
 #[cfg(test)]
@@ -183,20 +216,19 @@ mod tests {
     }
 
     #[test]
-    fn the_manifest_names_the_config_and_layers_with_docker_media_types() {
+    fn the_digest_is_of_the_manifest_go_containerregistry_derives() {
         let layers = [image_layer("package.yaml")];
         let config = config(&layers, &layers[0].layer);
-        let (bytes, digest) = manifest(&config, &layers);
-        let json: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
-        assert_eq!(
-            json,
-            serde_json::json!({
-                "schemaVersion": 2,
-                "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-                "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": config.bytes.len(), "digest": config.digest},
-                "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": layers[0].layer.blob.len(), "digest": layers[0].layer.digest}]
-            })
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{{"mediaType":"application/vnd.docker.container.image.v1+json","size":{},"digest":"{}"}},"layers":[{{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":{},"digest":"{}"}}]}}"#,
+            config.bytes.len(),
+            config.digest,
+            layers[0].layer.blob.len(),
+            layers[0].layer.digest
         );
-        assert_eq!(digest, format!("sha256:{}", sha256_hex(&bytes)));
+        assert_eq!(
+            digest(&config, &layers),
+            format!("sha256:{}", sha256_hex(manifest.as_bytes()))
+        );
     }
 }

@@ -188,7 +188,7 @@ pub async fn build(config: &BuildConfig, progress: &mut dyn FnMut(String)) -> Re
         },
     ];
     let config_blob = image::config(&layers, &layers[2].layer);
-    let (_, digest) = image::manifest(&config_blob, &layers);
+    let digest = image::digest(&config_blob, &layers);
     Ok(Package {
         archive: archive::archive(&config_blob, &layers, config.mtime),
         digest,

@@ -36,7 +36,6 @@ use tokio_stream::StreamExt as _;
 
 pub use access::{DEFAULT_REGISTRY_TIMEOUT, RegistryAccess};
 pub use artifact::{LEGACY_WASM_LAYER, WASM_CONFIG, WASM_LAYER};
-pub(crate) use artifact::descriptor;
 pub use error::Error;
 pub use push::push;
 pub use reference::OciRef;

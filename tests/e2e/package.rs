@@ -397,7 +397,7 @@ impl Drop for Server {
 }
 
 #[tokio::test]
-async fn the_unpacked_binary_serves_the_user_module_as_the_image_runs_it() {
+async fn the_unpacked_binary_serves_the_user_modules_as_the_image_runs_it() {
     let bundle = &BUILT.bundle;
     // umoci's runtime config is what a container runtime would run: the image's entrypoint, env
     // and user.
@@ -489,6 +489,21 @@ async fn the_unpacked_binary_serves_the_user_module_as_the_image_runs_it() {
             }),
             &json!([{"severity": "SEVERITY_NORMAL", "message": "composed ConfigMap \"hello\" for Package"}]),
         )
+    );
+
+    // The module pulled at build time answers the same, from the package alone.
+    let team = client
+        .run_function(request(
+            "package-2",
+            greeting_xr("Team"),
+            module_input("team", json!({})),
+        ))
+        .await
+        .expect("RunFunction answers")
+        .into_inner();
+    assert_eq!(
+        to_json(&team)["desired"]["resources"]["hello"]["resource"]["data"],
+        json!({"greeting": "Hello, Team!"})
     );
 
     // Close the connection first: the server drains open connections before it exits.

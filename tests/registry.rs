@@ -112,7 +112,10 @@ impl TestRegistry {
     pub fn credentials_file(&self, user: &str, password: &str) -> std::path::PathBuf {
         use base64::Engine as _;
         let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-        let path = self.dir.path().join(format!("config-{user}-{}.json", password.len()));
+        let path = self
+            .dir
+            .path()
+            .join(format!("config-{user}-{}.json", password.len()));
         let config = serde_json::json!({"auths": {&self.address: {"auth": auth}}});
         std::fs::write(&path, config.to_string()).expect("writable");
         path

@@ -338,8 +338,9 @@ impl PackageBuildCommand {
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
-        let package =
-            runtime.block_on(crate::package::build(&config, &mut |line| eprintln!("{line}")))?;
+        let package = runtime.block_on(crate::package::build(&config, &mut |line| {
+            eprintln!("{line}")
+        }))?;
         let output = self
             .output
             .unwrap_or_else(|| PathBuf::from(package.file_name()));

@@ -96,7 +96,11 @@ fn oci_input(reference: &str, extra: Value) -> Value {
 }
 
 /// Runs the step on `reference` through `runner` and returns the response as protojson.
-async fn call(runner: &StepRunner, tag: &str, input: Value) -> (Value, xfn_proto::v1::RunFunctionRequest) {
+async fn call(
+    runner: &StepRunner,
+    tag: &str,
+    input: Value,
+) -> (Value, xfn_proto::v1::RunFunctionRequest) {
     let request = request(tag, greeting_xr("World"), input);
     let response = runner.run(request.clone()).await;
     (to_json(&response), request)
@@ -125,7 +129,11 @@ async fn a_module_pushed_with_module_push_runs_by_digest_over_grpc_and_a_bare_ta
     let server = TestServer::start(runner_pulling(plain_pulls(&registry)), None).await;
     let mut client = server.client().await;
     let response = client
-        .run_function(request("digest", greeting_xr("World"), oci_input(&by_digest, json!({}))))
+        .run_function(request(
+            "digest",
+            greeting_xr("World"),
+            oci_input(&by_digest, json!({})),
+        ))
         .await
         .expect("RunFunction answers")
         .into_inner();
@@ -140,7 +148,9 @@ async fn a_module_pushed_with_module_push_runs_by_digest_over_grpc_and_a_bare_ta
     assert_fatal(
         &unpinned,
         &response,
-        &format!("module \"{tag}\" is not pinned: the reference has no digest and input.sha256 is not set; write it as <repository>@sha256:<manifest digest> (module push prints it), or set input.sha256 to the module's sha256, or start the server with --allow-unpinned-modules"),
+        &format!(
+            "module \"{tag}\" is not pinned: the reference has no digest and input.sha256 is not set; write it as <repository>@sha256:<manifest digest> (module push prints it), or set input.sha256 to the module's sha256, or start the server with --allow-unpinned-modules"
+        ),
     );
     let pinned = oci_input(&tag, json!({"sha256": format!("sha256:{module_digest}")}));
     let response = client
@@ -180,7 +190,9 @@ fn publish_with_skopeo(
     config_media_type: &str,
     reference: &str,
 ) -> String {
-    let layout = registry.dir().join(format!("layout-{}", sha256(reference.as_bytes())));
+    let layout = registry
+        .dir()
+        .join(format!("layout-{}", sha256(reference.as_bytes())));
     let blobs = layout.join("blobs/sha256");
     std::fs::create_dir_all(&blobs).expect("writable");
     let blob = |bytes: &[u8]| {
@@ -207,8 +219,11 @@ fn publish_with_skopeo(
         }]
     });
     std::fs::write(layout.join("index.json"), index.to_string()).expect("writable");
-    std::fs::write(layout.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#)
-        .expect("writable");
+    std::fs::write(
+        layout.join("oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .expect("writable");
     let output = Command::new("skopeo")
         .args([
             "--insecure-policy",
@@ -453,12 +468,22 @@ fn module_inspect_check_and_compile_tell_what_the_server_would() {
 
     let cwasm = dir.path().join("pass.cwasm");
     assert_eq!(
-        stdout(&run(&["module", "compile", path, "-o", cwasm.to_str().expect("UTF-8")])),
+        stdout(&run(&[
+            "module",
+            "compile",
+            path,
+            "-o",
+            cwasm.to_str().expect("UTF-8")
+        ])),
         format!("sha256:{digest}\n")
     );
     let compiled = std::fs::read(&cwasm).expect("written");
     let (code, checksum) = compiled.split_at(compiled.len() - 32);
-    assert_eq!(hex::encode(checksum), sha256(code), "the code ends with its sha256");
+    assert_eq!(
+        hex::encode(checksum),
+        sha256(code),
+        "the code ends with its sha256"
+    );
 
     let missing = run(&["module", "inspect", "nope"]);
     assert_eq!(
@@ -474,13 +499,16 @@ fn module_inspect_check_and_compile_tell_what_the_server_would() {
 fn the_registry_module_example_renders_its_expected_output_from_a_pushed_module() {
     let registry = TestRegistry::plain();
     let (file, _) = hello();
-    let manifest = push(&registry, &file, &registry.repository("platform/greeter:v1"));
+    let manifest = push(
+        &registry,
+        &file,
+        &registry.repository("platform/greeter:v1"),
+    );
     let example = xfn_tests::root().join("examples/registry-module");
     // The example names the registry of its README, 127.0.0.1:5000, and the digest `module push`
     // printed there; this registry listens elsewhere, and the module may have been built by
     // another toolchain, so the test points the step at what it pushed.
-    let composition =
-        std::fs::read_to_string(example.join("composition.yaml")).expect("readable");
+    let composition = std::fs::read_to_string(example.join("composition.yaml")).expect("readable");
     let written = composition
         .lines()
         .find_map(|line| line.trim().strip_prefix("oci: "))

@@ -51,7 +51,12 @@ fn build_package_twice() -> (Package, Package, String) {
         .expect("a runtime");
     let hello = std::fs::read(built_module("hello")).expect("the hello module is built");
     let manifest = runtime
-        .block_on(oci::push(&access, &hello, &tag, "1970-01-01T00:00:00Z".to_owned()))
+        .block_on(oci::push(
+            &access,
+            &hello,
+            &tag,
+            "1970-01-01T00:00:00Z".to_owned(),
+        ))
         .expect("the module is pushed");
     let resolved = format!("{tag}@{manifest}");
     let config = BuildConfig {
@@ -70,7 +75,7 @@ fn build_package_twice() -> (Package, Package, String) {
         registry: access,
         mtime: 0,
     };
-    let mut build = || {
+    let build = || {
         runtime
             .block_on(package::build(&config, &mut |_| {}))
             .expect("the package builds")

@@ -128,20 +128,26 @@ pub async fn build(config: &BuildConfig, progress: &mut dyn FnMut(String)) -> Re
             bytes: &list,
         },
     ];
-    module_entries.extend(module_paths.iter().zip(&modules).map(|(path, module)| {
-        Entry::File {
-            path,
-            mode: 0o644,
-            bytes: &module.bytes,
-        }
-    }));
-    module_entries.extend(code_paths.iter().zip(&precompiled).map(|(path, code)| {
-        Entry::File {
-            path,
-            mode: 0o644,
-            bytes: &code.code,
-        }
-    }));
+    module_entries.extend(
+        module_paths
+            .iter()
+            .zip(&modules)
+            .map(|(path, module)| Entry::File {
+                path,
+                mode: 0o644,
+                bytes: &module.bytes,
+            }),
+    );
+    module_entries.extend(
+        code_paths
+            .iter()
+            .zip(&precompiled)
+            .map(|(path, code)| Entry::File {
+                path,
+                mode: 0o644,
+                bytes: &code.code,
+            }),
+    );
     progress(format!(
         "layer 2/3: {MODULES_DIR} with {}, {PACKAGED_MODULES_FILE} and {} precompiled module(s) (bundled ones included)",
         if modules.is_empty() {

@@ -12,9 +12,12 @@ use super::error::Error;
 /// What a pull came to, shared by everyone who waited for it.
 pub(crate) type Shared<T> = Result<T, Arc<Error>>;
 
+/// Where the callers of one pull wait: `None` until it ends.
+type Outcome<T> = watch::Receiver<Option<Shared<T>>>;
+
 /// Pulls in progress, by key.
 pub(crate) struct Flights<T> {
-    running: Arc<Mutex<HashMap<String, watch::Receiver<Option<Shared<T>>>>>>,
+    running: Arc<Mutex<HashMap<String, Outcome<T>>>>,
 }
 
 impl<T> Default for Flights<T> {

@@ -79,7 +79,8 @@ impl TestRegistry {
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(rest) = line.split("msg=\"listening on ").nth(1) {
-                    let address = rest.split('"').next().unwrap_or_default().to_owned();
+                    // `listening on 127.0.0.1:PORT` or, with TLS, `listening on 127.0.0.1:PORT, tls`.
+                    let address = rest.split(['"', ',']).next().unwrap_or_default().to_owned();
                     let _ = listening.send(address);
                 }
             }

@@ -5,6 +5,7 @@ pub mod faults;
 pub mod logs;
 pub mod process;
 pub mod registry;
+pub mod upstream;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -121,7 +121,7 @@ mod tests {
         );
         assert_eq!(
             error("ghcr.io/team/hello@sha256:abc"),
-            "\"ghcr.io/team/hello@sha256:abc\" is not an OCI reference (invalid checksum digest length); write it like ghcr.io/team/module@sha256:<64 hex digits> or ghcr.io/team/module:v1"
+            "\"ghcr.io/team/hello@sha256:abc\" is not an OCI reference (invalid reference format); write it like ghcr.io/team/module@sha256:<64 hex digits> or ghcr.io/team/module:v1"
         );
         assert!(!OciRef::is_reference_like("hello.wasm"));
         assert!(!OciRef::is_reference_like("./hello.wasm"));

@@ -1,4 +1,7 @@
-//! The command line: `serve` (the container's entrypoint) and `crd`.
+//! The command line: `serve` (the container's entrypoint), `render`, `crd`, `package` and `module`.
+
+mod module;
+mod registry;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,10 +13,13 @@ use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use crate::host::{Host, HostConfig, Limits};
+use crate::modules::oci::PullConfig;
 use crate::modules::{CompileCache, ModuleRegistry};
 use crate::server::{self, ServerConfig};
 use crate::step::StepRunner;
 use crate::units::{parse_duration, parse_quantity};
+pub use module::ModuleCommand;
+pub use registry::RegistryArgs;
 
 /// A Crossplane composition function that runs its logic in sandboxed WebAssembly modules.
 #[derive(Debug, Parser)]
@@ -35,6 +41,9 @@ enum Command {
     /// Build this function's Crossplane package (.xpkg) without Docker.
     #[command(subcommand)]
     Package(PackageCommand),
+    /// Publish, inspect, check and compile modules.
+    #[command(subcommand)]
+    Module(ModuleCommand),
 }
 
 impl Cli {
@@ -51,6 +60,7 @@ impl Cli {
                 Ok(())
             }
             Command::Package(PackageCommand::Build(build)) => build.execute(),
+            Command::Module(module) => module.execute(),
         }
     }
 }
@@ -118,6 +128,23 @@ pub struct ServeCommand {
     /// Module calls that run at once; more wait in a queue. Defaults to the number of CPUs.
     #[arg(long, env = "FUNCTION_WASMTIME_MAX_CONCURRENCY")]
     max_concurrency: Option<usize>,
+    /// Run modules a step names by an OCI tag without a digest or an input.sha256 pin; the tag is
+    /// resolved at most every --module-refresh.
+    #[arg(long, env = "FUNCTION_WASMTIME_ALLOW_UNPINNED_MODULES")]
+    allow_unpinned_modules: bool,
+    /// How long a tag's resolution is used before the registry is asked again.
+    #[arg(long, env = "FUNCTION_WASMTIME_MODULE_REFRESH", default_value = "5m", value_parser = duration)]
+    module_refresh: Duration,
+    /// The largest module layer pulled from a registry.
+    #[arg(
+        long,
+        env = "FUNCTION_WASMTIME_MAX_MODULE_SIZE",
+        default_value = "64Mi",
+        value_parser = quantity
+    )]
+    max_module_size: u64,
+    #[command(flatten)]
+    registry: RegistryArgs,
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
@@ -157,8 +184,24 @@ impl ServeCommand {
         };
         let cache = self
             .cache_dir
-            .map(|dir| CompileCache::open(&dir))
+            .as_deref()
+            .map(CompileCache::open)
             .transpose()?;
+        let precompiled = self
+            .modules_dir
+            .as_deref()
+            .map(CompileCache::open_precompiled)
+            .transpose()?
+            .flatten();
+        let pulls = PullConfig {
+            access: self.registry.access()?,
+            is_unpinned_allowed: self.allow_unpinned_modules,
+            refresh: self.module_refresh,
+            max_module_bytes: self.max_module_size,
+            // Pulled manifests and layers live beside the compiled code, so replicas sharing the
+            // cache volume share them too.
+            store: self.cache_dir.as_ref().map(|dir| dir.join("oci")),
+        };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -167,7 +210,9 @@ impl ServeCommand {
             let host = Arc::new(Host::new(HostConfig { maxima, max_concurrency })?);
             let registry = Arc::new(
                 ModuleRegistry::new(host, self.modules_dir, cache)
-                    .with_inline_modules(self.allow_inline_modules),
+                    .with_inline_modules(self.allow_inline_modules)
+                    .with_precompiled(precompiled)
+                    .with_pulls(pulls)?,
             );
             let runner = Arc::new(StepRunner::with_request_memory(
                 registry.clone(),
@@ -180,11 +225,9 @@ impl ServeCommand {
             let metrics_listener = TcpListener::bind(self.metrics_address)
                 .await
                 .with_context(|| format!("cannot listen on {} for metrics; choose another with --metrics-address", self.metrics_address))?;
-            tokio::spawn(async move {
-                if let Err(error) = registry.warm_bundled().await {
-                    tracing::error!("cannot prepare a bundled module: {error}");
-                }
-            });
+            // Off the serving path: calls are answered while modules compile, each on its own
+            // thread; a call that needs one still compiling waits for it.
+            tokio::spawn(async move { registry.warm(registry.startup_modules()).await });
             let (stopping, stopped) = tokio::sync::watch::channel(false);
             let (ready, readiness) = tokio::sync::watch::channel(true);
             let (metrics_done, metrics_stop) = tokio::sync::oneshot::channel::<()>();
@@ -242,8 +285,9 @@ pub struct PackageBuildCommand {
     /// The directory with crossplane.yaml and the Input CRDs.
     #[arg(long, default_value = "package")]
     package_root: PathBuf,
-    /// A module to add as /modules/NAME.wasm, so a step can say `module: NAME`. Repeatable.
-    #[arg(long = "module", value_name = "NAME=FILE", value_parser = user_module)]
+    /// A module to add as /modules/NAME.wasm, so a step can say `module: NAME`: a .wasm file, or
+    /// an OCI reference pulled now. Every module is precompiled into the package. Repeatable.
+    #[arg(long = "module", value_name = "NAME=FILE|REF", value_parser = user_module)]
     modules: Vec<crate::package::UserModule>,
     /// The file to write. Default: NAME-<12 hex of the image digest>.xpkg in the current directory.
     #[arg(short, long)]
@@ -251,18 +295,28 @@ pub struct PackageBuildCommand {
     /// The mtime of every file in the package, in seconds since 1970.
     #[arg(long, env = "SOURCE_DATE_EPOCH", default_value_t = 0)]
     source_date_epoch: u64,
+    #[command(flatten)]
+    registry: RegistryArgs,
 }
 
 fn user_module(text: &str) -> Result<crate::package::UserModule, String> {
+    use crate::modules::oci::OciRef;
+    use crate::package::ModuleSource;
     match text.split_once('=') {
-        Some((name, path)) if !name.is_empty() && !path.is_empty() => {
+        Some((name, from)) if !name.is_empty() && !from.is_empty() => {
+            let source = if !std::path::Path::new(from).exists() && OciRef::is_reference_like(from)
+            {
+                ModuleSource::Oci(from.parse()?)
+            } else {
+                ModuleSource::File(PathBuf::from(from))
+            };
             Ok(crate::package::UserModule {
                 name: name.to_owned(),
-                path: PathBuf::from(path),
+                source,
             })
         }
         _ => Err(format!(
-            "{text:?} is not NAME=FILE; write it like --module greeter=greeter.wasm"
+            "{text:?} is not NAME=FILE or NAME=REF; write it like --module greeter=greeter.wasm or --module greeter=ghcr.io/team/greeter@sha256:<digest>"
         )),
     }
 }
@@ -277,9 +331,16 @@ impl PackageBuildCommand {
             binary: self.binary,
             package_root: self.package_root,
             modules: self.modules,
+            registry: self.registry.access()?,
             mtime: self.source_date_epoch,
         };
-        let package = crate::package::build(&config, &mut |line| eprintln!("{line}"))?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let package = runtime.block_on(crate::package::build(&config, &mut |line| {
+            eprintln!("{line}")
+        }))?;
         let output = self
             .output
             .unwrap_or_else(|| PathBuf::from(package.file_name()));
@@ -352,6 +413,11 @@ pub struct RenderCommand {
     /// $XDG_CACHE_HOME/function-wasmtime, else ~/.cache/function-wasmtime.
     #[arg(long, env = "FUNCTION_WASMTIME_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
+    /// Run `source.oci` modules named by a tag without a digest or an input.sha256 pin.
+    #[arg(long, env = "FUNCTION_WASMTIME_ALLOW_UNPINNED_MODULES")]
+    allow_unpinned_modules: bool,
+    #[command(flatten)]
+    registry: RegistryArgs,
 }
 
 fn key_value(text: &str) -> Result<(String, String), String> {
@@ -387,6 +453,8 @@ impl RenderCommand {
             expect: self.expect,
             modules_dir: self.modules_dir,
             cache_dir: self.cache_dir,
+            registry: self.registry.access()?,
+            is_unpinned_allowed: self.allow_unpinned_modules,
             ..crate::render::Config::new(self.xr, self.composition, self.functions)
         };
         Ok(crate::render::run(&config)?)

@@ -7,7 +7,7 @@
 //! input:
 //!   apiVersion: wasmtime.fn.crossplane.io/v1alpha1
 //!   kind: Module
-//!   module: hello                 # or source: {inline: <base64>}
+//!   module: hello                 # or source: {inline: <base64>} or {oci: <reference>}
 //!   sha256: sha256:9f2c...        # optional pin
 //!   limits: {timeout: 2s, memory: 64Mi}
 //!   ttl: 60s
@@ -29,6 +29,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::host::Limits;
+use crate::modules::oci::OciRef;
 use crate::modules::{ModuleRequest, ModuleSource, parse_pin};
 use crate::units::{format_duration, format_quantity, parse_duration, parse_quantity};
 
@@ -124,12 +125,18 @@ impl<'de> Deserialize<'de> for Config {
     }
 }
 
-/// Where a module's bytes come from.
+/// Where a module's bytes come from: set exactly one field.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Source {
     /// The module's bytes, base64-encoded (at most 3 MiB decoded).
-    pub inline: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inline: Option<String>,
+    /// The module as an OCI artifact: `host[:port]/repository@sha256:<manifest digest>`, or
+    /// `host[:port]/repository:tag` with `sha256` set (or a server started with
+    /// `--allow-unpinned-modules`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oci: Option<String>,
 }
 
 /// Per-call limits a step asks for.
@@ -223,11 +230,21 @@ impl Module {
         }
         let source = match (self.module, self.source) {
             (Some(name), None) => ModuleSource::Named(valid_name(name)?),
-            (None, Some(source)) => ModuleSource::Inline(decode_inline(&source.inline)?),
+            (None, Some(source)) => match (source.inline, source.oci) {
+                (Some(inline), None) => ModuleSource::Inline(decode_inline(&inline)?),
+                (None, Some(reference)) => ModuleSource::Oci(
+                    reference
+                        .parse::<OciRef>()
+                        .map_err(|problem| invalid("source.oci", problem))?,
+                ),
+                _ => {
+                    return Err(invalid("source", "must set exactly one of inline and oci"));
+                }
+            },
             (None, None) => {
                 return Err(invalid(
                     "",
-                    "names no module; set input.module to a module name, or input.source.inline to its base64 bytes",
+                    "names no module; set input.module to a module name, input.source.inline to its base64 bytes, or input.source.oci to its OCI reference",
                 ));
             }
             (Some(_), Some(_)) => {
@@ -559,6 +576,18 @@ mod tests {
     }
 
     #[test]
+    fn oci_sources_are_parsed_references() {
+        let mut input = base();
+        input.as_object_mut().unwrap().remove("module");
+        input["source"] = json!({"oci": "127.0.0.1:5000/team/hello:v1"});
+        let step = check(input).unwrap();
+        assert_eq!(
+            step.module.source,
+            ModuleSource::Oci("127.0.0.1:5000/team/hello:v1".parse().unwrap())
+        );
+    }
+
+    #[test]
     fn inline_sources_are_base64_decoded() {
         let mut input = base();
         input.as_object_mut().unwrap().remove("module");
@@ -622,8 +651,8 @@ mod tests {
             "input.source: is set together with input.module; set only one of them"
         );
         assert_eq!(
-            message(with("source", json!({"oci": "x"}))),
-            "input.source.oci: unknown field `oci`, expected `inline`"
+            message(with("source", json!({"git": "x"}))),
+            "input.source.git: unknown field `git`, expected `inline` or `oci`"
         );
         assert_eq!(
             message(with("modul", json!("x"))),
@@ -632,8 +661,18 @@ mod tests {
         let mut nothing = base();
         nothing.as_object_mut().unwrap().remove("module");
         assert_eq!(
+            message(nothing.clone()),
+            "input: names no module; set input.module to a module name, input.source.inline to its base64 bytes, or input.source.oci to its OCI reference"
+        );
+        nothing["source"] = json!({"oci": "hello:v1"});
+        assert_eq!(
+            message(nothing.clone()),
+            "input.source.oci: \"hello:v1\" does not name a registry; write it like ghcr.io/team/module@sha256:<64 hex digits> or ghcr.io/team/module:v1"
+        );
+        nothing["source"] = json!({"oci": "ghcr.io/a/b:v1", "inline": "AA=="});
+        assert_eq!(
             message(nothing),
-            "input: names no module; set input.module to a module name, or input.source.inline to its base64 bytes"
+            "input.source: must set exactly one of inline and oci"
         );
     }
 

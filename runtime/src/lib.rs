@@ -14,6 +14,7 @@
 pub mod cli;
 pub mod host;
 pub mod input;
+pub mod inspect;
 pub mod metrics;
 pub mod modules;
 pub mod package;
@@ -22,3 +23,16 @@ pub mod server;
 pub mod step;
 pub mod transcode;
 pub mod units;
+
+/// An error and its sources, joined with ": ", as one message: how the edges (FATAL results, `main`)
+/// print a failure, and how messages that carry a library's error as their cause print it.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}

@@ -13,6 +13,7 @@ mod hello;
 mod load;
 mod metrics;
 mod numbers;
+mod oci;
 mod overload;
 mod package;
 mod protocol;

@@ -2,18 +2,19 @@
 //! real tools (skopeo reads it, umoci unpacks it, tar lists it), linted, rebuilt for the same
 //! digest, and run from its unpacked root filesystem as the image would run it.
 
-use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{LazyLock, mpsc};
 use std::time::Duration;
 
-use function_wasmtime::package::{self, BuildConfig, Package, UserModule};
+use function_wasmtime::modules::oci::{self, OciRef, RegistryAccess};
+use function_wasmtime::package::{self, BuildConfig, ModuleSource, Package, UserModule};
 use serde::Deserialize as _;
 use serde_json::{Value, json};
 use sha2::Digest as _;
 use xfn_proto::v1::function_runner_service_client::FunctionRunnerServiceClient;
+use xfn_tests::registry::TestRegistry;
 use xfn_tests::{built_module, greeting_xr, module_input, request, root, to_json};
 
 /// The statically linked runtime the package is built from: `XFN_MUSL_BINARY`, else the dev-profile
@@ -31,16 +32,55 @@ fn musl_binary() -> PathBuf {
     path
 }
 
-fn build_config() -> BuildConfig {
-    BuildConfig {
+/// Builds the package twice from the same inputs: the `hello` module from its file as `greeter`,
+/// and pulled by tag as `team` from a registry this starts, where `module push` put it. Returns
+/// both builds and the reference with the manifest digest the tag resolved to.
+fn build_package_twice() -> (Package, Package, String) {
+    let registry = TestRegistry::plain();
+    let tag: OciRef = registry
+        .repository("platform/greeter:v1")
+        .parse()
+        .expect("a reference");
+    let access = RegistryAccess {
+        insecure: vec![registry.address.clone()],
+        ..RegistryAccess::default()
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let hello = std::fs::read(built_module("hello")).expect("the hello module is built");
+    let manifest = runtime
+        .block_on(oci::push(
+            &access,
+            &hello,
+            &tag,
+            "1970-01-01T00:00:00Z".to_owned(),
+        ))
+        .expect("the module is pushed");
+    let resolved = format!("{tag}@{manifest}");
+    let config = BuildConfig {
         binary: musl_binary(),
         package_root: root().join("package"),
-        modules: vec![UserModule {
-            name: "greeter".to_owned(),
-            path: built_module("hello"),
-        }],
+        modules: vec![
+            UserModule {
+                name: "greeter".to_owned(),
+                source: ModuleSource::File(built_module("hello")),
+            },
+            UserModule {
+                name: "team".to_owned(),
+                source: ModuleSource::Oci(tag),
+            },
+        ],
+        registry: access,
         mtime: 0,
-    }
+    };
+    let build = || {
+        runtime
+            .block_on(package::build(&config, &mut |_| {}))
+            .expect("the package builds")
+    };
+    (build(), build(), resolved)
 }
 
 /// Runs a tool and returns its stdout; a missing tool or a failure fails the test with its stderr.
@@ -67,6 +107,10 @@ fn path_str(path: &Path) -> &str {
 /// The package built once, written, converted to an OCI layout by skopeo and unpacked by umoci.
 struct Built {
     package: Package,
+    /// A second build from the same inputs.
+    again: Package,
+    /// The `team` module's reference with the manifest digest its tag resolved to.
+    team_resolved: String,
     xpkg: PathBuf,
     /// umoci's bundle: `rootfs/` and the runtime `config.json` it derives from the image config.
     bundle: PathBuf,
@@ -94,7 +138,7 @@ fn work_dir() -> PathBuf {
 
 static BUILT: LazyLock<Built> = LazyLock::new(|| {
     let dir = work_dir();
-    let package = package::build(&build_config(), &mut |_| {}).expect("the package builds");
+    let (package, again, team_resolved) = build_package_twice();
     let xpkg = dir.join(package.file_name());
     package.write(&xpkg).expect("the package is written");
     let layout = dir.join("oci");
@@ -119,6 +163,8 @@ static BUILT: LazyLock<Built> = LazyLock::new(|| {
     );
     Built {
         package,
+        again,
+        team_resolved,
         xpkg,
         bundle,
     }
@@ -175,10 +221,7 @@ fn the_label_names_the_digest_of_the_layer_that_holds_only_package_yaml() {
         "tar",
         &["-xf", path_str(&built.xpkg), "-C", path_str(dir.path())],
     );
-    let sha256 = |path: &Path| {
-        let bytes = std::fs::read(path).expect("an archive entry");
-        hex::encode(sha2::Sha256::digest(bytes))
-    };
+    let sha256 = |path: &Path| sha256_hex(&std::fs::read(path).expect("an archive entry"));
     let manifest =
         json_of(&std::fs::read_to_string(dir.path().join("manifest.json")).expect("manifest.json"));
     let item = &manifest[0];
@@ -216,38 +259,73 @@ fn the_label_names_the_digest_of_the_layer_that_holds_only_package_yaml() {
     );
 }
 
-#[test]
-fn umoci_unpacks_the_runtime_the_user_module_and_package_yaml() {
-    let rootfs = BUILT.bundle.join("rootfs");
-    let mut files = BTreeMap::new();
-    for entry in std::fs::read_dir(&rootfs).expect("the rootfs") {
-        let path = entry.expect("an entry").path();
-        let name = path
-            .file_name()
-            .expect("a name")
-            .to_string_lossy()
-            .into_owned();
-        if path.is_dir() {
-            for inner in std::fs::read_dir(&path).expect("a directory") {
-                let inner = inner.expect("an entry").file_name();
-                files.insert(format!("{name}/{}", inner.to_string_lossy()), ());
+/// The files below `dir`, as paths relative to it, sorted.
+fn files_below(dir: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(next) = pending.pop() {
+        for entry in std::fs::read_dir(&next).expect("a directory") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let relative = path.strip_prefix(dir).expect("below the root");
+                files.push(relative.to_string_lossy().into_owned());
             }
-        } else {
-            files.insert(name, ());
         }
     }
-    assert_eq!(
-        files.into_keys().collect::<Vec<_>>(),
-        ["function-wasmtime", "modules/greeter.wasm", "package.yaml"]
-    );
+    files.sort();
+    files
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+#[test]
+fn umoci_unpacks_the_runtime_the_user_modules_their_list_and_precompiled_code_and_package_yaml() {
+    let rootfs = BUILT.bundle.join("rootfs");
     let read = |path: &Path| std::fs::read(path).expect("a file");
+    let hello = read(&built_module("hello"));
+    let hello_sha256 = sha256_hex(&hello);
+    // Every module the server may load from the package is precompiled, the bundled ones too; the
+    // two user modules are the same bytes, so one file serves both.
+    let mut compiled: Vec<String> = function_wasmtime::modules::bundled_names()
+        .into_iter()
+        .map(|name| {
+            sha256_hex(function_wasmtime::modules::bundled_bytes(name).expect("a bundled module"))
+        })
+        .chain([hello_sha256.clone()])
+        .map(|hex| format!("modules/precompiled/{hex}.cwasm"))
+        .collect();
+    compiled.sort();
+    compiled.dedup();
+    let mut expected = vec![
+        "function-wasmtime".to_owned(),
+        "modules/greeter.wasm".to_owned(),
+        "modules/modules.json".to_owned(),
+    ];
+    expected.extend(compiled);
+    expected.extend(["modules/team.wasm".to_owned(), "package.yaml".to_owned()]);
+    assert_eq!(files_below(&rootfs), expected);
     assert!(
         read(&rootfs.join("function-wasmtime")) == read(&musl_binary()),
         "the binary is the musl build"
     );
     assert!(
-        read(&rootfs.join("modules/greeter.wasm")) == read(&built_module("hello")),
-        "the module is the hello build"
+        read(&rootfs.join("modules/greeter.wasm")) == hello,
+        "the file module is the hello build"
+    );
+    assert!(
+        read(&rootfs.join("modules/team.wasm")) == hello,
+        "the pulled module is the pushed hello build"
+    );
+    assert_eq!(
+        json_of(&String::from_utf8(read(&rootfs.join("modules/modules.json"))).expect("UTF-8")),
+        json!({"modules": [
+            {"name": "greeter", "sha256": format!("sha256:{hello_sha256}"), "source": built_module("hello").display().to_string()},
+            {"name": "team", "sha256": format!("sha256:{hello_sha256}"), "source": BUILT.team_resolved},
+        ]})
     );
 }
 
@@ -305,7 +383,7 @@ fn the_unpacked_package_yaml_holds_one_function_and_only_crds() {
 
 #[test]
 fn the_same_inputs_give_the_same_bytes_and_digest() {
-    let again = package::build(&build_config(), &mut |_| {}).expect("the package builds");
+    let again = &BUILT.again;
     assert_eq!(
         (&again.digest, again.file_name()),
         (&BUILT.package.digest, BUILT.package.file_name())
@@ -327,7 +405,7 @@ impl Drop for Server {
 }
 
 #[tokio::test]
-async fn the_unpacked_binary_serves_the_user_module_as_the_image_runs_it() {
+async fn the_unpacked_binary_serves_the_user_modules_as_the_image_runs_it() {
     let bundle = &BUILT.bundle;
     // umoci's runtime config is what a container runtime would run: the image's entrypoint, env
     // and user.
@@ -419,6 +497,21 @@ async fn the_unpacked_binary_serves_the_user_module_as_the_image_runs_it() {
             }),
             &json!([{"severity": "SEVERITY_NORMAL", "message": "composed ConfigMap \"hello\" for Package"}]),
         )
+    );
+
+    // The module pulled at build time answers the same, from the package alone.
+    let team = client
+        .run_function(request(
+            "package-2",
+            greeting_xr("Team"),
+            module_input("team", json!({})),
+        ))
+        .await
+        .expect("RunFunction answers")
+        .into_inner();
+    assert_eq!(
+        to_json(&team)["desired"]["resources"]["hello"]["resource"]["data"],
+        json!({"greeting": "Hello, Team!"})
     );
 
     // Close the connection first: the server drains open connections before it exits.

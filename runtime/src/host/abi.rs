@@ -154,7 +154,8 @@ fn same_types(found: impl ExactSizeIterator<Item = ValType>, wanted: &[ValType])
     found.len() == wanted.len() && found.zip(wanted).all(|(a, b)| ValType::eq(&a, b))
 }
 
-fn describe(export: &ExternType) -> String {
+/// How `export` is shown in messages and by `module inspect`: `func(i32, i32) -> (i32)`, `a memory`, …
+pub(crate) fn describe(export: &ExternType) -> String {
     match export {
         ExternType::Func(func) => {
             let list = |types: &mut dyn Iterator<Item = ValType>| {

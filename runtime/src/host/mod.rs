@@ -29,6 +29,7 @@ use wasmtime::{
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::pipe::MemoryInputPipe;
 
+pub(crate) use abi::describe as describe_extern;
 pub use abi::{Abi, AbiMismatch};
 pub use limits::Limits;
 

@@ -4,41 +4,46 @@
     reason = "loading precompiled native code is unsafe; see the SAFETY note"
 )]
 
-use std::fs::{DirBuilder, OpenOptions};
+use std::fs::DirBuilder;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::io::Write as _;
-use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
+use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest as _, Sha256};
 use wasmtime::{Engine, Module};
 
-use super::{Error, Result};
+use super::{Error, Result, atomic};
 
 /// Bytes of the sha256 of its contents that ends every cache file.
 const CHECKSUM_BYTES: usize = 32;
 /// Permission bits that let a group or other users change a directory's entries.
 const WRITABLE_BY_OTHERS: u32 = 0o022;
+/// The subdirectory of `--modules-dir` where `package build` puts the modules it precompiled.
+pub const PRECOMPILED_DIR: &str = "precompiled";
 
-/// A directory of compiled modules that only this server's user can write.
+/// A directory of compiled modules that only this server's user (or, for precompiled modules,
+/// root) can write.
 ///
 /// A `.cwasm` is native code the server maps and runs, so:
 /// - [`CompileCache::open`] refuses a directory another user owns or that its group or others can
 ///   write, and creates a missing one as 0700;
 /// - a file is written 0600 under a unique temporary name, synced, then renamed into place, so a
-///   reader never sees half a file;
+///   reader never sees half a file, even in another replica sharing the volume;
 /// - a file ends with the sha256 of the rest, checked before wasmtime sees it: a truncated or
 ///   corrupted file is compiled again, never run;
 /// - a file is named after the module's sha256 and this engine's compatibility hash, and is never
 ///   taken from a request or a registry.
 ///
-/// The registry stores only bundled and `--modules-dir` modules (never inline ones, which
+/// The registry stores bundled, `--modules-dir` and pulled modules (never inline ones, which
 /// requests could vary without end), so the directory holds at most one file per such module and
 /// engine version.
+///
+/// [`CompileCache::open_precompiled`] opens the read-only variant `package build` fills: files
+/// named `<sha256>.cwasm`, made by `module compile` with the same binary, checked the same way.
 #[derive(Clone, Debug)]
 pub struct CompileCache {
     dir: PathBuf,
+    is_precompiled: bool,
 }
 
 impl CompileCache {
@@ -63,7 +68,41 @@ impl CompileCache {
         check_private(dir, metadata.uid(), metadata.mode(), uid)?;
         Ok(CompileCache {
             dir: dir.to_owned(),
+            is_precompiled: false,
         })
+    }
+
+    /// The modules `package build` precompiled into `modules_dir/precompiled`, read only; `None`
+    /// when there is no such directory.
+    ///
+    /// # Errors
+    /// [`Error::PrecompiledDirUnsafe`] when someone but root or this server's user owns it, or its
+    /// group or others may write to it.
+    pub fn open_precompiled(modules_dir: &Path) -> Result<Option<CompileCache>> {
+        let dir = modules_dir.join(PRECOMPILED_DIR);
+        let Ok(metadata) = std::fs::metadata(&dir) else {
+            return Ok(None);
+        };
+        let uid = rustix::process::geteuid().as_raw();
+        let problem = if metadata.uid() != 0 && metadata.uid() != uid {
+            format!("belongs to uid {}", metadata.uid())
+        } else if metadata.mode() & WRITABLE_BY_OTHERS != 0 {
+            format!(
+                "can be written by its group or by others (mode {:04o})",
+                metadata.mode() & 0o7777
+            )
+        } else {
+            return Ok(Some(CompileCache {
+                dir,
+                is_precompiled: true,
+            }));
+        };
+        Err(Error::PrecompiledDirUnsafe { dir, problem, uid })
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// The cached compilation of the module with `digest`, or `None` when it is absent, or
@@ -87,10 +126,11 @@ impl CompileCache {
             tracing::warn!(path = %path.display(), "compiled module is truncated or corrupted; compiling again");
             return None;
         };
-        // SAFETY: `code` is what `store` below wrote from `Module::serialize` for the same digest
-        // and engine compatibility hash: its checksum matches, and the directory belongs to this
-        // user and no one else may write to it (checked by `open`). wasmtime also checks the
-        // header and the engine settings and refuses anything that does not match.
+        // SAFETY: `code` is what `serialize` below wrote from `Module::serialize` for the same
+        // digest: its checksum matches, and the directory belongs to this user (or, read-only
+        // precompiled modules, to root) and no one else may write to it (checked by `open` and
+        // `open_precompiled`). wasmtime also checks the header, its version and the engine
+        // settings, and refuses anything that does not match.
         match unsafe { Module::deserialize(engine, code) } {
             Ok(module) => Some(module),
             Err(error) => {
@@ -101,42 +141,38 @@ impl CompileCache {
     }
 
     /// Writes the compiled form of `module` for `digest`; failures are logged, not returned, since
-    /// the cache only saves time.
+    /// the cache only saves time. A precompiled directory is never written.
     pub(crate) fn store(&self, engine: &Engine, digest: &str, module: &Module) {
-        /// Makes temporary names unique within this process; the pid makes them unique across.
-        static WRITES: AtomicU64 = AtomicU64::new(0);
+        if self.is_precompiled {
+            return;
+        }
         let path = self.path(engine, digest);
-        let temporary = path.with_extension(format!(
-            "cwasm.{}-{}.tmp",
-            std::process::id(),
-            WRITES.fetch_add(1, Ordering::Relaxed)
-        ));
-        let written = module
-            .serialize()
-            .map_err(|e| std::io::Error::other(format!("{e:#}")))
-            .and_then(|code| {
-                let mut file = OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&temporary)?;
-                file.write_all(&code)?;
-                file.write_all(&Sha256::digest(&code))?;
-                file.sync_all()
-            })
-            .and_then(|()| std::fs::rename(&temporary, &path));
-        if let Err(error) = written {
-            let _ = std::fs::remove_file(&temporary);
+        if let Err(error) = write_compiled(&path, module) {
             tracing::warn!(path = %path.display(), "cannot cache compiled module: {error}");
         }
     }
 
     fn path(&self, engine: &Engine, digest: &str) -> PathBuf {
+        if self.is_precompiled {
+            return self.dir.join(format!("{digest}.cwasm"));
+        }
         let mut hasher = DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
         self.dir
             .join(format!("{digest}-{:016x}.cwasm", hasher.finish()))
     }
+}
+
+/// Writes `module`'s compiled code to `path` as the cache keeps it: the code, then its sha256;
+/// whole or not at all, mode 0600. `module compile` writes what `package build` precompiles this way.
+///
+/// # Errors
+/// When the module cannot be serialised or the file written.
+pub(crate) fn write_compiled(path: &Path, module: &Module) -> std::io::Result<()> {
+    let code = module
+        .serialize()
+        .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
+    atomic::write(path, &[&code, &Sha256::digest(&code)], 0o600)
 }
 
 /// Refuses a cache directory owned by anyone but `uid`, or that its group or others can write.

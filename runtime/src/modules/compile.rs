@@ -9,12 +9,12 @@
 //!   neither ABI fails the same way every time, so later requests get the same error without
 //!   compiling again. Failures that may not repeat (a file that changed or could not be read) are
 //!   forgotten.
-//! - **Inline compiles are bounded.** At most [`default_inline_compiles`] inline modules compile at
-//!   once; others wait their turn. Bundled and `--modules-dir` modules are the operator's and
-//!   compile without waiting for inline ones.
+//! - **Request modules' compiles are bounded.** At most [`default_inline_compiles`] inline or
+//!   pulled modules compile at once; others wait their turn. Bundled and `--modules-dir` modules
+//!   are the operator's and compile without waiting for them.
 //! - **Named modules stay.** Bundled and `--modules-dir` modules are kept for the life of the
-//!   process (a modules-dir file that changes replaces its old entry); inline modules are kept
-//!   while among the [`MAX_INLINE_KEPT`] most recently used.
+//!   process (a modules-dir file that changes replaces its old entry); inline and pulled modules
+//!   are kept while among the [`MAX_INLINE_KEPT`] most recently used.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,8 +27,8 @@ use super::cache::CompileCache;
 use super::{Error, ModuleBytes, Result, validate};
 use crate::host::{self, Host, LoadedModule, ModuleId};
 
-/// Inline modules kept prepared, or failed, in memory; past this, the least recently used one is
-/// dropped (and compiled again should a request bring it back).
+/// Inline and pulled modules kept prepared, or failed, in memory; past this, the least recently
+/// used one is dropped (and compiled again should a request bring it back).
 pub const MAX_INLINE_KEPT: usize = 128;
 
 /// Inline modules that compile at once when the registry is not told otherwise: half the CPUs,
@@ -46,6 +46,16 @@ pub(super) enum Origin {
     /// Carried in a request: checked by [`validate::check`] first, compiled under the inline
     /// bound, kept while recently used, never written to disk.
     Inline,
+    /// Pulled from a registry a step named: a Composition author's, like an inline module, but
+    /// content-addressed and bounded by the pull's size cap, so its compiled code is cached.
+    Pulled,
+}
+
+impl Origin {
+    /// Whether the operator installed it (bundled or `--modules-dir`), rather than a step.
+    fn is_operators(self) -> bool {
+        self == Origin::Named
+    }
 }
 
 /// What preparing one module came to, shared by every request for it.
@@ -69,7 +79,9 @@ struct Entries {
 /// Compiles modules once each and keeps the outcomes.
 pub(super) struct Compiler {
     host: Arc<Host>,
-    cache: Option<CompileCache>,
+    /// Where compiled code is looked for, in order (precompiled modules first); compiles are
+    /// written to each (a precompiled directory ignores the write).
+    caches: Vec<CompileCache>,
     inline_permits: Arc<Semaphore>,
     compiles: Arc<AtomicU64>,
     entries: Mutex<Entries>,
@@ -85,11 +97,28 @@ impl Compiler {
     ) -> Compiler {
         Compiler {
             host,
-            cache,
+            caches: cache.into_iter().collect(),
             inline_permits: Arc::new(Semaphore::new(inline_compiles.max(1))),
             compiles: Arc::new(AtomicU64::new(0)),
             entries: Mutex::new(Entries::default()),
         }
+    }
+
+    /// Looks for compiled code in `precompiled` before the other caches.
+    pub(super) fn add_precompiled(&mut self, precompiled: CompileCache) {
+        self.caches.insert(0, precompiled);
+    }
+
+    /// The outcome for `id` when its compile has finished: the prepared module, or the failure
+    /// that would repeat. Lets a caller skip fetching bytes it will not need.
+    pub(super) fn finished(&self, id: &ModuleId) -> Option<Result<Arc<LoadedModule>>> {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.uses += 1;
+        let now = entries.uses;
+        let entry = entries.by_module.get_mut(id)?;
+        entry.last_used = now;
+        let outcome = entry.compile.get()?.borrow().clone()?;
+        Some(outcome.map_err(Error::Shared))
     }
 
     /// Cranelift compiles started so far (loads from the `.cwasm` cache and modules refused by the
@@ -140,11 +169,11 @@ impl Compiler {
             return entry.compile.clone();
         }
         match origin {
-            Origin::Inline => {
+            Origin::Inline | Origin::Pulled => {
                 let inline = entries
                     .by_module
                     .iter()
-                    .filter(|(_, entry)| entry.origin == Origin::Inline);
+                    .filter(|(_, entry)| !entry.origin.is_operators());
                 if inline.clone().count() >= MAX_INLINE_KEPT {
                     let oldest = inline
                         .min_by_key(|(_, entry)| entry.last_used)
@@ -193,15 +222,17 @@ impl Compiler {
         // Waiting for a turn is the only await: a caller that goes away before it has one starts
         // nothing, and the next caller for the module takes over. The semaphore is never closed.
         let turn = match origin {
-            Origin::Inline => self.inline_permits.clone().acquire_owned().await.ok(),
+            Origin::Inline | Origin::Pulled => {
+                self.inline_permits.clone().acquire_owned().await.ok()
+            }
             Origin::Named => None,
         };
         let (sender, receiver) = watch::channel(None);
         let job = Job {
             host: self.host.clone(),
-            cache: match origin {
-                Origin::Named => self.cache.clone(),
-                Origin::Inline => None,
+            caches: match origin {
+                Origin::Named | Origin::Pulled => self.caches.clone(),
+                Origin::Inline => Vec::new(),
             },
             compiles: self.compiles.clone(),
             origin,
@@ -245,7 +276,7 @@ fn is_lasting(error: &Error) -> bool {
 /// One compile, run on a blocking thread.
 struct Job {
     host: Arc<Host>,
-    cache: Option<CompileCache>,
+    caches: Vec<CompileCache>,
     compiles: Arc<AtomicU64>,
     origin: Origin,
 }
@@ -256,15 +287,15 @@ impl Job {
         let started = Instant::now();
         let engine = self.host.engine();
         let cached = self
-            .cache
-            .as_ref()
-            .and_then(|cache| cache.load(engine, &id.digest));
+            .caches
+            .iter()
+            .find_map(|cache| cache.load(engine, &id.digest));
         let from_cache = cached.is_some();
         let module = match cached {
             Some(module) => module,
             None => {
                 let bytes = bytes.load(&id)?;
-                if self.origin == Origin::Inline {
+                if !self.origin.is_operators() {
                     validate::check(&bytes).map_err(|problem| Error::TooComplex {
                         module: id.clone(),
                         problem,
@@ -272,7 +303,7 @@ impl Job {
                 }
                 self.compiles.fetch_add(1, Ordering::Relaxed);
                 let module = self.host.compile(&id, &bytes)?;
-                if let Some(cache) = &self.cache {
+                for cache in &self.caches {
                     cache.store(engine, &id.digest, &module);
                 }
                 module

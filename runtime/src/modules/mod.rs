@@ -1,16 +1,20 @@
 //! Where module bytes come from, and each module compiled once.
 //!
-//! A step names a module (bundled, then `--modules-dir DIR/NAME.wasm`) or carries it inline
-//! (unless the server turned inline modules off). Bytes are hashed, checked against an optional
-//! sha256 pin, and prepared once per name and digest (`compile.rs`): bundled and modules-dir
-//! modules from the `.cwasm` cache when one is configured, else with Cranelift; inline modules
-//! after a cheap check of their size (`validate.rs`), a bounded number at a time. The prepared
-//! module, or why it cannot be one, is shared by every later call for it.
+//! A step names a module (bundled, then `--modules-dir DIR/NAME.wasm`), carries it inline
+//! (unless the server turned inline modules off), or names it by OCI reference ([`oci`]). Bytes
+//! are hashed, checked against an optional sha256 pin, and prepared once per name and digest
+//! (`compile.rs`): from the modules `package build` precompiled or the `.cwasm` cache when there
+//! are some, else with Cranelift; inline and pulled modules after a cheap check of their size
+//! (`validate.rs`), a bounded number at a time. The prepared module, or why it cannot be one, is
+//! shared by every later call for it.
 
+mod atomic;
 mod bundled;
 mod cache;
 mod compile;
 mod digest;
+pub mod oci;
+mod packaged;
 mod validate;
 
 use std::borrow::Cow;
@@ -20,16 +24,19 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 pub use bundled::names as bundled_names;
-pub use cache::CompileCache;
+pub(crate) use cache::write_compiled;
+pub use cache::{CompileCache, PRECOMPILED_DIR};
 pub use compile::{MAX_INLINE_KEPT, default_inline_compiles};
 pub use digest::parse_pin;
 pub(crate) use digest::sha256_hex;
+pub use packaged::{PACKAGED_MODULES_FILE, PackagedModule, PackagedModules};
 pub use validate::{
     Complexity, MAX_INLINE_FUNCTION_BYTES, MAX_INLINE_FUNCTION_LOCALS, MAX_INLINE_FUNCTIONS,
 };
 
 use crate::host::{self, Host, LoadedModule, ModuleId};
 use compile::{Compiler, Origin};
+use oci::{OciRef, PullConfig, Puller};
 
 /// Which module a step wants.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,6 +45,8 @@ pub enum ModuleSource {
     Named(String),
     /// The module's bytes, carried in the step Input.
     Inline(Vec<u8>),
+    /// A module published to an OCI registry.
+    Oci(OciRef),
 }
 
 /// A step's module request: the source and an optional sha256 pin (lowercase hex).
@@ -115,6 +124,9 @@ pub enum Error {
     /// Compiling or preparing the module failed.
     #[error(transparent)]
     Host(#[from] host::Error),
+    /// The module could not be pulled from its registry.
+    #[error(transparent)]
+    Pull(Arc<oci::Error>),
     /// How an earlier attempt to prepare the module failed, shared by every request for it.
     #[error(transparent)]
     Shared(Arc<Error>),
@@ -137,6 +149,16 @@ pub enum Error {
         /// This process's effective user.
         uid: u32,
     },
+    /// Someone but root or this server's user could have written the precompiled modules.
+    #[error("{}: {problem}; precompiled modules are native code the server runs, so only root or uid {uid} that this server runs as may write there: fix its ownership and mode, or remove it", dir.display())]
+    PrecompiledDirUnsafe {
+        /// The directory.
+        dir: PathBuf,
+        /// Who else could write there.
+        problem: String,
+        /// This process's effective user.
+        uid: u32,
+    },
     /// Others may write to the `.cwasm` cache directory, and so plant native code in it.
     #[error("--cache-dir {} can be written by its group or by others (mode {mode:04o}); compiled modules are native code the server runs, so run chmod go-w {} or use another directory", dir.display(), dir.display())]
     CacheDirWritableByOthers {
@@ -156,6 +178,7 @@ pub struct ModuleRegistry {
     modules_dir: Option<PathBuf>,
     is_inline_allowed: bool,
     compiler: Compiler,
+    puller: Puller,
     dir_digests: Mutex<HashMap<PathBuf, (SystemTime, u64, String)>>,
 }
 
@@ -167,6 +190,8 @@ enum ModuleBytes<'a> {
     Borrowed(&'a [u8]),
     /// Already read.
     Owned(Vec<u8>),
+    /// Pulled, and shared with other callers of the pull.
+    Shared(Arc<[u8]>),
     /// A modules-dir file whose digest is known from an earlier read.
     File(PathBuf),
 }
@@ -178,6 +203,7 @@ impl ModuleBytes<'_> {
             ModuleBytes::Static(bytes) => ModuleBytes::Static(bytes),
             ModuleBytes::Borrowed(bytes) => ModuleBytes::Owned(bytes.to_vec()),
             ModuleBytes::Owned(bytes) => ModuleBytes::Owned(bytes),
+            ModuleBytes::Shared(bytes) => ModuleBytes::Shared(bytes),
             ModuleBytes::File(path) => ModuleBytes::File(path),
         }
     }
@@ -190,6 +216,7 @@ impl ModuleBytes<'static> {
             ModuleBytes::Static(bytes) => Ok(Cow::Borrowed(bytes)),
             ModuleBytes::Borrowed(bytes) => Ok(Cow::Owned(bytes.to_vec())),
             ModuleBytes::Owned(bytes) => Ok(Cow::Owned(bytes)),
+            ModuleBytes::Shared(bytes) => Ok(Cow::Owned(bytes.to_vec())),
             ModuleBytes::File(path) => {
                 let bytes = std::fs::read(&path).map_err(|source| Error::Read {
                     name: id.name.clone(),
@@ -210,9 +237,10 @@ impl ModuleBytes<'static> {
 }
 
 impl ModuleRegistry {
-    /// A registry over the bundled modules, `modules_dir` when given, and inline modules,
-    /// compiling with `host`, at most [`default_inline_compiles`] inline modules at once, and
-    /// caching compiled code of bundled and modules-dir modules in `cache` when given.
+    /// A registry over the bundled modules, `modules_dir` when given, inline modules and modules
+    /// pulled with the default [`PullConfig`] (pinned only, anonymous, kept in memory), compiling
+    /// with `host`, at most [`default_inline_compiles`] inline or pulled modules at once, and
+    /// caching compiled code of all but inline modules in `cache` when given.
     pub fn new(
         host: Arc<Host>,
         modules_dir: Option<PathBuf>,
@@ -220,11 +248,36 @@ impl ModuleRegistry {
     ) -> ModuleRegistry {
         ModuleRegistry {
             compiler: Compiler::new(host.clone(), cache, default_inline_compiles()),
+            puller: Puller::new(PullConfig::default())
+                .expect("without a store, making a puller touches no file"),
             host,
             modules_dir,
             is_inline_allowed: true,
             dir_digests: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The same registry, pulling modules as `config` says.
+    ///
+    /// # Errors
+    /// [`Error::CacheDirUnusable`] when `config.store` cannot be created.
+    pub fn with_pulls(mut self, config: PullConfig) -> Result<ModuleRegistry> {
+        let store = config.store.clone();
+        self.puller = Puller::new(config).map_err(|source| Error::CacheDirUnusable {
+            dir: store.unwrap_or_default(),
+            source,
+        })?;
+        Ok(self)
+    }
+
+    /// The same registry, loading compiled code from `precompiled` (see
+    /// [`CompileCache::open_precompiled`]) before the cache or Cranelift.
+    #[must_use]
+    pub fn with_precompiled(mut self, precompiled: Option<CompileCache>) -> ModuleRegistry {
+        if let Some(precompiled) = precompiled {
+            self.compiler.add_precompiled(precompiled);
+        }
+        self
     }
 
     /// The same registry, running inline modules only when `is_allowed`
@@ -268,33 +321,64 @@ impl ModuleRegistry {
                 ModuleBytes::Borrowed(bytes),
                 Origin::Inline,
             ),
+            ModuleSource::Oci(reference) => return self.pull(reference, request).await,
         };
-        if let Some(pinned) = &request.sha256
-            && *pinned != digest
-        {
-            return Err(Error::DigestMismatch {
-                name,
-                actual: digest,
-                pinned: pinned.clone(),
-            });
-        }
+        check_pin(&name, &digest, request)?;
         let id = ModuleId { name, digest };
         self.compiler.prepare(id, origin, bytes).await
     }
 
-    /// Compiles every bundled module now, so the first request for one does not wait.
-    ///
-    /// # Errors
-    /// The first bundled module that fails to prepare (a build problem).
-    pub async fn warm_bundled(&self) -> Result<()> {
-        for name in bundled::names() {
-            self.resolve(&ModuleRequest {
-                source: ModuleSource::Named(name.to_owned()),
-                sha256: None,
-            })
-            .await?;
+    /// Resolves `reference`, checks the pin before anything is downloaded, and pulls the layer
+    /// only when the module is not prepared already.
+    async fn pull(&self, reference: &OciRef, request: &ModuleRequest) -> Result<Arc<LoadedModule>> {
+        let resolved = self
+            .puller
+            .resolve(reference, request.sha256.as_deref())
+            .await
+            .map_err(Error::Pull)?;
+        let digest = resolved.module_digest().to_owned();
+        check_pin(&resolved.name, &digest, request)?;
+        let id = ModuleId {
+            name: resolved.name.clone(),
+            digest,
+        };
+        if let Some(outcome) = self.compiler.finished(&id) {
+            return outcome;
         }
-        Ok(())
+        let bytes = self.puller.fetch(&resolved).await.map_err(Error::Pull)?;
+        self.compiler
+            .prepare(id, Origin::Pulled, ModuleBytes::Shared(bytes))
+            .await
+    }
+
+    /// Prepares the named modules (bundled ones, or in `--modules-dir`) at once, each compile on a
+    /// blocking thread of its own, so the first request for one does not wait; failures are
+    /// logged.
+    pub async fn warm(self: &Arc<Self>, names: Vec<String>) {
+        let mut compiles = tokio::task::JoinSet::new();
+        for name in names {
+            let registry = self.clone();
+            compiles.spawn(async move {
+                let request = ModuleRequest {
+                    source: ModuleSource::Named(name),
+                    sha256: None,
+                };
+                if let Err(error) = registry.resolve(&request).await {
+                    tracing::error!("cannot prepare a module at start: {error}");
+                }
+            });
+        }
+        compiles.join_all().await;
+    }
+
+    /// The modules to prepare at start: the bundled ones and those `package build` put in
+    /// `--modules-dir` (listed in its [`PACKAGED_MODULES_FILE`]).
+    pub fn startup_modules(&self) -> Vec<String> {
+        let mut names: Vec<String> = bundled::names().into_iter().map(str::to_owned).collect();
+        if let Some(packaged) = self.modules_dir.as_deref().and_then(PackagedModules::read) {
+            names.extend(packaged.modules.into_iter().map(|module| module.name));
+        }
+        names
     }
 
     /// Finds a named module's digest without reading or hashing bytes it has seen before: bundled
@@ -347,5 +431,22 @@ impl ModuleRegistry {
             known.insert(path, (modified, len, digest.clone()));
         }
         Ok((name.to_owned(), digest, ModuleBytes::Owned(bytes)))
+    }
+}
+
+/// The bytes of the bundled module `name`, if there is one.
+pub fn bundled_bytes(name: &str) -> Option<&'static [u8]> {
+    bundled::find(name).map(|(bytes, _)| bytes)
+}
+
+/// Fails unless `digest` is the sha256 `request` pins, if it pins one.
+fn check_pin(name: &str, digest: &str, request: &ModuleRequest) -> Result<()> {
+    match &request.sha256 {
+        Some(pinned) if pinned != digest => Err(Error::DigestMismatch {
+            name: name.to_owned(),
+            actual: digest.to_owned(),
+            pinned: pinned.clone(),
+        }),
+        _ => Ok(()),
     }
 }

@@ -1,6 +1,7 @@
 //! Why a package could not be built: every variant names the file it is about.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// A failure of `package build`.
 #[derive(Debug, thiserror::Error)]
@@ -59,16 +60,36 @@ pub enum Error {
         /// The name given twice.
         name: String,
     },
-    /// A `--module` file that is not a WebAssembly core module.
+    /// A `--module` that is not a WebAssembly core module.
     #[error(
-        "--module {name}={}: not a WebAssembly module (it does not start with \\0asm version 1); pass a .wasm built for wasm32-wasip1",
-        path.display()
+        "--module {name}={from}: not a WebAssembly module (it does not start with \\0asm version 1); pass a .wasm built for wasm32-wasip1"
     )]
     NotWasm {
         /// The module name.
         name: String,
-        /// The file.
-        path: PathBuf,
+        /// The file or reference.
+        from: String,
+    },
+    /// A `--module NAME=REF` that could not be pulled.
+    #[error("--module {name}: {cause}")]
+    Pull {
+        /// The module name.
+        name: String,
+        /// Why, naming the reference.
+        cause: Arc<crate::modules::oci::Error>,
+    },
+    /// The packaged binary could not compile a module.
+    #[error(
+        "{} cannot precompile {module}: {said}; pass with --binary a build of this source tree",
+        binary.display()
+    )]
+    Precompile {
+        /// The binary.
+        binary: PathBuf,
+        /// The module: a bundled name or a file.
+        module: String,
+        /// What it printed on stderr.
+        said: String,
     },
     /// The package root has no `crossplane.yaml`.
     #[error(

@@ -2,7 +2,9 @@
 //!
 //! The package is an image of three layers on an empty base, bottom first:
 //! 1. `/function-wasmtime`, the statically linked runtime (its bundled modules are inside it);
-//! 2. `/modules/NAME.wasm` for each `--module NAME=FILE` (the directory exists even when empty);
+//! 2. `/modules`: `NAME.wasm` for each `--module NAME=FILE|REF` (a reference is pulled at build
+//!    time), `modules.json` listing name → sha256 and source, and `precompiled/<sha256>.cwasm`
+//!    for every module, bundled ones included, compiled by the packaged binary itself;
 //! 3. `/package.yaml`, the linted package root as one YAML stream, labelled
 //!    `io.crossplane.xpkg:<digest>: base` as `crossplane xpkg build` labels it.
 //!
@@ -17,27 +19,20 @@ mod contents;
 mod error;
 mod image;
 mod layers;
+mod modules;
 
 use std::path::{Path, PathBuf};
 
 pub use error::{Error, Result};
+pub use modules::{ModuleSource, UserModule};
 
 use self::image::{ImageLayer, MODULES_DIR};
 use self::layers::{Entry, Layer};
-use crate::input::is_module_name;
-use crate::modules::bundled_names;
+use crate::modules::oci::RegistryAccess;
+use crate::modules::{PACKAGED_MODULES_FILE, PRECOMPILED_DIR};
 
 /// The runtime binary `package build` uses unless told otherwise, relative to the workspace.
 pub const DEFAULT_BINARY: &str = "target/x86_64-unknown-linux-musl/release/function-wasmtime";
-
-/// A module to put in the image: `--module NAME=FILE`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UserModule {
-    /// The name a step's `module:` uses; the file becomes `/modules/NAME.wasm`.
-    pub name: String,
-    /// The `.wasm` file.
-    pub path: PathBuf,
-}
 
 /// What to build a package from.
 #[derive(Clone, Debug)]
@@ -48,6 +43,8 @@ pub struct BuildConfig {
     pub package_root: PathBuf,
     /// Modules to add under `/modules`.
     pub modules: Vec<UserModule>,
+    /// How to reach the registries `modules` name.
+    pub registry: RegistryAccess,
     /// The mtime of every file in the package, in seconds since 1970 (0, or `SOURCE_DATE_EPOCH`).
     pub mtime: u64,
 }
@@ -85,12 +82,14 @@ impl Package {
 /// Builds the package `config` describes, reporting each step to `progress` as one line.
 ///
 /// # Errors
-/// A missing or dynamically linked binary, a bad `--module` (name, duplicate, not wasm), or a
-/// package root that fails the lint, each naming the file; see [`Error`].
-pub fn build(config: &BuildConfig, progress: &mut dyn FnMut(String)) -> Result<Package> {
+/// A missing or dynamically linked binary, a bad `--module` (name, duplicate, not wasm, not
+/// pullable), a module the binary cannot precompile, or a package root that fails the lint, each
+/// naming the file or module; see [`Error`].
+pub async fn build(config: &BuildConfig, progress: &mut dyn FnMut(String)) -> Result<Package> {
     let runtime = binary::read(&config.binary)?;
-    let modules = read_modules(&config.modules)?;
+    let modules = modules::read(&config.modules, &config.registry).await?;
     let contents = contents::read(&config.package_root)?;
+    let precompiled = modules::precompile(&config.binary, &modules)?;
 
     progress(format!(
         "layer 1/3: /function-wasmtime from {} ({})",
@@ -106,27 +105,57 @@ pub fn build(config: &BuildConfig, progress: &mut dyn FnMut(String)) -> Result<P
         config.mtime,
     );
 
+    let dir = dir_entry(MODULES_DIR);
+    let precompiled_dir = format!("{dir}/{PRECOMPILED_DIR}");
     let module_paths: Vec<String> = modules
         .iter()
-        .map(|(name, _)| format!("{}/{name}.wasm", dir_entry(MODULES_DIR)))
+        .map(|module| format!("{dir}/{}.wasm", module.name))
         .collect();
-    let mut module_entries = vec![Entry::Dir {
-        path: dir_entry(MODULES_DIR),
-    }];
-    module_entries.extend(module_paths.iter().zip(&modules).map(|(path, (_, bytes))| {
+    let code_paths: Vec<String> = precompiled
+        .iter()
+        .map(|code| format!("{precompiled_dir}/{}.cwasm", code.sha256))
+        .collect();
+    let list_path = format!("{dir}/{PACKAGED_MODULES_FILE}");
+    let list = modules::list(&modules).to_json();
+    let mut module_entries = vec![
+        Entry::Dir { path: dir },
+        Entry::Dir {
+            path: &precompiled_dir,
+        },
         Entry::File {
-            path,
+            path: &list_path,
             mode: 0o644,
-            bytes,
-        }
-    }));
+            bytes: &list,
+        },
+    ];
+    module_entries.extend(
+        module_paths
+            .iter()
+            .zip(&modules)
+            .map(|(path, module)| Entry::File {
+                path,
+                mode: 0o644,
+                bytes: &module.bytes,
+            }),
+    );
+    module_entries.extend(
+        code_paths
+            .iter()
+            .zip(&precompiled)
+            .map(|(path, code)| Entry::File {
+                path,
+                mode: 0o644,
+                bytes: &code.code,
+            }),
+    );
     progress(format!(
-        "layer 2/3: {MODULES_DIR} with {}",
+        "layer 2/3: {MODULES_DIR} with {}, {PACKAGED_MODULES_FILE} and {} precompiled module(s) (bundled ones included)",
         if modules.is_empty() {
             "no user modules (the bundled ones are in the binary)".to_owned()
         } else {
             module_paths.join(", ")
-        }
+        },
+        precompiled.len()
     ));
     let modules_layer = Layer::new(&module_entries, config.mtime);
 
@@ -178,37 +207,6 @@ fn dir_entry(image_path: &str) -> &str {
     image_path.trim_start_matches('/')
 }
 
-/// Validates the `--module` flags and reads their files, sorted by name.
-fn read_modules(modules: &[UserModule]) -> Result<Vec<(String, Vec<u8>)>> {
-    let bundled = bundled_names();
-    let mut read: Vec<(String, Vec<u8>)> = Vec::with_capacity(modules.len());
-    for UserModule { name, path } in modules {
-        if !is_module_name(name) {
-            return Err(Error::ModuleName { name: name.clone() });
-        }
-        if bundled.contains(&name.as_str()) {
-            return Err(Error::ModuleShadowed {
-                name: name.clone(),
-                bundled,
-            });
-        }
-        if read.iter().any(|(seen, _)| seen == name) {
-            return Err(Error::ModuleTwice { name: name.clone() });
-        }
-        let bytes = std::fs::read(path).map_err(Error::read(path))?;
-        // A core module: the magic `\0asm`, then version 1 (components have other version bytes).
-        if !bytes.starts_with(b"\0asm\x01\0\0\0") {
-            return Err(Error::NotWasm {
-                name: name.clone(),
-                path: path.clone(),
-            });
-        }
-        read.push((name.clone(), bytes));
-    }
-    read.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(read)
-}
-
 fn mebibytes(bytes: usize) -> String {
     let mib = bytes as f64 / (1024.0 * 1024.0);
     format!("{mib:.1} MiB")
@@ -221,12 +219,16 @@ mod tests {
     fn module(name: &str, path: &Path) -> UserModule {
         UserModule {
             name: name.to_owned(),
-            path: path.to_owned(),
+            source: ModuleSource::File(path.to_owned()),
         }
     }
 
     fn error(modules: &[UserModule]) -> String {
-        read_modules(modules).expect_err("refused").to_string()
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        let read = runtime.block_on(modules::read(modules, &RegistryAccess::default()));
+        read.map(|_| ()).expect_err("refused").to_string()
     }
 
     #[test]
@@ -241,7 +243,7 @@ mod tests {
             error(&[module("hello", wasm.path())]),
             format!(
                 "--module \"hello\": a bundled module has this name and would always win ({}); choose another name",
-                bundled_names().join(", ")
+                crate::modules::bundled_names().join(", ")
             )
         );
         assert_eq!(

@@ -39,6 +39,7 @@ use std::time::Duration;
 pub use error::{Error, Result};
 
 use crate::host::{Host, HostConfig, Limits};
+use crate::modules::oci::{PullConfig, RegistryAccess};
 use crate::modules::{CompileCache, ModuleRegistry};
 use crate::step::StepRunner;
 
@@ -92,7 +93,12 @@ pub struct Config {
     /// Where modules that are not bundled come from, as for `serve`.
     pub modules_dir: Option<PathBuf>,
     /// Where compiled modules are kept between renders; `None` for the user's cache directory.
+    /// Modules pulled from registries are kept in its `oci/`.
     pub cache_dir: Option<PathBuf>,
+    /// How `source.oci` modules' registries are reached, as for `serve`.
+    pub registry: RegistryAccess,
+    /// Whether a `source.oci` tag without a digest or an `input.sha256` pin may be used.
+    pub is_unpinned_allowed: bool,
 }
 
 impl Config {
@@ -121,6 +127,8 @@ impl Config {
             expect: None,
             modules_dir: None,
             cache_dir: None,
+            registry: RegistryAccess::default(),
+            is_unpinned_allowed: false,
         }
     }
 }
@@ -150,7 +158,16 @@ pub fn run(config: &Config) -> Result<()> {
             Some(dir) => Some(CompileCache::open(dir).map_err(Error::Cache)?),
             None => default_cache_dir().and_then(|dir| CompileCache::open(&dir).ok()),
         };
-        let registry = ModuleRegistry::new(Arc::new(host), config.modules_dir.clone(), cache);
+        let pulls = PullConfig {
+            access: config.registry.clone(),
+            is_unpinned_allowed: config.is_unpinned_allowed,
+            // Pulled modules are kept beside their compiled code, as `serve` keeps them.
+            store: cache.as_ref().map(|cache| cache.dir().join("oci")),
+            ..PullConfig::default()
+        };
+        let registry = ModuleRegistry::new(Arc::new(host), config.modules_dir.clone(), cache)
+            .with_pulls(pulls)
+            .map_err(Error::Cache)?;
         run_with(config, &StepRunner::new(Arc::new(registry))).await
     })?;
     match &config.expect {

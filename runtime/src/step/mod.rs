@@ -214,7 +214,7 @@ impl StepRunner {
                 return Err(Refusal::Unavailable(error));
             }
             Err(failure) => {
-                let message = capped(error_chain(&failure));
+                let message = capped(crate::error_chain(&failure));
                 tracing::warn!(tag = request.tag, "step failed: {message}");
                 (
                     envelope::failure_response(&request, facts.ttl, &message),
@@ -349,18 +349,6 @@ fn capped(mut message: String) -> String {
     let cut = message.len() - end;
     message.truncate(end);
     message.push_str(&format!("… ({cut} more bytes cut)"));
-    message
-}
-
-/// An error and its sources, joined with ": ", as one message.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
     message
 }
 

@@ -1,6 +1,9 @@
 //! Helpers for the end-to-end tests: servers on loopback, clients, certificates, requests and
 //! modules. The tests themselves are in `main.rs` and its modules.
 
+pub mod differential;
+pub mod pt_fixtures;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};

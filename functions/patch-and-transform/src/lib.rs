@@ -24,6 +24,7 @@ mod convert;
 mod error;
 mod fieldpath;
 mod gofmt;
+mod gojson;
 mod input;
 mod merge;
 mod patches;

@@ -102,10 +102,15 @@ fn resolve_map(pairs: &BTreeMap<String, Value>, input: &Value) -> Result<Value> 
             go_type(input, false)
         )));
     };
-    pairs
-        .get(key)
-        .map(|value| from_resource(value.clone()))
-        .ok_or_else(|| Error::new(format!("key {key} is not found in map")))
+    match pairs.get(key) {
+        None => Err(Error::new(format!("key {key} is not found in map"))),
+        // Upstream keeps each value as raw JSON, and `null` leaves it empty: unmarshalling
+        // nothing fails.
+        Some(Value::Null) => Err(Error::new(format!(
+            "value for key {key} is not valid JSON: unexpected end of JSON input"
+        ))),
+        Some(value) => Ok(from_resource(value.clone())),
+    }
 }
 
 fn resolve_match(transform: &MatchTransform, input: Value) -> Result<Value> {
@@ -298,6 +303,12 @@ mod tests {
         assert_eq!(
             run(t, json!(5)).unwrap_err().to_string(),
             "map transform could not resolve: type float64 is not supported for map transform"
+        );
+        assert_eq!(
+            run(json!({"type": "map", "map": {"a": null}}), json!("a"))
+                .unwrap_err()
+                .to_string(),
+            "map transform could not resolve: value for key a is not valid JSON: unexpected end of JSON input"
         );
     }
 

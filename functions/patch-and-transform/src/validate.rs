@@ -615,9 +615,7 @@ mod tests {
     #[test]
     fn patch_sets_are_checked_first_and_without_a_prefix() {
         assert_eq!(
-            error(
-                json!({"patchSets": [{"name": "s", "patches": [{"type": "PatchSet", "patchSetName": "t"}]}]})
-            ),
+            error(json!({"patchSets": [{"name": "s", "patches": [{"type": "PatchSet"}]}]})),
             "patches[0].type: Invalid value: \"PatchSet\": patch type *v1beta1.PatchSetPatch does not support patch of type PatchSet"
         );
     }

@@ -179,7 +179,7 @@ fn write_json_string(out: &mut String, s: &str) {
 
 /// Go's JSON float: shortest digits, `f` format unless below 1e-6 or from 1e21, where it uses
 /// `e` format with a two-digit minimum exponent trimmed to one (`1e-7`, `1e+21`).
-fn go_json_float(f: f64) -> String {
+pub fn go_json_float(f: f64) -> String {
     let abs = f.abs();
     if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
         let text = crate::gofmt::format_float(f, 'e', None);

@@ -1,0 +1,147 @@
+//! Random readiness checks and connection details for a resource template.
+
+use serde_json::{Map, Value, json};
+
+use crate::differential::rng::Rng;
+use crate::differential::values::{self, bad_path};
+
+/// 0-3 readiness checks on the observed resource's `nodes`; `None` means the field is left out
+/// (upstream then checks the Ready condition).
+pub fn readiness_checks(rng: &mut Rng, nodes: &[(String, Value)]) -> Option<Value> {
+    if rng.chance(45) {
+        return None;
+    }
+    let checks = (0..rng.below(4))
+        .map(|_| readiness_check(rng, nodes))
+        .collect();
+    Some(Value::Array(checks))
+}
+
+fn readiness_check(rng: &mut Rng, nodes: &[(String, Value)]) -> Value {
+    let kind = if rng.one_in(100) {
+        "Unknown"
+    } else {
+        *rng.pick(&[
+            "None",
+            "NonEmpty",
+            "MatchString",
+            "MatchString",
+            "MatchInteger",
+            "MatchTrue",
+            "MatchFalse",
+            "MatchCondition",
+            "MatchCondition",
+        ])
+    };
+    let mut check = Map::new();
+    if kind != "Unknown" || rng.chance(50) {
+        check.insert("type".into(), json!(kind));
+    }
+    let (path, value) = if !nodes.is_empty() && rng.chance(75) {
+        let (path, value) = rng.pick(nodes).clone();
+        (path, Some(value))
+    } else {
+        (bad_path(rng, nodes), None)
+    };
+    if kind != "None" && kind != "MatchCondition" || rng.chance(10) {
+        if !rng.one_in(100) {
+            check.insert("fieldPath".into(), json!(path));
+        }
+    }
+    match kind {
+        "MatchString" if !rng.one_in(100) => {
+            let wanted = match value {
+                Some(Value::String(text)) if rng.chance(60) => text,
+                _ => values::string(rng),
+            };
+            check.insert("matchString".into(), json!(wanted));
+        }
+        "MatchInteger" if !rng.one_in(100) => {
+            let wanted = match value {
+                Some(Value::Number(n)) if rng.chance(60) => n.as_f64().map_or(0, |n| n as i64),
+                _ => rng.range(-5, 100),
+            };
+            check.insert("matchInteger".into(), json!(wanted));
+        }
+        "MatchCondition" if !rng.one_in(100) => {
+            let mut condition = Map::new();
+            if !rng.one_in(100) {
+                condition.insert(
+                    "type".into(),
+                    json!(rng.pick(&["Ready", "Ready", "Synced", "Healthy"])),
+                );
+            }
+            if !rng.one_in(100) {
+                condition.insert(
+                    "status".into(),
+                    json!(rng.pick(&["True", "True", "False", "Unknown", "true"])),
+                );
+            }
+            check.insert("matchCondition".into(), Value::Object(condition));
+        }
+        _ => {}
+    }
+    Value::Object(check)
+}
+
+/// 0-3 connection details read from the observed resource's `nodes` and connection `keys`.
+pub fn connection_details(
+    rng: &mut Rng,
+    nodes: &[(String, Value)],
+    keys: &[String],
+) -> Option<Value> {
+    if rng.chance(55) {
+        return None;
+    }
+    let details = (0..rng.range(0, 3))
+        .map(|_| connection_detail(rng, nodes, keys))
+        .collect();
+    Some(Value::Array(details))
+}
+
+fn connection_detail(rng: &mut Rng, nodes: &[(String, Value)], keys: &[String]) -> Value {
+    let mut detail = Map::new();
+    if !rng.one_in(100) {
+        detail.insert(
+            "name".into(),
+            json!(rng.pick(&["username", "password", "endpoint", "port", "url", "ünï"])),
+        );
+    }
+    let kind = if rng.one_in(100) {
+        "FromSecret"
+    } else {
+        *rng.pick(&[
+            "FromConnectionSecretKey",
+            "FromFieldPath",
+            "FromFieldPath",
+            "FromValue",
+        ])
+    };
+    if kind != "FromSecret" || rng.chance(50) {
+        detail.insert("type".into(), json!(kind));
+    }
+    if !rng.one_in(100) {
+        match kind {
+            "FromConnectionSecretKey" => {
+                let key = if !keys.is_empty() && rng.chance(75) {
+                    rng.pick(keys).clone()
+                } else {
+                    "missing-key".to_owned()
+                };
+                detail.insert("fromConnectionSecretKey".into(), json!(key));
+            }
+            "FromFieldPath" => {
+                let path = if !nodes.is_empty() && rng.chance(75) {
+                    rng.pick(nodes).0.clone()
+                } else {
+                    bad_path(rng, nodes)
+                };
+                detail.insert("fromFieldPath".into(), json!(path));
+            }
+            _ => {
+                detail.insert("value".into(), json!(values::string(rng)));
+            }
+        }
+    }
+    Value::Object(detail)
+}

@@ -1,0 +1,112 @@
+//! patch-and-transform against the real function-patch-and-transform (Go), over gRPC: every
+//! conformance fixture and a seeded stream of generated inputs go to both, and the responses
+//! must be equal.
+
+use std::fmt::Write as _;
+
+use xfn_tests::differential::compare::{Pair, differences, report};
+use xfn_tests::differential::rng::Rng;
+use xfn_tests::differential::upstream::UpstreamFunction;
+use xfn_tests::differential::{Settings, pt_gen};
+use xfn_tests::pt_fixtures::{fixtures_dir, load_cases};
+use xfn_tests::{TestServer, runner};
+
+#[tokio::test]
+async fn patch_and_transform_answers_every_fixture_as_upstream_does() {
+    let upstream = UpstreamFunction::start("patch-and-transform").await;
+    let ours = TestServer::start(runner(), None).await;
+    let pair = Pair {
+        upstream: upstream.client().await,
+        ours: ours.client().await,
+        module: "patch-and-transform",
+    };
+    let mut cases = load_cases(&fixtures_dir());
+    cases.extend(load_cases(&fixtures_dir().join("pending")));
+    let mut failures = Vec::new();
+    for case in &cases {
+        let answers = pair
+            .call(&case.request)
+            .await
+            .expect("fixtures are protojson");
+        let found = differences(&answers.upstream, &answers.ours);
+        if !found.is_empty() {
+            failures.push(report(
+                &format!("{} in {}", case.name, case.file),
+                &case.request,
+                &answers,
+                &found,
+            ));
+        }
+        let wrong = differences(&answers.upstream, &case.expected);
+        if !wrong.is_empty() {
+            failures.push(format!(
+                "── EXPECTED of {} in {} is not what upstream answers:\n  {}",
+                case.name,
+                case.file,
+                wrong.join("\n  ")
+            ));
+        }
+    }
+    upstream.stop();
+    ours.stop().await;
+    let mut summary = String::new();
+    let _ = write!(
+        summary,
+        "{} of {} fixtures differ from upstream",
+        failures.len(),
+        cases.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{}\n\n{summary}",
+        failures.join("\n\n")
+    );
+}
+
+#[tokio::test]
+async fn patch_and_transform_answers_generated_inputs_as_upstream_does() {
+    let settings = Settings::from_env(2000);
+    let upstream = UpstreamFunction::start("patch-and-transform").await;
+    let ours = TestServer::start(runner(), None).await;
+    let pair = Pair {
+        upstream: upstream.client().await,
+        ours: ours.client().await,
+        module: "patch-and-transform",
+    };
+    let mut failures = Vec::new();
+    let mut run = 0;
+    for case in settings.case_numbers() {
+        let request = pt_gen::request(&mut Rng::for_case(settings.seed, case), case);
+        let answers = pair
+            .call(&request)
+            .await
+            .expect("the generator writes protojson");
+        run += 1;
+        let found = differences(&answers.upstream, &answers.ours);
+        if !found.is_empty() {
+            failures.push((case, request, answers, found));
+        }
+    }
+    upstream.stop();
+    ours.stop().await;
+    let mut text = String::new();
+    for (index, (case, request, answers, found)) in failures.iter().enumerate() {
+        if index < 5 {
+            let title = format!(
+                "generated case {case} of seed {} (rerun it alone: scripts/differential --seed {} --case {case})",
+                settings.seed, settings.seed
+            );
+            let _ = writeln!(text, "{}\n", report(&title, request, answers, found));
+        } else {
+            let mut first = found[0].clone();
+            first.truncate(300);
+            let _ = writeln!(text, "case {case}: {first}");
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{text}\n{} of {run} generated cases (seed {}) differ from upstream",
+        failures.len(),
+        settings.seed
+    );
+}

@@ -36,7 +36,7 @@ pub fn extract(
                 .and_then(|path| fieldpath::get(observed, path).ok())
                 .map(|value| match value {
                     Value::String(s) => s.clone().into_bytes(),
-                    other => go_json(&crate::value::from_resource(other.clone())).into_bytes(),
+                    other => go_json(other).into_bytes(),
                 }),
             _ => None,
         };

@@ -5,8 +5,9 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::gofmt::{format_float, sprintf};
+use crate::goscan;
 use crate::input::ConvertTransform;
-use crate::value::{float64, go_type, int64};
+use crate::value::{float64, go_int64, go_type, int64};
 
 /// Converts `input` to `transform.to_type`; the same type is a no-op.
 ///
@@ -19,7 +20,7 @@ pub fn resolve_convert(transform: &ConvertTransform, input: Value) -> Result<Val
     if let Err(e) = crate::validate::convert(transform) {
         return Err(Error::new(e.to_string()));
     }
-    let from = go_type(&input, false);
+    let from = go_type(&input);
     if !matches!(from, "string" | "bool" | "int64" | "float64") {
         return Err(Error::new(format!("invalid input type {from}")));
     }
@@ -41,8 +42,8 @@ pub fn resolve_convert(transform: &ConvertTransform, input: Value) -> Result<Val
         (Value::String(s), "bool", "none") => parse_bool(&s).map(Value::Bool),
         (Value::String(s), "float64", "none") => parse_float(&s).and_then(number),
         (Value::String(s), "float64", "quantity") => parse_quantity(&s).and_then(number),
-        (Value::String(s), "object", "json") => parse_json(&s, "map[string]interface {}", true),
-        (Value::String(s), "array", "json") => parse_json(&s, "[]interface {}", false),
+        (Value::String(s), "object", "json") => goscan::unmarshal(&s, true).map_err(Error::new),
+        (Value::String(s), "array", "json") => goscan::unmarshal(&s, false).map_err(Error::new),
         (Value::Number(n), "string", "none") if from == "int64" => Ok(Value::String(n.to_string())),
         (Value::Number(n), "bool", "none") if from == "int64" => {
             Ok(Value::Bool(n.as_i64() == Some(1)))
@@ -56,11 +57,7 @@ pub fn resolve_convert(transform: &ConvertTransform, input: Value) -> Result<Val
             'f',
             None,
         ))),
-        #[expect(
-            clippy::cast_possible_truncation,
-            reason = "Go's int64(float64) truncates"
-        )]
-        (Value::Number(n), "int64", "none") => Ok(int64(n.as_f64().unwrap_or(0.0) as i64)),
+        (Value::Number(n), "int64", "none") => Ok(int64(go_int64(n.as_f64().unwrap_or(0.0)))),
         (Value::Number(n), "bool", "none") => Ok(Value::Bool(n.as_f64() == Some(1.0))),
         (Value::Bool(b), "string", "none") => Ok(Value::String(b.to_string())),
         (Value::Bool(b), "int64", "none") => Ok(int64(i64::from(b))),
@@ -208,45 +205,12 @@ fn suffix_shape_ok(suffix: &str) -> bool {
     rest.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// A JSON parse error worded as Go's `encoding/json` words it where the wording is known:
-/// truncated input is `unexpected end of JSON input`.
-fn go_json_error(error: serde_json::Error) -> Error {
-    match error.classify() {
-        serde_json::error::Category::Eof => Error::new("unexpected end of JSON input"),
-        _ => Error::new(error.to_string()),
-    }
-}
-
-/// Go's `json.Unmarshal` into a map or a slice.
-fn parse_json(s: &str, target: &str, is_object: bool) -> Result<Value> {
-    let value: Value = serde_json::from_str(s).map_err(go_json_error)?;
-    let found = match &value {
-        Value::Null => {
-            return Ok(if is_object {
-                Value::Object(serde_json::Map::new())
-            } else {
-                Value::Null
-            });
-        }
-        Value::Object(_) if is_object => return Ok(value),
-        Value::Array(_) if !is_object => return Ok(value),
-        Value::Object(_) => "object",
-        Value::Array(_) => "array",
-        Value::String(_) => "string",
-        Value::Number(_) => "number",
-        Value::Bool(_) => "bool",
-    };
-    Err(Error::new(format!(
-        "json: cannot unmarshal {found} into Go value of type {target}"
-    )))
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::value::from_resource;
+    use crate::value::parsed;
 
     fn run(to_type: &str, format: Option<&str>, input: Value) -> Result<Value> {
         let transform = ConvertTransform {
@@ -263,17 +227,11 @@ mod tests {
         assert_eq!(run("float64", None, json!("1.5")).unwrap(), json!(1.5));
         assert_eq!(run("string", None, int64(7)).unwrap(), json!("7"));
         assert_eq!(
-            run("string", None, from_resource(json!(2.5))).unwrap(),
+            run("string", None, parsed(json!(2.5))).unwrap(),
             json!("2.5")
         );
-        assert_eq!(
-            run("int64", None, from_resource(json!(2.9))).unwrap(),
-            json!(2)
-        );
-        assert_eq!(
-            run("bool", None, from_resource(json!(1))).unwrap(),
-            json!(true)
-        );
+        assert_eq!(run("int64", None, parsed(json!(2.9))).unwrap(), json!(2));
+        assert_eq!(run("bool", None, parsed(json!(1))).unwrap(), json!(true));
         assert_eq!(run("string", None, json!(false)).unwrap(), json!("false"));
         assert_eq!(run("float64", None, json!(true)).unwrap(), json!(1.0));
         assert_eq!(run("int64", None, int64(3)).unwrap(), json!(3));
@@ -347,11 +305,11 @@ mod tests {
         );
         assert_eq!(
             run("object", Some("json"), json!(r#"{"a": [1]}"#)).unwrap(),
-            json!({"a": [1]})
+            json!({"a": [1.0]})
         );
         assert_eq!(
             run("array", Some("json"), json!("[1, 2]")).unwrap(),
-            json!([1, 2])
+            json!([1.0, 2.0])
         );
         assert_eq!(
             run("object", Some("json"), json!("[1]"))

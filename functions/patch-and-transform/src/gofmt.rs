@@ -18,6 +18,9 @@ use crate::value::{go_type, is_int64};
 #[derive(Clone, Copy, Debug, Default)]
 struct Spec {
     plus: bool,
+    /// `#` on the verb `v`: Go syntax. Go moves `#` here (and drops `+`) for `%v` only, so a
+    /// bad verb's value, printed as `v` with the verb's own flags, is not Go syntax.
+    sharp_v: bool,
     minus: bool,
     sharp: bool,
     zero: bool,
@@ -149,6 +152,11 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         } else if arg_num >= args.len() {
             let _ = write!(out, "%!{verb}(MISSING)");
         } else {
+            if verb == 'v' {
+                spec.sharp_v = spec.sharp;
+                spec.sharp = false;
+                spec.plus = false;
+            }
             format_value(&mut out, &args[arg_num], verb, spec, false);
             arg_num += 1;
         }
@@ -162,7 +170,7 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             if arg.is_null() {
                 out.push_str("<nil>");
             } else {
-                let _ = write!(out, "{}=", go_type(arg, false));
+                let _ = write!(out, "{}=", go_type(arg));
                 format_value(&mut out, arg, 'v', Spec::default(), false);
             }
         }
@@ -241,22 +249,27 @@ fn int_arg(args: &[Value], arg_num: usize) -> Option<i64> {
 /// One value under one verb; `nested` values are elements of an array or object.
 fn format_value(out: &mut String, value: &Value, verb: char, spec: Spec, nested: bool) {
     if verb == 'T' {
-        pad(out, go_type(value, nested), spec, false);
+        pad(out, go_type(value), spec, false);
         return;
     }
     match value {
         Value::Null => match verb {
+            // Go writes a nil element without padding, whatever the verb.
+            _ if nested => out.push_str(if spec.sharp_v {
+                "interface {}(nil)"
+            } else {
+                "<nil>"
+            }),
             'v' => pad(out, "<nil>", spec, false),
-            _ if nested => pad(out, "<nil>", spec, false),
             _ => {
                 let _ = write!(out, "%!{verb}(<nil>)");
             }
         },
         Value::Bool(b) => match verb {
             't' | 'v' => pad(out, if *b { "true" } else { "false" }, spec, false),
-            _ => bad_verb(out, value, verb, nested),
+            _ => bad_verb(out, value, verb, spec, nested),
         },
-        Value::Number(n) if !nested && is_int64(n) => {
+        Value::Number(n) if is_int64(n) => {
             format_int(out, n.as_i64().unwrap_or(0), verb, spec, value);
         }
         Value::Number(n) => {
@@ -264,7 +277,7 @@ fn format_value(out: &mut String, value: &Value, verb: char, spec: Spec, nested:
         }
         Value::String(s) => format_string(out, s, verb, spec, value, nested),
         Value::Array(items) => {
-            if verb == 'v' && spec.sharp {
+            if spec.sharp_v {
                 out.push_str("[]interface {}{");
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
@@ -291,7 +304,7 @@ fn format_value(out: &mut String, value: &Value, verb: char, spec: Spec, nested:
 fn format_map(out: &mut String, map: &Map<String, Value>, verb: char, spec: Spec) {
     let mut keys: Vec<&String> = map.keys().collect();
     keys.sort();
-    let is_go_syntax = verb == 'v' && spec.sharp;
+    let is_go_syntax = spec.sharp_v;
     out.push_str(if is_go_syntax {
         "map[string]interface {}{"
     } else {
@@ -308,14 +321,16 @@ fn format_map(out: &mut String, map: &Map<String, Value>, verb: char, spec: Spec
     out.push(if is_go_syntax { '}' } else { ']' });
 }
 
-/// `%!verb(type=value)`.
-fn bad_verb(out: &mut String, value: &Value, verb: char, nested: bool) {
-    let _ = write!(out, "%!{verb}({}=", go_type(value, nested));
-    format_value(out, value, 'v', Spec::default(), nested);
+/// `%!verb(type=value)`: the value is printed as `v` with the verb's flags, width and
+/// precision (`%6.2e` of a string shows its first two characters padded to six).
+fn bad_verb(out: &mut String, value: &Value, verb: char, spec: Spec, nested: bool) {
+    let _ = write!(out, "%!{verb}({}=", go_type(value));
+    format_value(out, value, 'v', spec, nested);
     out.push(')');
 }
 
-/// Pads `text` to the width; `is_number` allows zero padding (after any sign).
+/// Pads `text` to the width. The `0` flag pads with zeros on the left, after the sign when
+/// `is_number`; Go (1.23 and later) zero-pads strings, booleans and type names too.
 fn pad(out: &mut String, text: &str, spec: Spec, is_number: bool) {
     let len = text.chars().count();
     let Some(width) = spec.width.filter(|w| *w > len) else {
@@ -335,7 +350,8 @@ fn pad(out: &mut String, text: &str, spec: Spec, is_number: bool) {
         out.extend(std::iter::repeat_n('0', fill));
         out.push_str(digits);
     } else {
-        out.extend(std::iter::repeat_n(' ', fill));
+        let fill_char = if spec.zero { '0' } else { ' ' };
+        out.extend(std::iter::repeat_n(fill_char, fill));
         out.push_str(text);
     }
 }
@@ -350,7 +366,7 @@ fn format_string(out: &mut String, s: &str, verb: char, spec: Spec, value: &Valu
         _ => s,
     };
     match verb {
-        'v' if spec.sharp => pad(out, &go_quote(s, false), spec, false),
+        'v' if spec.sharp_v => pad(out, &go_quote(s, false), spec, false),
         'v' | 's' => pad(out, s, spec, false),
         'q' => {
             if spec.sharp && !s.contains('`') && s.chars().all(|c| c == '\t' || !c.is_control()) {
@@ -376,7 +392,7 @@ fn format_string(out: &mut String, s: &str, verb: char, spec: Spec, value: &Valu
             }
             pad(out, &hex, spec, false);
         }
-        _ => bad_verb(out, value, verb, nested),
+        _ => bad_verb(out, value, verb, spec, nested),
     }
 }
 
@@ -454,10 +470,19 @@ fn format_int(out: &mut String, i: i64, verb: char, spec: Spec, value: &Value) {
             {
                 let _ = write!(text, " '{c}'");
             }
-            pad(out, &text, spec, false);
+            // Go never pads %U with zeros.
+            pad(
+                out,
+                &text,
+                Spec {
+                    zero: false,
+                    ..spec
+                },
+                false,
+            );
             return;
         }
-        _ => return bad_verb(out, value, verb, false),
+        _ => return bad_verb(out, value, verb, spec, false),
     };
     let digits = match spec.precision {
         Some(0) if magnitude == 0 => String::new(),
@@ -500,7 +525,12 @@ fn format_float_verb(
             format_float(f, verb, precision)
         }
         'x' | 'X' => format_hex_float(f, verb == 'X', spec.precision),
-        _ => return bad_verb(out, value, verb, nested),
+        _ => return bad_verb(out, value, verb, spec, nested),
+    };
+    let text = if spec.sharp && matches!(verb, 'v' | 'g' | 'G' | 'e' | 'E' | 'f' | 'F') {
+        keep_point_and_zeros(&text, verb, spec.precision)
+    } else {
+        text
     };
     let text = if text.starts_with('-') {
         text
@@ -601,6 +631,39 @@ fn format_hex_float(f: f64, upper: bool, precision: Option<usize>) -> String {
 
 /// Go's `strconv.FormatFloat(f, verb, precision, 64)` for `e E f F g G`; `None` is `-1`, the
 /// shortest representation that reads back as `f`.
+/// Go's `#` flag on a decimal float: always a decimal point, and for `%g` (and `%v`, which is
+/// `%g`) trailing zeros up to the precision's count of significant digits (6 by default).
+fn keep_point_and_zeros(text: &str, verb: char, precision: Option<usize>) -> String {
+    let (sign, body) = match text.strip_prefix('-') {
+        Some(body) => ("-", body),
+        None => ("", text),
+    };
+    let (mantissa, exponent) = body.split_at(body.find(['e', 'E']).unwrap_or(body.len()));
+    let mut wanted = match verb {
+        'v' | 'g' | 'G' => i64::try_from(precision.unwrap_or(6)).unwrap_or(i64::MAX),
+        _ => 0,
+    };
+    let mut has_nonzero = false;
+    for c in mantissa.chars().filter(|&c| c != '.') {
+        has_nonzero |= c != '0';
+        if has_nonzero {
+            wanted -= 1;
+        }
+    }
+    let mut out = format!("{sign}{mantissa}");
+    if !mantissa.contains('.') {
+        if mantissa == "0" {
+            wanted -= 1;
+        }
+        out.push('.');
+    }
+    for _ in 0..wanted.max(0) {
+        out.push('0');
+    }
+    out.push_str(exponent);
+    out
+}
+
 pub fn format_float(f: f64, verb: char, precision: Option<usize>) -> String {
     let sign = if f.is_sign_negative() && f != 0.0 {
         "-"
@@ -846,12 +909,37 @@ mod tests {
     }
 
     #[test]
+    fn flags_apply_as_go_applies_them() {
+        // Checked against Go 1.26's fmt.
+        assert_eq!(sprintf("%6.2e", &[json!("abcdef")]), "%!e(string=    ab)");
+        assert_eq!(sprintf("%08s", &[json!("ab")]), "000000ab");
+        assert_eq!(sprintf("%-08v|", &[json!("ab")]), "ab      |");
+        assert_eq!(sprintf("%05t", &[json!(true)]), "0true");
+        assert_eq!(sprintf("%+v", &[json!(5.0)]), "5");
+        assert_eq!(sprintf("%+s", &[json!(5)]), "%!s(int64=+5)");
+        assert_eq!(sprintf("%8v", &[json!([null, "a"])]), "[<nil>        a]");
+        assert_eq!(
+            sprintf("%#v", &[json!([null])]),
+            "[]interface {}{interface {}(nil)}"
+        );
+        assert_eq!(sprintf("%#s", &[json!(1.5)]), "%!s(float64=1.50000)");
+        assert_eq!(sprintf("%#g", &[json!(1.5)]), "1.50000");
+        assert_eq!(sprintf("%#.0f", &[json!(3.0)]), "3.");
+        assert_eq!(sprintf("%#.3e", &[json!(0.0)]), "0.000e+00");
+        assert_eq!(sprintf("%#g", &[json!(0.0)]), "0.00000");
+        assert_eq!(sprintf("%#g", &[json!(1e21)]), "1.00000e+21");
+        assert_eq!(sprintf("%#.2g", &[json!(123_456.0)]), "1.2e+05");
+        assert_eq!(sprintf("%08U", &[json!(65)]), "  U+0041");
+    }
+
+    #[test]
     fn formats_maps_and_slices_recursively() {
         let value = json!({"b": [1, "x", null], "a": {"c": true}});
         assert_eq!(sprint_v(&value), "map[a:map[c:true] b:[1 x <nil>]]");
-        assert_eq!(sprintf("%s", &[json!(["a", 1])]), "[a %!s(float64=1)]");
+        assert_eq!(sprintf("%s", &[json!(["a", 1.0])]), "[a %!s(float64=1)]");
+        assert_eq!(sprintf("%s", &[json!(["a", 1])]), "[a %!s(int64=1)]");
         assert_eq!(
-            sprintf("%d", &[json!({"a": 1})]),
+            sprintf("%d", &[json!({"a": 1.0})]),
             "map[%!d(string=a):%!d(float64=1)]"
         );
         assert_eq!(

@@ -195,7 +195,7 @@ static READINESS_CHECK: Type = Type::Struct(
             Type::Struct(
                 "v1beta1.MatchConditionReadinessCheck",
                 &[
-                    ("type", Type::Str("v1.ConditionType")),
+                    ("type", Type::Str("common.ConditionType")),
                     ("status", Type::Str("v1.ConditionStatus")),
                 ],
             ),

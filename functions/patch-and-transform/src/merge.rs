@@ -132,7 +132,7 @@ fn merge_entry(
                     other => {
                         return Err(Error::new(format!(
                             "cannot append two slices with different type ([]interface {{}}, {})",
-                            go_type(&other, false)
+                            go_type(&other)
                         )));
                     }
                 }

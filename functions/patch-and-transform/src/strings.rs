@@ -187,10 +187,10 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::value::{from_resource, int64};
+    use crate::value::{int64, parsed};
 
     fn run(t: Value, input: Value) -> Result<String> {
-        resolve_string(&serde_json::from_value(t).unwrap(), &from_resource(input))
+        resolve_string(&serde_json::from_value(t).unwrap(), &parsed(input))
     }
 
     fn convert_to(kind: &str, input: Value) -> Result<String> {

@@ -10,7 +10,7 @@ use crate::convert::resolve_convert;
 use crate::error::{Error, Result};
 use crate::input::{MatchPattern, MatchTransform, MathTransform, Transform};
 use crate::strings::resolve_string;
-use crate::value::{float64, from_resource, go_type, int64, is_int64};
+use crate::value::{float64, go_int64, go_type, int64, is_int64, parsed};
 
 /// Runs `transforms` in order on `input`.
 ///
@@ -59,7 +59,7 @@ fn resolve_math(math: &MathTransform, input: &Value) -> Result<Value> {
     let Value::Number(n) = input else {
         return Err(Error::new(format!(
             "input is required to be a number for math transformer, got {}",
-            go_type(input, false)
+            go_type(input)
         )));
     };
     let as_int = is_int64(n).then(|| n.as_i64().unwrap_or(0));
@@ -75,11 +75,7 @@ fn resolve_math(math: &MathTransform, input: &Value) -> Result<Value> {
             }
         }
         kind @ ("ClampMin" | "ClampMax") => {
-            #[expect(
-                clippy::cast_possible_truncation,
-                reason = "Go's int64(float64) truncates"
-            )]
-            let truncated = as_int.unwrap_or(as_float as i64);
+            let truncated = as_int.unwrap_or_else(|| go_int64(as_float));
             let (bound, is_out) = if kind == "ClampMin" {
                 let bound = math.clamp_min.unwrap_or(0);
                 (bound, truncated < bound)
@@ -99,7 +95,7 @@ fn resolve_map(pairs: &BTreeMap<String, Value>, input: &Value) -> Result<Value> 
     let Value::String(key) = input else {
         return Err(Error::new(format!(
             "type {} is not supported for map transform",
-            go_type(input, false)
+            go_type(input)
         )));
     };
     match pairs.get(key) {
@@ -109,7 +105,7 @@ fn resolve_map(pairs: &BTreeMap<String, Value>, input: &Value) -> Result<Value> 
         Some(Value::Null) => Err(Error::new(format!(
             "value for key {key} is not valid JSON: unexpected end of JSON input"
         ))),
-        Some(value) => Ok(from_resource(value.clone())),
+        Some(value) => Ok(parsed(value.clone())),
     }
 }
 
@@ -118,7 +114,7 @@ fn resolve_match(transform: &MatchTransform, input: Value) -> Result<Value> {
         if matches(pattern, &input)
             .map_err(|e| e.wrap(format!("cannot match pattern at index {i}")))?
         {
-            return Ok(pattern.result.clone().map_or(Value::Null, from_resource));
+            return Ok(pattern.result.clone().map_or(Value::Null, parsed));
         }
     }
     if transform.fallback_to == "Input" {
@@ -129,19 +125,11 @@ fn resolve_match(transform: &MatchTransform, input: Value) -> Result<Value> {
         }
         return Ok(input);
     }
-    Ok(transform
-        .fallback_value
-        .clone()
-        .map_or(Value::Null, from_resource))
+    Ok(transform.fallback_value.clone().map_or(Value::Null, parsed))
 }
 
 fn matches(pattern: &MatchPattern, input: &Value) -> Result<bool> {
-    let unsupported_input = || {
-        Error::new(format!(
-            "unsupported input type '{}'",
-            go_type(input, false)
-        ))
-    };
+    let unsupported_input = || Error::new(format!("unsupported input type '{}'", go_type(input)));
     match pattern.type_.as_str() {
         "literal" => {
             let Some(literal) = &pattern.literal else {
@@ -289,13 +277,13 @@ mod tests {
     }
 
     fn run(t: Value, input: Value) -> Result<Value> {
-        resolve(&transform(t), from_resource(input))
+        resolve(&transform(t), parsed(input))
     }
 
     #[test]
     fn map_looks_up_strings() {
         let t = json!({"type": "map", "map": {"a": {"x": 1}, "b": 2}});
-        assert_eq!(run(t.clone(), json!("a")).unwrap(), json!({"x": 1}));
+        assert_eq!(run(t.clone(), json!("a")).unwrap(), json!({"x": 1.0}));
         assert_eq!(
             run(t.clone(), json!("c")).unwrap_err().to_string(),
             "map transform could not resolve: key c is not found in map"

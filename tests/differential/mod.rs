@@ -7,18 +7,23 @@
 //! - [`rng`] is the seeded generator every random input comes from, [`values`] the data and
 //!   field paths it draws, [`pt_gen`] whole patch-and-transform requests.
 //!
+//! - [`run`] sends many requests and reports every mismatch.
+//!
 //! `scripts/differential --seed N --cases M` runs the generated cases with another seed or count
-//! (the variables `DIFFERENTIAL_SEED`, `DIFFERENTIAL_CASES` and `DIFFERENTIAL_CASE` it sets are
-//! read by [`Settings::from_env`]).
+//! (the variables `DIFFERENTIAL_SEED`, `DIFFERENTIAL_CASES`, `DIFFERENTIAL_CASE` and
+//! `DIFFERENTIAL_REQUEST` it sets are read by [`Settings::from_env`]).
+
+use std::path::PathBuf;
 
 pub mod compare;
 pub mod pt_gen;
 pub mod rng;
+pub mod run;
 pub mod upstream;
 pub mod values;
 
 /// How many generated cases run, from which seed.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Settings {
     /// The run's seed; each case derives its own stream from it ([`rng::Rng::for_case`]).
     pub seed: u64,
@@ -26,11 +31,14 @@ pub struct Settings {
     pub cases: u64,
     /// Run only this case (to reproduce a mismatch).
     pub only: Option<u64>,
+    /// Send this request (a protojson file, JSON or YAML) instead of generated ones.
+    pub request: Option<PathBuf>,
 }
 
 impl Settings {
     /// `DIFFERENTIAL_SEED` (default [`rng::DEFAULT_SEED`]), `DIFFERENTIAL_CASES` (default
-    /// `default_cases`) and `DIFFERENTIAL_CASE` (default: all of them).
+    /// `default_cases`), `DIFFERENTIAL_CASE` (default: all of them) and `DIFFERENTIAL_REQUEST`
+    /// (default: none).
     ///
     /// # Panics
     ///
@@ -40,6 +48,7 @@ impl Settings {
             seed: number("DIFFERENTIAL_SEED").unwrap_or(rng::DEFAULT_SEED),
             cases: number("DIFFERENTIAL_CASES").unwrap_or(default_cases),
             only: number("DIFFERENTIAL_CASE"),
+            request: std::env::var_os("DIFFERENTIAL_REQUEST").map(PathBuf::from),
         }
     }
 

@@ -17,6 +17,9 @@ use crate::root;
 /// within about 0.1 s; the bound only turns a hang into a failure with the process's stderr.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How much of the process's stderr a failure shows.
+const STDERR_TAIL_LINES: usize = 40;
+
 /// The pause between two connection attempts while the process starts.
 const CONNECT_RETRY_INTERVAL: Duration = Duration::from_millis(20);
 
@@ -151,14 +154,24 @@ impl UpstreamFunction {
         FunctionRunnerServiceClient::new(channel).max_decoding_message_size(usize::MAX)
     }
 
-    /// What the process wrote to stderr so far.
+    /// The last [`STDERR_TAIL_LINES`] lines the process wrote to stderr (its request logs come
+    /// first; a crash's panic and stack trace last).
     pub fn stderr_text(&self) -> String {
         let mut text = String::new();
         let _ = self
             .stderr
             .reopen()
             .and_then(|mut file| file.read_to_string(&mut text));
-        text
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = &lines[lines.len().saturating_sub(STDERR_TAIL_LINES)..];
+        let omitted = lines.len() - tail.len();
+        let mut out = if omitted > 0 {
+            format!("({omitted} earlier lines omitted)\n")
+        } else {
+            String::new()
+        };
+        out.push_str(&tail.join("\n"));
+        out
     }
 
     /// Kills the process and reaps it.

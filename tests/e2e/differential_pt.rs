@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use xfn_tests::differential::compare::{Pair, differences, report};
-use xfn_tests::differential::rng::Rng;
+use xfn_tests::differential::run::assert_generated_cases_agree;
 use xfn_tests::differential::upstream::UpstreamFunction;
 use xfn_tests::differential::{Settings, pt_gen};
 use xfn_tests::pt_fixtures::{fixtures_dir, load_cases};
@@ -73,40 +73,7 @@ async fn patch_and_transform_answers_generated_inputs_as_upstream_does() {
         ours: ours.client().await,
         module: "patch-and-transform",
     };
-    let mut failures = Vec::new();
-    let mut run = 0;
-    for case in settings.case_numbers() {
-        let request = pt_gen::request(&mut Rng::for_case(settings.seed, case), case);
-        let answers = pair
-            .call(&request)
-            .await
-            .expect("the generator writes protojson");
-        run += 1;
-        let found = differences(&answers.upstream, &answers.ours);
-        if !found.is_empty() {
-            failures.push((case, request, answers, found));
-        }
-    }
+    assert_generated_cases_agree(&pair, &settings, pt_gen::request).await;
     upstream.stop();
     ours.stop().await;
-    let mut text = String::new();
-    for (index, (case, request, answers, found)) in failures.iter().enumerate() {
-        if index < 5 {
-            let title = format!(
-                "generated case {case} of seed {} (rerun it alone: scripts/differential --seed {} --case {case})",
-                settings.seed, settings.seed
-            );
-            let _ = writeln!(text, "{}\n", report(&title, request, answers, found));
-        } else {
-            let mut first = found[0].clone();
-            first.truncate(300);
-            let _ = writeln!(text, "case {case}: {first}");
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{text}\n{} of {run} generated cases (seed {}) differ from upstream",
-        failures.len(),
-        settings.seed
-    );
 }

@@ -7,11 +7,11 @@ use xfn_sdk::{Ready, Request, Resource, Response, State, Target};
 
 use crate::connection;
 use crate::error::Error;
+use crate::gojson;
 use crate::input::{self, Patch};
 use crate::patches::{self, Objects};
 use crate::readiness;
 use crate::validate;
-use crate::value::go_json;
 
 /// The context key of the Composition environment.
 pub const ENVIRONMENT_KEY: &str = "apiextensions.crossplane.io/environment";
@@ -80,14 +80,19 @@ struct Failure {
     fatal: String,
     /// The desired XR's connection details when it failed: the request's, plus those extracted
     /// from the resources rendered so far.
-    xr_connection: BTreeMap<String, Vec<u8>>,
+    xr_connection: XrConnection,
 }
 
 fn render(req: &Request) -> Result<Rendered, Failure> {
     let mut warnings = Vec::new();
     let mut xr_connection = req
         .desired_composite()
-        .map(|xr| decode_details(&xr.connection_details))
+        .map(|xr| {
+            decode_details(&xr.connection_details)
+                .into_iter()
+                .map(|(key, value)| (key, (!value.is_empty()).then_some(value)))
+                .collect()
+        })
         .unwrap_or_default();
     macro_rules! fatal {
         ($($arg:tt)*) => {
@@ -200,11 +205,12 @@ fn render(req: &Request) -> Result<Rendered, Failure> {
             set_or_remove_metadata(&mut rendered, "namespace", observed.namespace());
             set_or_remove_metadata(&mut rendered, "name", observed.name());
             let connection = decode_details(&observed.connection_details);
-            xr_connection.extend(connection::extract(
+            let extracted = connection::extract(
                 &observed.resource,
                 &connection,
                 &template.connection_details,
-            ));
+            );
+            xr_connection.extend(extracted.into_iter().map(|(key, value)| (key, Some(value))));
             match readiness::is_ready(&observed.resource, &template.readiness_checks) {
                 Ok(true) => ready = Ready::True,
                 Ok(false) => {}
@@ -328,6 +334,10 @@ fn float_numbers(object: &mut Map<String, Value>) {
     object.values_mut().for_each(crate::value::to_float_numbers);
 }
 
+/// The XR's connection details as upstream holds them: `None` is a nil value, what protobuf-go
+/// decodes an empty value of the request into (a Secret writes it as `null`, not `""`).
+type XrConnection = BTreeMap<String, Option<Vec<u8>>>;
+
 /// Connection details decoded from base64; values that are not base64 (the host never sends
 /// those) are skipped.
 fn decode_details(details: &BTreeMap<String, String>) -> BTreeMap<String, Vec<u8>> {
@@ -337,31 +347,37 @@ fn decode_details(details: &BTreeMap<String, String>) -> BTreeMap<String, Vec<u8
         .collect()
 }
 
-/// Connection details as the protocol carries them: base64.
-fn encode_details(details: &BTreeMap<String, Vec<u8>>) -> BTreeMap<String, String> {
+/// Connection details as the protocol carries them: base64 (nil is empty).
+fn encode_details(details: &XrConnection) -> BTreeMap<String, String> {
     details
         .iter()
-        .map(|(k, v)| (k.clone(), xfn_sdk::base64::encode(v)))
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                xfn_sdk::base64::encode(v.as_deref().unwrap_or_default()),
+            )
+        })
         .collect()
 }
 
-/// A base template as Kubernetes' unstructured decoder reads it: an object with a `kind`.
+/// A base template as Kubernetes' unstructured decoder reads it: an object (whole numbers
+/// become `int64`) with a `kind`. Upstream's messages quote the base as protojson wrote it.
 fn parse_base(base: &Value) -> Result<Map<String, Value>, String> {
     let Value::Object(object) = base else {
-        return Err(format!("cannot unmarshal {} into an object", go_json(base)));
+        let kind = match base {
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            _ => "array",
+        };
+        return Err(format!(
+            "json: cannot unmarshal {kind} into Go value of type map[string]interface {{}}"
+        ));
     };
-    if object
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .is_empty()
-    {
-        return Err(format!("Object 'Kind' is missing in '{}'", go_json(base)));
-    }
-    match crate::value::to_written(base.clone()) {
-        Value::Object(object) => Ok(object),
-        _ => unreachable!("to_written keeps an object an object"),
-    }
+    let mut object = object.clone();
+    crate::value::settle_written(&mut object)
+        .map_err(|_| format!("Object 'Kind' is missing in '{}'", gojson::protojson(base)))?;
+    Ok(object)
 }
 
 /// Copies `metadata.<key>` from the observed resource; an empty value removes it, as

@@ -399,6 +399,29 @@ fn protojson_string(text: &str) -> String {
     out
 }
 
+/// A value as protojson writes it: keys sorted, no HTML escaping, Go's float format.
+pub fn protojson(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => go_json_float(n.as_f64().unwrap_or(0.0)),
+        Value::String(s) => protojson_string(s),
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(protojson).collect();
+            format!("[{}]", items.join(","))
+        }
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort_unstable();
+            let members: Vec<String> = keys
+                .into_iter()
+                .map(|key| format!("{}:{}", protojson_string(key), protojson(&map[key])))
+                .collect();
+            format!("{{{}}}", members.join(","))
+        }
+    }
+}
+
 /// `input` with every null the decoder reads as a zero value removed: null fields dropped, null
 /// elements of struct lists made empty objects. Values of `AnyJson` fields (base templates, map
 /// values, match results) keep theirs.

@@ -25,6 +25,7 @@ mod error;
 mod fieldpath;
 mod gofmt;
 mod gojson;
+mod goregex;
 mod goscan;
 mod input;
 mod merge;

@@ -9,8 +9,8 @@ use sha2::{Digest, Sha256, Sha512};
 
 use crate::error::{Error, Result};
 use crate::gofmt::{sprint_element, sprint_v, sprintf};
+use crate::goregex;
 use crate::input::StringTransform;
-use crate::transforms::{go_regex, regex_error};
 use crate::value::go_json;
 
 /// Runs a `string` transform on `input`.
@@ -49,8 +49,8 @@ pub fn resolve_string(transform: &StringTransform, input: &Value) -> Result<Stri
         }
         "Regexp" => {
             let regexp = transform.regexp.as_ref().ok_or_else(|| unset("regexp"))?;
-            let regex = go_regex(&regexp.match_)
-                .map_err(|e| Error::new(regex_error(&e)).wrap("could not compile regexp"))?;
+            let regex = goregex::compile(&regexp.match_)
+                .map_err(|e| Error::new(e).wrap("could not compile regexp"))?;
             let group = regexp.group.unwrap_or(0);
             let text = sprint_v(input);
             let found = regex.captures(&text).and_then(|captures| {

@@ -90,8 +90,15 @@ fn float_to_int(n: &Number) -> Option<i64> {
 /// `Object 'Kind' is missing in '<the object as JSON>'` when `kind` is not a non-empty string.
 pub fn settle_written(object: &mut Map<String, Value>) -> Result<(), String> {
     object.values_mut().for_each(written_numbers);
+    // GroupVersionKind() is empty when apiVersion does not parse (more than one '/').
+    let api_version = object
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     match object.get("kind") {
-        Some(Value::String(kind)) if !kind.is_empty() => Ok(()),
+        Some(Value::String(kind)) if !kind.is_empty() && api_version.matches('/').count() < 2 => {
+            Ok(())
+        }
         _ => Err(format!(
             "Object 'Kind' is missing in '{}'",
             go_json(&Value::Object(object.clone()))

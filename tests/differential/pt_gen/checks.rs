@@ -63,7 +63,9 @@ fn readiness_check(rng: &mut Rng, nodes: &[(String, Value)]) -> Value {
             };
             check.insert("matchInteger".into(), json!(wanted));
         }
-        "MatchCondition" if !rng.one_in(100) => {
+        // Always with `matchCondition`: without it upstream dereferences nil and the process
+        // exits (docs/compatibility.md; pinned by its own test).
+        "MatchCondition" => {
             let mut condition = Map::new();
             if !rng.one_in(100) {
                 condition.insert(

@@ -1,0 +1,82 @@
+//! Running many requests through a [`Pair`] and reporting every mismatch.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::Settings;
+use super::compare::{Pair, differences, report};
+use super::rng::Rng;
+
+/// How many mismatches a report shows in full; the others get one line each.
+const FULL_REPORTS: usize = 5;
+
+/// Sends generated case after generated case (from `settings`) to both sides of `pair` and fails
+/// with a report naming the seed, the cases that differ, their requests and their differences.
+/// When `settings.request` names a file, sends that request instead and prints both answers.
+///
+/// # Panics
+///
+/// On any mismatch, or when a request is not protojson.
+pub async fn assert_generated_cases_agree(
+    pair: &Pair,
+    settings: &Settings,
+    generate: fn(&mut Rng, u64) -> Value,
+) {
+    if let Some(path) = &settings.request {
+        return assert_request_agrees(pair, path).await;
+    }
+    let mut failures = Vec::new();
+    let mut run = 0;
+    for case in settings.case_numbers() {
+        let request = generate(&mut Rng::for_case(settings.seed, case), case);
+        let answers = pair
+            .call(&request)
+            .await
+            .unwrap_or_else(|error| panic!("generated case {case}: {error}"));
+        run += 1;
+        let found = differences(&answers.upstream, &answers.ours);
+        if !found.is_empty() {
+            failures.push((case, request, answers, found));
+        }
+    }
+    let mut text = String::new();
+    for (index, (case, request, answers, found)) in failures.iter().enumerate() {
+        if index < FULL_REPORTS {
+            let seed = settings.seed;
+            let title = format!(
+                "generated case {case} of seed {seed} (rerun it alone: scripts/differential --seed {seed} --case {case})"
+            );
+            let _ = writeln!(text, "{}\n", report(&title, request, answers, found));
+        } else {
+            let mut first = found[0].clone();
+            first.truncate(300);
+            let _ = writeln!(text, "case {case}: {first}");
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{text}\n{} of {run} generated cases (seed {}) of {} differ from upstream",
+        failures.len(),
+        settings.seed,
+        pair.module
+    );
+}
+
+/// Sends the request in `path` (protojson as JSON or YAML) to both sides, prints both answers
+/// and fails when they differ.
+async fn assert_request_agrees(pair: &Pair, path: &Path) {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
+    let request: Value = serde_yaml::from_str(&text)
+        .unwrap_or_else(|error| panic!("{} is not JSON or YAML: {error}", path.display()));
+    let answers = pair
+        .call(&request)
+        .await
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let found = differences(&answers.upstream, &answers.ours);
+    let text = report(&path.display().to_string(), &request, &answers, &found);
+    println!("{text}");
+    assert!(found.is_empty(), "{text}");
+}

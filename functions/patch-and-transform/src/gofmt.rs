@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
-use crate::value::{go_type, is_int64};
+use crate::value::{Piped, go_float_name, go_type, is_int64};
 
 /// Flags, width and precision of one verb.
 #[derive(Clone, Copy, Debug, Default)]
@@ -30,7 +30,7 @@ struct Spec {
 }
 
 /// `fmt.Sprintf(format, args...)`.
-pub fn sprintf(format: &str, args: &[Value]) -> String {
+pub fn sprintf(format: &str, args: &[Piped]) -> String {
     let mut out = String::new();
     let bytes = format.as_bytes();
     let end = bytes.len();
@@ -157,7 +157,7 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
                 spec.sharp = false;
                 spec.plus = false;
             }
-            format_value(&mut out, &args[arg_num], verb, spec, false);
+            format_arg(&mut out, &args[arg_num], verb, spec);
             arg_num += 1;
         }
     }
@@ -167,11 +167,11 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             if n > 0 {
                 out.push_str(", ");
             }
-            if arg.is_null() {
+            if *arg == Piped::Json(Value::Null) {
                 out.push_str("<nil>");
             } else {
-                let _ = write!(out, "{}=", go_type(arg));
-                format_value(&mut out, arg, 'v', Spec::default(), false);
+                let _ = write!(out, "{}=", arg.go_type());
+                format_arg(&mut out, arg, 'v', Spec::default());
             }
         }
         out.push(')');
@@ -184,6 +184,19 @@ pub fn sprint_v(value: &Value) -> String {
     let mut out = String::new();
     format_value(&mut out, value, 'v', Spec::default(), false);
     out
+}
+
+/// `fmt.Sprintf("%v", value)` of a value between transforms.
+pub fn sprint_piped(value: &Piped) -> String {
+    match value {
+        Piped::Json(value) => sprint_v(value),
+        Piped::NonFinite(f) => go_float_name(*f).to_owned(),
+    }
+}
+
+/// Go's `strconv.Quote`: `%q` of a string.
+pub fn quote(s: &str) -> String {
+    go_quote(s, false)
 }
 
 /// `%v` of an element of an array or object (its numbers are `float64`).
@@ -239,10 +252,53 @@ fn parse_number(bytes: &[u8], mut i: usize) -> (Option<usize>, usize) {
 }
 
 /// An `int64` argument for `*`.
-fn int_arg(args: &[Value], arg_num: usize) -> Option<i64> {
+fn int_arg(args: &[Piped], arg_num: usize) -> Option<i64> {
     match args.get(arg_num)? {
-        Value::Number(n) if is_int64(n) => n.as_i64(),
+        Piped::Json(Value::Number(n)) if is_int64(n) => n.as_i64(),
         _ => None,
+    }
+}
+
+/// One argument under one verb.
+fn format_arg(out: &mut String, arg: &Piped, verb: char, spec: Spec) {
+    match arg {
+        Piped::Json(value) => format_value(out, value, verb, spec, false),
+        Piped::NonFinite(f) => format_non_finite(out, *f, verb, spec),
+    }
+}
+
+/// NaN or an infinity under one verb, as Go's `fmtFloat` writes them: a sign always for an
+/// infinity but for NaN only with `+` or space, and never zero padding.
+fn format_non_finite(out: &mut String, f: f64, verb: char, spec: Spec) {
+    match verb {
+        'T' => pad(out, "float64", spec, false),
+        'v' | 'b' | 'g' | 'G' | 'x' | 'X' | 'e' | 'E' | 'f' | 'F' => {
+            let mut text = if f.is_nan() {
+                "+NaN".to_owned()
+            } else {
+                go_float_name(f).to_owned()
+            };
+            if spec.space && !spec.plus && text.starts_with('+') {
+                text.replace_range(..1, " ");
+            }
+            if f.is_nan() && !spec.space && !spec.plus {
+                text.remove(0);
+            }
+            pad(
+                out,
+                &text,
+                Spec {
+                    zero: false,
+                    ..spec
+                },
+                false,
+            );
+        }
+        _ => {
+            let _ = write!(out, "%!{verb}(float64=");
+            format_non_finite(out, f, 'v', spec);
+            out.push(')');
+        }
     }
 }
 
@@ -525,9 +581,10 @@ fn format_float_verb(
             format_float(f, verb, precision)
         }
         'x' | 'X' => format_hex_float(f, verb == 'X', spec.precision),
+        'b' => format_binary_float(f),
         _ => return bad_verb(out, value, verb, spec, nested),
     };
-    let text = if spec.sharp && matches!(verb, 'v' | 'g' | 'G' | 'e' | 'E' | 'f' | 'F') {
+    let text = if spec.sharp && verb != 'b' {
         keep_point_and_zeros(&text, verb, spec.precision)
     } else {
         text
@@ -631,16 +688,38 @@ fn format_hex_float(f: f64, upper: bool, precision: Option<usize>) -> String {
 
 /// Go's `strconv.FormatFloat(f, verb, precision, 64)` for `e E f F g G`; `None` is `-1`, the
 /// shortest representation that reads back as `f`.
-/// Go's `#` flag on a decimal float: always a decimal point, and for `%g` (and `%v`, which is
-/// `%g`) trailing zeros up to the precision's count of significant digits (6 by default).
+/// Go's `strconv.FormatFloat(f, 'b', -1, 64)`: the integer mantissa and the power of two,
+/// `6755399441055744p-52` for 1.5.
+fn format_binary_float(f: f64) -> String {
+    let bits = f.to_bits();
+    let biased = (bits >> 52) & 0x7ff;
+    let mut mantissa = bits & ((1 << 52) - 1);
+    let exponent = if biased == 0 {
+        -1074
+    } else {
+        mantissa |= 1 << 52;
+        i64::try_from(biased).unwrap_or(0) - 1075
+    };
+    let sign = if bits >> 63 == 1 { "-" } else { "" };
+    format!("{sign}{mantissa}p{exponent:+}")
+}
+
+/// Go's `#` flag on a float: always a point, and for `%g`, `%v` and `%x` trailing zeros up to
+/// the precision's count of significant digits (6 by default). Go counts the `x` of a
+/// hexadecimal float's `0x` as a significant digit, so `%#x` of 3 is `0x1.8000p+01`.
 fn keep_point_and_zeros(text: &str, verb: char, precision: Option<usize>) -> String {
     let (sign, body) = match text.strip_prefix('-') {
         Some(body) => ("-", body),
         None => ("", text),
     };
-    let (mantissa, exponent) = body.split_at(body.find(['e', 'E']).unwrap_or(body.len()));
+    let exponent_mark: &[char] = if matches!(verb, 'x' | 'X') {
+        &['p', 'P']
+    } else {
+        &['e', 'E']
+    };
+    let (mantissa, exponent) = body.split_at(body.find(exponent_mark).unwrap_or(body.len()));
     let mut wanted = match verb {
-        'v' | 'g' | 'G' => i64::try_from(precision.unwrap_or(6)).unwrap_or(i64::MAX),
+        'v' | 'g' | 'G' | 'x' | 'X' => i64::try_from(precision.unwrap_or(6)).unwrap_or(i64::MAX),
         _ => 0,
     };
     let mut has_nonzero = false;
@@ -793,6 +872,14 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// `fmt.Sprintf` of JSON arguments.
+    fn sprintf(format: &str, args: &[Value]) -> String {
+        super::sprintf(
+            format,
+            &args.iter().cloned().map(Piped::Json).collect::<Vec<_>>(),
+        )
+    }
     use crate::value::{float64, int64};
 
     fn f(x: f64) -> Value {
@@ -930,6 +1017,59 @@ mod tests {
         assert_eq!(sprintf("%#g", &[json!(1e21)]), "1.00000e+21");
         assert_eq!(sprintf("%#.2g", &[json!(123_456.0)]), "1.2e+05");
         assert_eq!(sprintf("%08U", &[json!(65)]), "  U+0041");
+    }
+
+    #[test]
+    fn formats_nan_and_infinities_as_go_does() {
+        // Checked against Go 1.26's fmt.
+        let cases = [
+            ("%v", ["NaN", "+Inf", "-Inf"]),
+            ("%+v", ["NaN", "+Inf", "-Inf"]),
+            ("% f", [" NaN", " Inf", "-Inf"]),
+            ("%+f", ["+NaN", "+Inf", "-Inf"]),
+            ("%08f", ["     NaN", "    +Inf", "    -Inf"]),
+            ("%-6v|", ["NaN   |", "+Inf  |", "-Inf  |"]),
+            (
+                "%+d",
+                [
+                    "%!d(float64=+NaN)",
+                    "%!d(float64=+Inf)",
+                    "%!d(float64=-Inf)",
+                ],
+            ),
+            (
+                "%5s",
+                [
+                    "%!s(float64=  NaN)",
+                    "%!s(float64= +Inf)",
+                    "%!s(float64= -Inf)",
+                ],
+            ),
+            ("%T", ["float64", "float64", "float64"]),
+        ];
+        for (format, expected) in cases {
+            for (f, text) in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY]
+                .into_iter()
+                .zip(expected)
+            {
+                assert_eq!(
+                    super::sprintf(format, &[Piped::NonFinite(f)]),
+                    text,
+                    "{format}"
+                );
+            }
+        }
+        assert_eq!(
+            super::sprintf("hi", &[Piped::NonFinite(f64::NAN)]),
+            "hi%!(EXTRA float64=NaN)"
+        );
+        assert_eq!(sprintf("%#x", &[json!(3.0)]), "0x1.8000p+01");
+        assert_eq!(sprintf("%b", &[json!(1.5)]), "6755399441055744p-52");
+        assert_eq!(sprintf("%+b", &[json!(0.0)]), "+0p-1074");
+        assert_eq!(sprintf("%b", &[json!(-2.0)]), "-4503599627370496p-51");
+        assert_eq!(sprintf("%b", &[json!(5e-324)]), "1p-1074");
+        assert_eq!(sprintf("%b", &[json!(1e300)]), "6724873095247260p+944");
+        assert_eq!(sprintf("%#.2X", &[json!(0.5)]), "0X1.00P-01");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::gofmt::sprintf;
 use crate::input::{Combine, Patch, PatchSet, patch_type};
 use crate::merge::{MergeOptions, merge_value};
 use crate::transforms::resolve_all;
-use crate::value::{settle_written, to_written};
+use crate::value::{Piped, settle_written, to_written};
 
 /// The objects a resource's patches read and write.
 pub struct Objects<'a> {
@@ -105,7 +105,10 @@ pub fn apply_from_field_path(
     to: &mut Map<String, Value>,
 ) -> Result<()> {
     let input = fieldpath::get(from, p.source_path())?.clone();
-    let output = to_written(resolve_all(&p.transforms, input)?);
+    let output = resolve_all(&p.transforms, Piped::Json(input))?
+        .into_json()
+        .map_err(|e| Error::new(e).wrap("cannot marshal value to JSON"))?;
+    let output = to_written(output);
     let options = MergeOptions::from_policy(p.to_policy())?;
     let to_path = p.to_field_path();
     if to_path.contains("[*]") {
@@ -118,7 +121,7 @@ pub fn apply_from_field_path(
         }
         return settle_written(to).map_err(Error::new);
     }
-    write(to, to_path, output, options)
+    write(to, to_path, Piped::Json(output), options)
 }
 
 /// Reads every `combine.variables[].fromFieldPath` of `from`, combines them, transforms the
@@ -139,16 +142,19 @@ pub fn apply_combine(
     for variable in &combine.variables {
         variables.push(fieldpath::get(from, &variable.from_field_path)?.clone());
     }
-    let combined = combine_values(combine, &variables)?;
-    let output = to_written(resolve_all(&p.transforms, combined)?);
+    let combined = combine_values(combine, variables)?;
+    let output = resolve_all(&p.transforms, combined)?;
     let options = MergeOptions::from_policy(p.to_policy())?;
     write(to, p.to_field_path(), output, options)
 }
 
-fn combine_values(combine: &Combine, variables: &[Value]) -> Result<Value> {
+fn combine_values(combine: &Combine, variables: Vec<Value>) -> Result<Piped> {
     match combine.strategy.as_str() {
         "string" => match &combine.string {
-            Some(string) => Ok(Value::String(sprintf(&string.fmt, variables))),
+            Some(string) => {
+                let variables: Vec<Piped> = variables.into_iter().map(Piped::Json).collect();
+                Ok(Piped::Json(Value::String(sprintf(&string.fmt, &variables))))
+            }
             None => Err(Error::new(
                 "given combine strategy string requires configuration",
             )),
@@ -159,15 +165,22 @@ fn combine_values(combine: &Combine, variables: &[Value]) -> Result<Value> {
     }
 }
 
+/// Writes `value` at `path` of `to`, as upstream's `patchFieldValueToObject`: the path is parsed
+/// before the value is marshalled (which fails for NaN and infinities).
 fn write(
     to: &mut Map<String, Value>,
     path: &str,
-    value: Value,
+    value: Piped,
     options: Option<MergeOptions>,
 ) -> Result<()> {
     fieldpath::parse(path)
         .map_err(|e| e.wrap(format!("cannot parse path {path:?}")))
-        .and_then(|segments| merge_value(to, &segments.0, value, options))
+        .and_then(|segments| {
+            let value = value
+                .into_json()
+                .map_err(|e| Error::new(e).wrap("cannot marshal value to JSON"))?;
+            merge_value(to, &segments.0, to_written(value), options)
+        })
         .and_then(|()| settle_written(to).map_err(Error::new))
         .map_err(|e| e.wrap("cannot patch to object"))
 }

@@ -10,13 +10,13 @@ use crate::error::{Error, Result};
 use crate::goregex;
 use crate::input::{MatchPattern, MatchTransform, MathTransform, Transform};
 use crate::strings::resolve_string;
-use crate::value::{float64, go_int64, go_type, int64, is_int64, parsed};
+use crate::value::{Piped, go_int64, int64, is_int64, parsed};
 
 /// Runs `transforms` in order on `input`.
 ///
 /// # Errors
 /// `transform at index N returned error: ...`.
-pub fn resolve_all(transforms: &[Transform], mut input: Value) -> Result<Value> {
+pub fn resolve_all(transforms: &[Transform], mut input: Piped) -> Result<Piped> {
     for (i, transform) in transforms.iter().enumerate() {
         input = resolve(transform, input)
             .map_err(|e| e.wrap(format!("transform at index {i} returned error")))?;
@@ -29,7 +29,7 @@ pub fn resolve_all(transforms: &[Transform], mut input: Value) -> Result<Value> 
 /// # Errors
 /// `given transform type X requires configuration`, `transform type X is not supported`, or
 /// `X transform could not resolve: ...`.
-pub fn resolve(transform: &Transform, input: Value) -> Result<Value> {
+pub fn resolve(transform: &Transform, input: Piped) -> Result<Piped> {
     let kind = transform.type_.as_str();
     let missing = || {
         Error::new(format!(
@@ -41,7 +41,7 @@ pub fn resolve(transform: &Transform, input: Value) -> Result<Value> {
         "map" => resolve_map(transform.map.as_ref().ok_or_else(missing)?, &input),
         "match" => resolve_match(transform.match_.as_ref().ok_or_else(missing)?, input),
         "string" => resolve_string(transform.string.as_ref().ok_or_else(missing)?, &input)
-            .map(Value::String),
+            .map(|text| Piped::Json(Value::String(text))),
         "convert" => resolve_convert(transform.convert.as_ref().ok_or_else(missing)?, input),
         other => {
             return Err(Error::new(format!(
@@ -52,26 +52,28 @@ pub fn resolve(transform: &Transform, input: Value) -> Result<Value> {
     result.map_err(|e| e.wrap(format!("{kind} transform could not resolve")))
 }
 
-fn resolve_math(math: &MathTransform, input: &Value) -> Result<Value> {
+fn resolve_math(math: &MathTransform, input: &Piped) -> Result<Piped> {
     if let Err(e) = crate::validate::math(math) {
         return Err(Error::new(e.to_string()));
     }
-    let Value::Number(n) = input else {
-        return Err(Error::new(format!(
-            "input is required to be a number for math transformer, got {}",
-            go_type(input)
-        )));
+    let (as_int, as_float) = match input {
+        Piped::Json(Value::Number(n)) if is_int64(n) => (n.as_i64(), 0.0),
+        Piped::Json(Value::Number(n)) => (None, n.as_f64().unwrap_or(0.0)),
+        Piped::NonFinite(f) => (None, *f),
+        Piped::Json(other) => {
+            return Err(Error::new(format!(
+                "input is required to be a number for math transformer, got {}",
+                crate::value::go_type(other)
+            )));
+        }
     };
-    let as_int = is_int64(n).then(|| n.as_i64().unwrap_or(0));
-    let as_float = n.as_f64().unwrap_or(0.0);
     match math.type_.as_str() {
         "Multiply" => {
             let factor = math.multiply.unwrap_or(0);
             match as_int {
-                Some(i) => Ok(int64(i.wrapping_mul(factor))),
+                Some(i) => Ok(Piped::Json(int64(i.wrapping_mul(factor)))),
                 #[expect(clippy::cast_precision_loss, reason = "Go's float64(int64)")]
-                None => float64(as_float * factor as f64)
-                    .ok_or_else(|| Error::new("json: unsupported value: +Inf")),
+                None => Ok(Piped::float(as_float * factor as f64)),
             }
         }
         kind @ ("ClampMin" | "ClampMax") => {
@@ -83,7 +85,11 @@ fn resolve_math(math: &MathTransform, input: &Value) -> Result<Value> {
                 let bound = math.clamp_max.unwrap_or(0);
                 (bound, truncated > bound)
             };
-            Ok(if is_out { int64(bound) } else { input.clone() })
+            Ok(if is_out {
+                Piped::Json(int64(bound))
+            } else {
+                input.clone()
+            })
         }
         other => Err(Error::new(format!(
             "type {other} is not supported for math transform type"
@@ -91,11 +97,11 @@ fn resolve_math(math: &MathTransform, input: &Value) -> Result<Value> {
     }
 }
 
-fn resolve_map(pairs: &BTreeMap<String, Value>, input: &Value) -> Result<Value> {
-    let Value::String(key) = input else {
+fn resolve_map(pairs: &BTreeMap<String, Value>, input: &Piped) -> Result<Piped> {
+    let Piped::Json(Value::String(key)) = input else {
         return Err(Error::new(format!(
             "type {} is not supported for map transform",
-            go_type(input)
+            input.go_type()
         )));
     };
     match pairs.get(key) {
@@ -105,16 +111,18 @@ fn resolve_map(pairs: &BTreeMap<String, Value>, input: &Value) -> Result<Value> 
         Some(Value::Null) => Err(Error::new(format!(
             "value for key {key} is not valid JSON: unexpected end of JSON input"
         ))),
-        Some(value) => Ok(parsed(value.clone())),
+        Some(value) => Ok(Piped::Json(parsed(value.clone()))),
     }
 }
 
-fn resolve_match(transform: &MatchTransform, input: Value) -> Result<Value> {
+fn resolve_match(transform: &MatchTransform, input: Piped) -> Result<Piped> {
     for (i, pattern) in transform.patterns.iter().enumerate() {
         if matches(pattern, &input)
             .map_err(|e| e.wrap(format!("cannot match pattern at index {i}")))?
         {
-            return Ok(pattern.result.clone().map_or(Value::Null, parsed));
+            return Ok(Piped::Json(
+                pattern.result.clone().map_or(Value::Null, parsed),
+            ));
         }
     }
     if transform.fallback_to == "Input" {
@@ -125,17 +133,19 @@ fn resolve_match(transform: &MatchTransform, input: Value) -> Result<Value> {
         }
         return Ok(input);
     }
-    Ok(transform.fallback_value.clone().map_or(Value::Null, parsed))
+    Ok(Piped::Json(
+        transform.fallback_value.clone().map_or(Value::Null, parsed),
+    ))
 }
 
-fn matches(pattern: &MatchPattern, input: &Value) -> Result<bool> {
-    let unsupported_input = || Error::new(format!("unsupported input type '{}'", go_type(input)));
+fn matches(pattern: &MatchPattern, input: &Piped) -> Result<bool> {
+    let unsupported_input = || Error::new(format!("unsupported input type '{}'", input.go_type()));
     match pattern.type_.as_str() {
         "literal" => {
             let Some(literal) = &pattern.literal else {
                 return Err(Error::new("literal is required by type literal"));
             };
-            let Value::String(text) = input else {
+            let Piped::Json(Value::String(text)) = input else {
                 return Err(unsupported_input());
             };
             Ok(text == literal)
@@ -147,8 +157,8 @@ fn matches(pattern: &MatchPattern, input: &Value) -> Result<bool> {
             let regex = goregex::compile(expression)
                 .map_err(|e| Error::new(e).wrap("cannot compile regexp"))?;
             match input {
-                Value::Null => Err(Error::new("unsupported input type 'null'")),
-                Value::String(text) => Ok(regex.is_match(text)),
+                Piped::Json(Value::Null) => Err(Error::new("unsupported input type 'null'")),
+                Piped::Json(Value::String(text)) => Ok(regex.is_match(text)),
                 _ => Err(unsupported_input()),
             }
         }
@@ -167,7 +177,10 @@ mod tests {
     }
 
     fn run(t: Value, input: Value) -> Result<Value> {
-        resolve(&transform(t), parsed(input))
+        resolve(&transform(t), Piped::Json(parsed(input))).map(|out| match out {
+            Piped::Json(value) => value,
+            Piped::NonFinite(f) => panic!("a non-finite float {f} in a test"),
+        })
     }
 
     #[test]
@@ -217,8 +230,8 @@ mod tests {
         let multiply = json!({"type": "math", "math": {"type": "Multiply", "multiply": 3}});
         assert_eq!(run(multiply.clone(), json!(2.5)).unwrap(), json!(7.5));
         assert_eq!(
-            resolve(&transform(multiply.clone()), int64(2)).unwrap(),
-            json!(6)
+            resolve(&transform(multiply.clone()), Piped::Json(int64(2))).unwrap(),
+            Piped::Json(json!(6))
         );
         let clamp = json!({"type": "math", "math": {"type": "ClampMin", "clampMin": 10}});
         assert_eq!(run(clamp.clone(), json!(5.5)).unwrap(), json!(10));
@@ -241,11 +254,13 @@ mod tests {
             transform(json!({"type": "map", "map": {"a": 1}})),
         ];
         assert_eq!(
-            resolve_all(&transforms, json!(2)).unwrap_err().to_string(),
+            resolve_all(&transforms, Piped::Json(json!(2)))
+                .unwrap_err()
+                .to_string(),
             "transform at index 1 returned error: map transform could not resolve: type float64 is not supported for map transform"
         );
         assert_eq!(
-            resolve(&transform(json!({"type": "bogus"})), json!(1))
+            resolve(&transform(json!({"type": "bogus"})), Piped::Json(json!(1)))
                 .unwrap_err()
                 .to_string(),
             "transform type bogus is not supported"

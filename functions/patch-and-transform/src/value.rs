@@ -16,6 +16,56 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Number, Value};
 
+/// A value between transforms: JSON, or a Go `float64` that JSON cannot hold (NaN, ±Inf).
+///
+/// Only `convert` (`"NaN"`, `"Inf"`, a huge quantity) and `math` make the latter; later
+/// transforms format or convert it as Go does, and writing it fails, as upstream's JSON round
+/// trip does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Piped {
+    /// Any value JSON holds.
+    Json(Value),
+    /// NaN or an infinity.
+    NonFinite(f64),
+}
+
+impl Piped {
+    /// A `float64`, finite or not.
+    pub fn float(f: f64) -> Piped {
+        float64(f).map_or(Piped::NonFinite(f), Piped::Json)
+    }
+
+    /// Go's `%T`.
+    pub fn go_type(&self) -> &'static str {
+        match self {
+            Piped::Json(value) => go_type(value),
+            Piped::NonFinite(_) => "float64",
+        }
+    }
+
+    /// The value to write.
+    ///
+    /// # Errors
+    /// Go's `json.Marshal` error for NaN and infinities: `json: unsupported value: NaN`.
+    pub fn into_json(self) -> Result<Value, String> {
+        match self {
+            Piped::Json(value) => Ok(value),
+            Piped::NonFinite(f) => Err(format!("json: unsupported value: {}", go_float_name(f))),
+        }
+    }
+}
+
+/// How Go's `strconv` (`'g'`, `'f'`, ... alike) writes NaN and the infinities.
+pub fn go_float_name(f: f64) -> &'static str {
+    if f.is_nan() {
+        "NaN"
+    } else if f > 0.0 {
+        "+Inf"
+    } else {
+        "-Inf"
+    }
+}
+
 /// A value Go's `encoding/json` decoded into `any`: every number a `float64`, at every depth.
 pub fn parsed(mut value: Value) -> Value {
     to_float_numbers(&mut value);

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use tonic::transport::Channel;
 use xfn_proto::pbjson_types::{self, Struct, value::Kind};
 use xfn_proto::v1::function_runner_service_client::FunctionRunnerServiceClient;
@@ -58,8 +58,8 @@ impl Pair {
     /// When `request` is not a valid protojson RunFunctionRequest: the generator or a fixture is
     /// wrong, not a function.
     pub async fn call(&self, request: &Value) -> Result<Answers, String> {
-        let upstream_request = decode(request)?;
-        let our_request = decode(&wrap_for_module(request, self.module))?;
+        let upstream_request = to_request(request)?;
+        let our_request = to_request(&wrap_for_module(request, self.module))?;
         let (mut upstream_client, mut our_client) = (self.upstream.clone(), self.ours.clone());
         let (upstream, ours) = tokio::join!(
             upstream_client.run_function(upstream_request),
@@ -78,7 +78,11 @@ impl Pair {
 /// pbjson-types: it refuses integers beyond ±2^53 (a `Struct` holds doubles only, so every number
 /// is made a double first), and it reads JSON `null` as a `Value` with no kind
 /// (influxdata/pbjson#100), which Go's protojson rejects; nulls become explicit `NullValue`s.
-fn decode(request: &Value) -> Result<RunFunctionRequest, String> {
+///
+/// # Errors
+///
+/// When `request` is not a protojson RunFunctionRequest.
+pub fn to_request(request: &Value) -> Result<RunFunctionRequest, String> {
     let mut request = request.clone();
     numbers_as_doubles(&mut request);
     let mut request: RunFunctionRequest = serde_json::from_value(request)
@@ -162,43 +166,39 @@ fn answer(result: Result<tonic::Response<RunFunctionResponse>, tonic::Status>) -
 /// lengths agree, numbers by value (a fixture's `3` equals a `Struct`'s `3.0`), anything else as
 /// a whole.
 pub fn differences(upstream: &Value, ours: &Value) -> Vec<String> {
+    differences_from(upstream, ours, "ours")
+}
+
+/// [`differences`], naming the other side `other` (`expected` for a fixture, say).
+pub fn differences_from(upstream: &Value, theirs: &Value, other: &str) -> Vec<String> {
     let mut out = Vec::new();
-    walk("", upstream, ours, &mut out);
+    walk("", upstream, theirs, other, &mut out);
     out
 }
 
-fn walk(path: &str, upstream: &Value, ours: &Value, out: &mut Vec<String>) {
-    match (upstream, ours) {
-        (Value::Object(u), Value::Object(o)) => walk_maps(path, u, o, out),
-        (Value::Array(u), Value::Array(o)) if u.len() == o.len() => {
-            for (index, (u, o)) in u.iter().zip(o).enumerate() {
-                walk(&format!("{path}[{index}]"), u, o, out);
+fn walk(path: &str, upstream: &Value, theirs: &Value, other: &str, out: &mut Vec<String>) {
+    match (upstream, theirs) {
+        (Value::Object(u), Value::Object(t)) => {
+            for (key, u) in u {
+                let child = format!("{path}.{key}");
+                match t.get(key) {
+                    Some(t) => walk(&child, u, t, other, out),
+                    None => out.push(format!("{}: upstream {u}, {other} nothing", shown(&child))),
+                }
+            }
+            for (key, t) in t.iter().filter(|(key, _)| !u.contains_key(*key)) {
+                let child = format!("{path}.{key}");
+                out.push(format!("{}: upstream nothing, {other} {t}", shown(&child)));
             }
         }
-        (Value::Number(u), Value::Number(o)) if u.as_f64() == o.as_f64() => {}
-        (u, o) if u == o => {}
-        (u, o) => out.push(format!("{}: upstream {u}, ours {o}", shown(path))),
-    }
-}
-
-fn walk_maps(
-    path: &str,
-    upstream: &Map<String, Value>,
-    ours: &Map<String, Value>,
-    out: &mut Vec<String>,
-) {
-    for (key, u) in upstream {
-        let child = format!("{path}.{key}");
-        match ours.get(key) {
-            Some(o) => walk(&child, u, o, out),
-            None => out.push(format!("{}: upstream {u}, ours nothing", shown(&child))),
+        (Value::Array(u), Value::Array(t)) if u.len() == t.len() => {
+            for (index, (u, t)) in u.iter().zip(t).enumerate() {
+                walk(&format!("{path}[{index}]"), u, t, other, out);
+            }
         }
-    }
-    for (key, o) in ours {
-        if !upstream.contains_key(key) {
-            let child = format!("{path}.{key}");
-            out.push(format!("{}: upstream nothing, ours {o}", shown(&child)));
-        }
+        (Value::Number(u), Value::Number(t)) if u.as_f64() == t.as_f64() => {}
+        (u, t) if u == t => {}
+        (u, t) => out.push(format!("{}: upstream {u}, {other} {t}", shown(path))),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Running many requests through a [`Pair`] and reporting every mismatch.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::Path;
 
 use serde_json::Value;
@@ -29,6 +30,7 @@ pub async fn assert_generated_cases_agree(
     }
     let mut failures = Vec::new();
     let mut run = 0;
+    let mut outcomes = Outcomes::default();
     for case in settings.case_numbers() {
         let request = generate(&mut Rng::for_case(settings.seed, case), case);
         let answers = pair
@@ -36,11 +38,20 @@ pub async fn assert_generated_cases_agree(
             .await
             .unwrap_or_else(|error| panic!("generated case {case}: {error}"));
         run += 1;
+        outcomes.count(&answers.upstream);
         let found = differences(&answers.upstream, &answers.ours);
         if !found.is_empty() {
             failures.push((case, request, answers, found));
         }
     }
+    // Straight to stderr, so the counts show even when the test passes and output is captured.
+    let _ = writeln!(
+        std::io::stderr(),
+        "{}: {run} generated cases of seed {}, {} mismatches; upstream answered {outcomes}",
+        pair.module,
+        settings.seed,
+        failures.len()
+    );
     let mut text = String::new();
     for (index, (case, request, answers, found)) in failures.iter().enumerate() {
         if index < FULL_REPORTS {
@@ -62,6 +73,43 @@ pub async fn assert_generated_cases_agree(
         settings.seed,
         pair.module
     );
+}
+
+/// How the upstream answers of a run were spread: what the generated inputs exercised.
+#[derive(Default)]
+struct Outcomes {
+    fatal: u64,
+    warning: u64,
+    clean: u64,
+}
+
+impl Outcomes {
+    fn count(&mut self, response: &Value) {
+        let severities: Vec<&str> = response
+            .get("results")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|result| result.get("severity").and_then(Value::as_str))
+            .collect();
+        if severities.contains(&"SEVERITY_FATAL") {
+            self.fatal += 1;
+        } else if severities.is_empty() {
+            self.clean += 1;
+        } else {
+            self.warning += 1;
+        }
+    }
+}
+
+impl std::fmt::Display for Outcomes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} without results, {} with warnings, {} fatal",
+            self.clean, self.warning, self.fatal
+        )
+    }
 }
 
 /// Sends the request in `path` (protojson as JSON or YAML) to both sides, prints both answers

@@ -174,6 +174,14 @@ impl UpstreamFunction {
         out
     }
 
+    /// Reaps the process after a call failed because it crashed (a Go panic ends the process
+    /// with status 2 and the stack trace on stderr), and returns its exit status and stderr.
+    /// Only call it then: it waits for the process to end.
+    pub fn reap_after_crash(mut self) -> (std::process::ExitStatus, String) {
+        let status = self.child.wait().expect("the child can be reaped");
+        (status, self.stderr_text())
+    }
+
     /// Kills the process and reaps it.
     ///
     /// # Panics

@@ -7,18 +7,18 @@ use crate::differential::values::{self, bad_path};
 
 /// 0-3 readiness checks on the observed resource's `nodes`; `None` means the field is left out
 /// (upstream then checks the Ready condition).
-pub fn readiness_checks(rng: &mut Rng, nodes: &[(String, Value)]) -> Option<Value> {
+pub fn readiness_checks(rng: &mut Rng, nodes: &[(String, Value)], clean: bool) -> Option<Value> {
     if rng.chance(45) {
         return None;
     }
     let checks = (0..rng.below(4))
-        .map(|_| readiness_check(rng, nodes))
+        .map(|_| readiness_check(rng, nodes, clean))
         .collect();
     Some(Value::Array(checks))
 }
 
-fn readiness_check(rng: &mut Rng, nodes: &[(String, Value)]) -> Value {
-    let kind = if rng.one_in(100) {
+fn readiness_check(rng: &mut Rng, nodes: &[(String, Value)], clean: bool) -> Value {
+    let kind = if rare(rng, clean, 100) {
         "Unknown"
     } else {
         *rng.pick(&[
@@ -44,19 +44,19 @@ fn readiness_check(rng: &mut Rng, nodes: &[(String, Value)]) -> Value {
         (bad_path(rng, nodes), None)
     };
     if kind != "None" && kind != "MatchCondition" || rng.chance(10) {
-        if !rng.one_in(100) {
+        if !rare(rng, clean, 100) {
             check.insert("fieldPath".into(), json!(path));
         }
     }
     match kind {
-        "MatchString" if !rng.one_in(100) => {
+        "MatchString" if !rare(rng, clean, 100) => {
             let wanted = match value {
                 Some(Value::String(text)) if rng.chance(60) => text,
                 _ => values::string(rng),
             };
             check.insert("matchString".into(), json!(wanted));
         }
-        "MatchInteger" if !rng.one_in(100) => {
+        "MatchInteger" if !rare(rng, clean, 100) => {
             let wanted = match value {
                 Some(Value::Number(n)) if rng.chance(60) => n.as_f64().map_or(0, |n| n as i64),
                 _ => rng.range(-5, 100),
@@ -67,13 +67,13 @@ fn readiness_check(rng: &mut Rng, nodes: &[(String, Value)]) -> Value {
         // exits (docs/compatibility.md; pinned by its own test).
         "MatchCondition" => {
             let mut condition = Map::new();
-            if !rng.one_in(100) {
+            if !rare(rng, clean, 100) {
                 condition.insert(
                     "type".into(),
                     json!(rng.pick(&["Ready", "Ready", "Synced", "Healthy"])),
                 );
             }
-            if !rng.one_in(100) {
+            if !rare(rng, clean, 100) {
                 condition.insert(
                     "status".into(),
                     json!(rng.pick(&["True", "True", "False", "Unknown", "true"])),
@@ -91,25 +91,31 @@ pub fn connection_details(
     rng: &mut Rng,
     nodes: &[(String, Value)],
     keys: &[String],
+    clean: bool,
 ) -> Option<Value> {
     if rng.chance(55) {
         return None;
     }
     let details = (0..rng.range(0, 3))
-        .map(|_| connection_detail(rng, nodes, keys))
+        .map(|_| connection_detail(rng, nodes, keys, clean))
         .collect();
     Some(Value::Array(details))
 }
 
-fn connection_detail(rng: &mut Rng, nodes: &[(String, Value)], keys: &[String]) -> Value {
+fn connection_detail(
+    rng: &mut Rng,
+    nodes: &[(String, Value)],
+    keys: &[String],
+    clean: bool,
+) -> Value {
     let mut detail = Map::new();
-    if !rng.one_in(100) {
+    if !rare(rng, clean, 100) {
         detail.insert(
             "name".into(),
             json!(rng.pick(&["username", "password", "endpoint", "port", "url", "ünï"])),
         );
     }
-    let kind = if rng.one_in(100) {
+    let kind = if rare(rng, clean, 100) {
         "FromSecret"
     } else {
         *rng.pick(&[
@@ -122,7 +128,7 @@ fn connection_detail(rng: &mut Rng, nodes: &[(String, Value)], keys: &[String]) 
     if kind != "FromSecret" || rng.chance(50) {
         detail.insert("type".into(), json!(kind));
     }
-    if !rng.one_in(100) {
+    if !rare(rng, clean, 100) {
         match kind {
             "FromConnectionSecretKey" => {
                 let key = if !keys.is_empty() && rng.chance(75) {
@@ -146,4 +152,9 @@ fn connection_detail(rng: &mut Rng, nodes: &[(String, Value)], keys: &[String]) 
         }
     }
     Value::Object(detail)
+}
+
+/// True once in `n` times outside clean cases (for an invalid element), never in them.
+fn rare(rng: &mut Rng, clean: bool, n: u64) -> bool {
+    !clean && rng.one_in(n)
 }

@@ -1,10 +1,12 @@
 //! A seeded generator of whole RunFunctionRequests for patch-and-transform: a random XR, an
 //! environment, observed and earlier-desired composed resources, and a P&T `Resources` input
 //! that patches between them with every patch type, policy, transform, readiness check and
-//! connection detail. Most inputs are valid; a few percent carry one invalid element each, so
-//! validation and error paths are compared too.
+//! connection detail. About two cases in three are clean (every element valid, transforms
+//! fitting their values, so they mostly render); the others draw freely, with a few percent of
+//! invalid elements, so validation and error paths are compared too.
 
 mod checks;
+mod fitting;
 mod patches;
 mod transforms;
 
@@ -23,8 +25,9 @@ const NAMES: &[&str] = &["bucket", "database", "network", "r-0", "ünï", "bucke
 
 /// The request for generated case `case` (protojson; `input` is the P&T input).
 pub fn request(rng: &mut Rng, case: u64) -> Value {
+    let clean = rng.chance(65);
     let xr = composite(rng);
-    let environment = rng.chance(60).then(|| environment(rng));
+    let environment = rng.chance(60).then(|| environment(rng, clean));
     let names: Vec<&str> = (0..rng.range(1, 4)).map(|_| *rng.pick(NAMES)).collect();
 
     let mut observed_resources = Map::new();
@@ -38,12 +41,13 @@ pub fn request(rng: &mut Rng, case: u64) -> Value {
             .unwrap_or_default(),
         composed: Vec::new(),
         base: Vec::new(),
+        clean,
     };
     let patch_set_names: Vec<String> = (0..rng.range(0, 2)).map(|i| format!("set-{i}")).collect();
     for name in &names {
-        let base = rng.chance(85).then(|| base(rng));
+        let base = rng.chance(85).then(|| base(rng, clean));
         let observed = rng.chance(55).then(|| observed_composed(rng, name));
-        if base.is_none() && rng.chance(85) || rng.chance(10) {
+        if base.is_none() && (clean || rng.chance(85)) || rng.chance(10) {
             desired_resources.insert((*name).to_owned(), earlier_desired(rng));
         }
         sources.base = base
@@ -79,7 +83,7 @@ pub fn request(rng: &mut Rng, case: u64) -> Value {
                 let mut patches: Vec<Value> = (0..rng.range(1, 3))
                     .map(|_| patches::composed(rng, &sources, &[]))
                     .collect();
-                if rng.chance(3) {
+                if !clean && rng.chance(3) {
                     patches.push(json!({"type": "PatchSet", "patchSetName": name}));
                 }
                 json!({"name": name, "patches": patches})
@@ -93,7 +97,7 @@ pub fn request(rng: &mut Rng, case: u64) -> Value {
             .collect();
         input.insert("environment".into(), json!({"patches": patches}));
     }
-    if !rng.one_in(100) {
+    if clean || !rng.one_in(100) {
         input.insert("resources".into(), Value::Array(templates));
     }
     if rng.chance(12) {
@@ -103,7 +107,7 @@ pub fn request(rng: &mut Rng, case: u64) -> Value {
         );
     }
     let mut input = Value::Object(input);
-    if rng.chance(3) {
+    if !clean && rng.chance(6) {
         mistype(rng, &mut input);
     }
 
@@ -179,8 +183,8 @@ fn composite(rng: &mut Rng) -> Value {
 
 /// The environment in the request's context: random data, sometimes with a GVK, rarely not an
 /// object at all.
-fn environment(rng: &mut Rng) -> Value {
-    if rng.chance(2) {
+fn environment(rng: &mut Rng, clean: bool) -> Value {
+    if !clean && rng.chance(4) {
         return values::scalar(rng);
     }
     let mut environment = values::object(rng, 2, 5);
@@ -195,8 +199,8 @@ fn environment(rng: &mut Rng) -> Value {
 }
 
 /// A base template; rarely something that is not an object.
-fn base(rng: &mut Rng) -> Value {
-    if rng.one_in(200) {
+fn base(rng: &mut Rng, clean: bool) -> Value {
+    if !clean && rng.one_in(60) {
         return rng.pick(&[json!("not-an-object"), json!([])]).clone();
     }
     let mut spec = json!({"forProvider": values::object(rng, 2, 4)});
@@ -313,7 +317,7 @@ fn template(
     keys: &[String],
 ) -> Value {
     let mut template = Map::new();
-    if !rng.one_in(100) {
+    if sources.clean || !rng.one_in(100) {
         template.insert("name".into(), json!(name));
     }
     if let Some(base) = base {
@@ -325,10 +329,10 @@ fn template(
     if !patches.is_empty() {
         template.insert("patches".into(), Value::Array(patches));
     }
-    if let Some(details) = checks::connection_details(rng, &sources.composed, keys) {
+    if let Some(details) = checks::connection_details(rng, &sources.composed, keys, sources.clean) {
         template.insert("connectionDetails".into(), details);
     }
-    if let Some(checks) = checks::readiness_checks(rng, &sources.composed) {
+    if let Some(checks) = checks::readiness_checks(rng, &sources.composed, sources.clean) {
         template.insert("readinessChecks".into(), checks);
     }
     Value::Object(template)

@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::Settings;
 use super::compare::{Pair, differences, report};
 use super::rng::Rng;
+use super::upstream::UpstreamFunction;
 
 /// How many mismatches a report shows in full; the others get one line each.
 const FULL_REPORTS: usize = 5;
@@ -19,9 +20,11 @@ const FULL_REPORTS: usize = 5;
 ///
 /// # Panics
 ///
-/// On any mismatch, or when a request is not protojson.
+/// On any mismatch; at once when `upstream` fails a call (it crashed: the message has its
+/// stderr), or when a request is not protojson.
 pub async fn assert_generated_cases_agree(
     pair: &Pair,
+    upstream: &UpstreamFunction,
     settings: &Settings,
     generate: fn(&mut Rng, u64) -> Value,
 ) {
@@ -38,6 +41,15 @@ pub async fn assert_generated_cases_agree(
             .await
             .unwrap_or_else(|error| panic!("generated case {case}: {error}"));
         run += 1;
+        if let Some(error) = answers.upstream.get("grpcError") {
+            let seed = settings.seed;
+            panic!(
+                "upstream failed generated case {case} of seed {seed} (rerun it alone: \
+                 scripts/differential --seed {seed} --case {case}) with {error}; its stderr:\n{}\n\nthe request:\n{}",
+                upstream.stderr_text(),
+                serde_json::to_string_pretty(&request).unwrap_or_default()
+            );
+        }
         outcomes.count(&answers.upstream);
         let found = differences(&answers.upstream, &answers.ours);
         if !found.is_empty() {

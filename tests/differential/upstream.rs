@@ -154,8 +154,9 @@ impl UpstreamFunction {
         FunctionRunnerServiceClient::new(channel).max_decoding_message_size(usize::MAX)
     }
 
-    /// The last [`STDERR_TAIL_LINES`] lines the process wrote to stderr (its request logs come
-    /// first; a crash's panic and stack trace last).
+    /// What the process wrote to stderr that matters: from a Go crash's first line (`panic:` or
+    /// `fatal error:`) on, else the last lines (its request logs come first), at most
+    /// [`STDERR_TAIL_LINES`] either way.
     pub fn stderr_text(&self) -> String {
         let mut text = String::new();
         let _ = self
@@ -163,14 +164,17 @@ impl UpstreamFunction {
             .reopen()
             .and_then(|mut file| file.read_to_string(&mut text));
         let lines: Vec<&str> = text.lines().collect();
-        let tail = &lines[lines.len().saturating_sub(STDERR_TAIL_LINES)..];
-        let omitted = lines.len() - tail.len();
-        let mut out = if omitted > 0 {
-            format!("({omitted} earlier lines omitted)\n")
+        let crash = lines
+            .iter()
+            .position(|line| line.starts_with("panic:") || line.starts_with("fatal error:"));
+        let start = crash.unwrap_or(lines.len().saturating_sub(STDERR_TAIL_LINES));
+        let shown = &lines[start..lines.len().min(start + STDERR_TAIL_LINES)];
+        let mut out = if start > 0 {
+            format!("({start} earlier lines omitted)\n")
         } else {
             String::new()
         };
-        out.push_str(&tail.join("\n"));
+        out.push_str(&shown.join("\n"));
         out
     }
 

@@ -13,6 +13,7 @@ pub const KEYS: &[&str] = &[
 ];
 
 /// Keys that need care in a field path: dots and slashes need brackets, the rest are unusual.
+/// Not `*`: a `[*]` over an object with that key crashes upstream (pinned by its own test).
 pub const ODD_KEYS: &[&str] = &[
     "crossplane.io/external-name",
     "app.kubernetes.io/name",
@@ -20,7 +21,6 @@ pub const ODD_KEYS: &[&str] = &[
     "ñame",
     "日本",
     "with space",
-    "*",
     "0",
     "a-b",
     "UPPER",

@@ -68,14 +68,14 @@ async fn patch_and_transform_answers_generated_inputs_as_upstream_does() {
         ours: ours.client().await,
         module: "patch-and-transform",
     };
-    assert_generated_cases_agree(&pair, &settings, pt_gen::request).await;
+    assert_generated_cases_agree(&pair, &upstream, &settings, pt_gen::request).await;
     upstream.stop();
     ours.stop().await;
 }
 
-/// A request whose P&T input has one resource `r` (observed, with a Ready condition) and the
-/// given readiness checks and patches.
-fn crashing_request(readiness_checks: Value, patches: Value) -> Value {
+/// A request whose P&T input has one resource `r` (observed, with a Ready condition, its base
+/// `spec.forProvider` holding `for_provider`) and the given readiness checks and patches.
+fn crashing_request(readiness_checks: Value, patches: Value, for_provider: Value) -> Value {
     json!({
         "meta": {"tag": "crash"},
         "observed": {
@@ -86,15 +86,15 @@ fn crashing_request(readiness_checks: Value, patches: Value) -> Value {
         "input": {
             "apiVersion": "pt.fn.crossplane.io/v1beta1",
             "kind": "Resources",
-            "resources": [{"name": "r", "base": {"apiVersion": "example.org/v1", "kind": "CD"},
+            "resources": [{"name": "r", "base": {"apiVersion": "example.org/v1", "kind": "CD", "spec": {"forProvider": for_provider}},
                 "readinessChecks": readiness_checks, "patches": patches}],
         },
     })
 }
 
-/// Where upstream crashes (a Go panic ends its process, and every composition using it waits for
-/// the restart) the module answers; docs/compatibility.md lists these. Each request gets a fresh
-/// upstream process, which must exit with Go's panic status and message.
+/// Where upstream crashes (a Go panic or fatal error ends its process, and every composition
+/// using it waits for the restart) the module answers; docs/compatibility.md lists these. Each
+/// request gets a fresh upstream process, which must exit with Go's status 2 and its message.
 #[tokio::test]
 async fn patch_and_transform_answers_where_upstream_crashes() {
     let ours = TestServer::start(runner(), None).await;
@@ -105,14 +105,29 @@ async fn patch_and_transform_answers_where_upstream_crashes() {
     let cases = [
         (
             "a MatchCondition check without matchCondition",
-            crashing_request(json!([{"type": "MatchCondition"}]), json!([])),
+            crashing_request(json!([{"type": "MatchCondition"}]), json!([]), json!({})),
             "panic: runtime error: invalid memory address or nil pointer dereference",
             json!({
                 "meta": {"tag": "crash", "ttl": "60s"},
                 "desired": {"composite": composite, "resources": {"r": {
-                    "resource": {"apiVersion": "example.org/v1", "kind": "CD", "metadata": {"name": "r-1"}},
+                    "resource": {"apiVersion": "example.org/v1", "kind": "CD", "metadata": {"name": "r-1"},
+                        "spec": {"forProvider": {}}},
                     "ready": "READY_TRUE"}}},
                 "context": environment,
+            }),
+        ),
+        (
+            "a [*] over an object with a key named *",
+            crashing_request(
+                json!([{"type": "None"}]),
+                json!([{"fromFieldPath": "spec.name", "toFieldPath": "spec.forProvider[*]"}]),
+                json!({"*": [], "a": 1}),
+            ),
+            "fatal error: stack overflow",
+            json!({
+                "meta": {"tag": "crash", "ttl": "60s"},
+                "results": [{"severity": "SEVERITY_FATAL", "target": "TARGET_COMPOSITE", "message":
+                    "cannot render composed resource \"r\" \"FromCompositeFieldPath\" patch at index 0: cannot expand wildcards for segments: \"spec.forProvider[*]\": \"spec.forProvider\": its key \"*\" is the wildcard itself and would expand forever; rename the key"}],
             }),
         ),
         (
@@ -121,6 +136,7 @@ async fn patch_and_transform_answers_where_upstream_crashes() {
                 json!([{"type": "None"}]),
                 json!([{"fromFieldPath": "spec.name", "toFieldPath": "spec.id",
                 "transforms": [{"type": "string", "string": {"type": "Regexp", "regexp": {"match": "db-(\\d+)", "group": -1}}}]}]),
+                json!({}),
             ),
             "panic: runtime error: index out of range [-1]",
             json!({

@@ -381,16 +381,15 @@ fn parse_base(base: &Value) -> Result<Map<String, Value>, String> {
 }
 
 /// Copies `metadata.<key>` from the observed resource; an empty value removes it, as
-/// Kubernetes' `SetName("")` and `SetNamespace("")` do.
+/// Kubernetes' `SetName("")` and `SetNamespace("")` do. A `metadata` that is not an object
+/// (a patch may write anything there) stays as it is: `SetNestedField` refuses to write through
+/// it, and `SetName` ignores that error.
 fn set_or_remove_metadata(resource: &mut Map<String, Value>, key: &str, value: Option<&str>) {
     match value.filter(|v| !v.is_empty()) {
         Some(value) => {
             let metadata = resource
                 .entry("metadata")
                 .or_insert_with(|| Value::Object(Map::new()));
-            if !metadata.is_object() {
-                *metadata = Value::Object(Map::new());
-            }
             if let Value::Object(metadata) = metadata {
                 metadata.insert(key.into(), Value::String(value.into()));
             }

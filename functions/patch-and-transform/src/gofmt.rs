@@ -9,6 +9,9 @@
 //! implemented and print as a bad verb.
 
 use std::fmt::Write as _;
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use serde_json::{Map, Value};
 
@@ -479,7 +482,7 @@ fn quote_char(out: &mut String, c: char, quote: char, is_ascii: bool) {
             let _ = write!(out, "\\x{:02x}", c as u32);
         }
         c if c.is_ascii() => out.push(c),
-        c if is_ascii || c.is_control() || c.is_whitespace() && c != ' ' => {
+        c if is_ascii || !is_go_printable(c) => {
             if (c as u32) < 0x10000 {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             } else {
@@ -488,6 +491,16 @@ fn quote_char(out: &mut String, c: char, quote: char, is_ascii: bool) {
         }
         c => out.push(c),
     }
+}
+
+/// Go's `strconv.IsPrint` beyond ASCII: letters, marks, numbers, punctuation and symbols
+/// (Unicode categories L, M, N, P and S), by the Unicode tables of Rust's `regex` (Go 1.26 has
+/// Unicode 15.0; characters assigned later are printable here only).
+fn is_go_printable(c: char) -> bool {
+    static PRINTABLE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^[\p{L}\p{M}\p{N}\p{P}\p{S}]$").expect("a valid character class")
+    });
+    PRINTABLE.is_match(c.encode_utf8(&mut [0; 4]))
 }
 
 fn format_int(out: &mut String, i: i64, verb: char, spec: Spec, value: &Value) {
@@ -1017,6 +1030,16 @@ mod tests {
         assert_eq!(sprintf("%#g", &[json!(1e21)]), "1.00000e+21");
         assert_eq!(sprintf("%#.2g", &[json!(123_456.0)]), "1.2e+05");
         assert_eq!(sprintf("%08U", &[json!(65)]), "  U+0041");
+    }
+
+    #[test]
+    fn quotes_what_go_cannot_print() {
+        // Checked against Go 1.26: unassigned, format and separator characters are escaped.
+        assert_eq!(sprintf("%q", &[json!(0x15861)]), "'\\U00015861'");
+        assert_eq!(
+            sprintf("%q", &[json!("a\u{200b}b\u{a0}c\u{2028}é")]),
+            "\"a\\u200bb\\u00a0c\\u2028é\""
+        );
     }
 
     #[test]

@@ -143,13 +143,21 @@ fn merge_entry(
         }
         _ => {}
     }
+    // mergo asks whether the destination is empty after the nested merge above: a map was
+    // merged in place (so it may no longer be empty), anything else was replaced.
+    let is_dst_empty = match (&original, dst.get(&key)) {
+        (Some(Value::Object(_)), Some(Value::Object(merged))) if src.is_object() => {
+            merged.is_empty()
+        }
+        _ => original.as_ref().is_none_or(is_empty),
+    };
     if let Some(existing) = &original
-        && !is_empty(existing)
+        && !is_dst_empty
         && (src.is_array() || (src.is_object() && existing.is_object()))
     {
         return Ok(());
     }
-    if overwrite || original.as_ref().is_none_or(is_empty) {
+    if overwrite || is_dst_empty {
         dst.insert(key, src);
     }
     Ok(())
@@ -184,6 +192,20 @@ mod tests {
             MergeOptions::from_policy(policy).unwrap(),
         )?;
         Ok(root.remove("a").unwrap())
+    }
+
+    #[test]
+    fn an_empty_object_merged_into_keeps_what_the_merge_put_there() {
+        // mergo checks emptiness after merging a map in place: nulls of the source are dropped
+        // once anything else lands, but an object of nulls replaces an empty one whole.
+        assert_eq!(
+            run(json!({}), json!({"n": null, "k": 1}), "MergeObjects").unwrap(),
+            json!({"k": 1})
+        );
+        assert_eq!(
+            run(json!({}), json!({"n": null}), "MergeObjects").unwrap(),
+            json!({"n": null})
+        );
     }
 
     #[test]

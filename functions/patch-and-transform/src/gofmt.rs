@@ -757,11 +757,8 @@ fn keep_point_and_zeros(text: &str, verb: char, precision: Option<usize>) -> Str
 }
 
 pub fn format_float(f: f64, verb: char, precision: Option<usize>) -> String {
-    let sign = if f.is_sign_negative() && f != 0.0 {
-        "-"
-    } else {
-        ""
-    };
+    // Go keeps the sign of a negative zero: "-0".
+    let sign = if f.is_sign_negative() { "-" } else { "" };
     let f = f.abs();
     let body = match verb {
         'f' | 'F' => match precision {
@@ -1087,6 +1084,10 @@ mod tests {
             "hi%!(EXTRA float64=NaN)"
         );
         assert_eq!(sprintf("%#x", &[json!(3.0)]), "0x1.8000p+01");
+        assert_eq!(
+            sprintf("%v %.2f %e", &[json!(-0.0), json!(-0.0), json!(-0.0)]),
+            "-0 -0.00 -0.000000e+00"
+        );
         assert_eq!(sprintf("%b", &[json!(1.5)]), "6755399441055744p-52");
         assert_eq!(sprintf("%+b", &[json!(0.0)]), "+0p-1074");
         assert_eq!(sprintf("%b", &[json!(-2.0)]), "-4503599627370496p-51");

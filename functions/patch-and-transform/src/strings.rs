@@ -89,7 +89,7 @@ pub fn resolve_string(transform: &StringTransform, input: &Piped) -> Result<Stri
             if !separator.is_empty() {
                 bytes.pop();
             }
-            Ok(String::from_utf8_lossy(&bytes).into_owned())
+            Ok(go_lossy(&bytes))
         }
         "Replace" => {
             let replace = transform.replace.as_ref().ok_or_else(|| unset("replace"))?;
@@ -124,7 +124,7 @@ fn convert(kind: &str, input: &Piped) -> Result<String> {
         "ToJson" => marshal(),
         "ToBase64" => Ok(xfn_sdk::base64::encode(text.as_bytes())),
         "FromBase64" => decode_base64(&text)
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .map(|bytes| go_lossy(&bytes))
             .map_err(|e| e.wrap("string is not valid base64")),
         "ToSha1" => Ok(hex(&Sha1::digest(hashed(HASH)?))),
         "ToSha256" => Ok(hex(&Sha256::digest(hashed(HASH)?))),
@@ -133,6 +133,29 @@ fn convert(kind: &str, input: &Piped) -> Result<String> {
         other => Err(Error::new(format!(
             "type {other} is not supported for string convert"
         ))),
+    }
+}
+
+/// Bytes as text the way upstream's output ends up: Go strings may hold invalid UTF-8 (a `Join`
+/// cut inside its separator, a decoded base64), and `encoding/json` writes each invalid byte as
+/// U+FFFD. (Rust's lossy decoding would write one U+FFFD for a cut character.)
+fn go_lossy(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let mut rest = bytes;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(valid) => {
+                out.push_str(valid);
+                return out;
+            }
+            Err(error) => {
+                let (valid, after) = rest.split_at(error.valid_up_to());
+                out.push_str(std::str::from_utf8(valid).expect("valid up to here"));
+                let invalid = error.error_len().unwrap_or(after.len());
+                out.extend(std::iter::repeat_n('\u{fffd}', invalid));
+                rest = &after[invalid..];
+            }
+        }
     }
 }
 
@@ -252,6 +275,12 @@ mod tests {
         );
         let t = serde_json::from_value(json!({"type": "Format", "fmt": "%d"})).unwrap();
         assert_eq!(resolve_string(&t, &Piped::Json(int64(5))).unwrap(), "5");
+    }
+
+    #[test]
+    fn a_join_cut_inside_a_character_leaves_a_replacement_per_byte() {
+        let t = json!({"type": "Join", "join": {"separator": "→"}});
+        assert_eq!(run(t, json!(["a", "b"])).unwrap(), "a→b\u{fffd}\u{fffd}");
     }
 
     #[test]

@@ -4,10 +4,10 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::Settings;
-use super::compare::{Pair, differences, report};
+use super::compare::{Answers, Pair, differences, report};
 use super::rng::Rng;
 use super::upstream::UpstreamFunction;
 
@@ -20,11 +20,11 @@ const FULL_REPORTS: usize = 5;
 ///
 /// # Panics
 ///
-/// On any mismatch; at once when `upstream` fails a call (it crashed: the message has its
-/// stderr), or when a request is not protojson.
+/// On any mismatch; at once when `upstream` crashes (the message has its stderr), or when a
+/// request is not protojson.
 pub async fn assert_generated_cases_agree(
     pair: &Pair,
-    upstream: &UpstreamFunction,
+    upstream: &mut UpstreamFunction,
     settings: &Settings,
     generate: fn(&mut Rng, u64) -> Value,
 ) {
@@ -41,7 +41,13 @@ pub async fn assert_generated_cases_agree(
             .await
             .unwrap_or_else(|error| panic!("generated case {case}: {error}"));
         run += 1;
-        if let Some(error) = answers.upstream.get("grpcError") {
+        if is_invalid_utf8_refusal(&answers) {
+            outcomes.invalid_utf8 += 1;
+            continue;
+        }
+        if let Some(error) = answers.upstream.get("grpcError")
+            && upstream.has_exited()
+        {
             let seed = settings.seed;
             panic!(
                 "upstream failed generated case {case} of seed {seed} (rerun it alone: \
@@ -87,12 +93,22 @@ pub async fn assert_generated_cases_agree(
     );
 }
 
+/// The one known divergence generated inputs run into: upstream cannot send an answer holding
+/// invalid UTF-8 (a message quoting the bytes of a `FromBase64`, say) and fails the call, where
+/// the module answers with U+FFFD in their place (docs/compatibility.md; pinned by its own test).
+fn is_invalid_utf8_refusal(answers: &Answers) -> bool {
+    let refusal = json!({"grpcError": {"code": "Internal",
+        "message": "grpc: error while marshaling: string field contains invalid UTF-8"}});
+    answers.upstream == refusal && answers.ours.to_string().contains('\u{fffd}')
+}
+
 /// How the upstream answers of a run were spread: what the generated inputs exercised.
 #[derive(Default)]
 struct Outcomes {
     fatal: u64,
     warning: u64,
     clean: u64,
+    invalid_utf8: u64,
 }
 
 impl Outcomes {
@@ -118,8 +134,8 @@ impl std::fmt::Display for Outcomes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} without results, {} with warnings, {} fatal",
-            self.clean, self.warning, self.fatal
+            "{} without results, {} with warnings, {} fatal, {} refused (invalid UTF-8, known)",
+            self.clean, self.warning, self.fatal, self.invalid_utf8
         )
     }
 }

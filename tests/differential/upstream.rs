@@ -178,6 +178,11 @@ impl UpstreamFunction {
         out
     }
 
+    /// Whether the process has ended (it crashed, since nothing else stops it).
+    pub fn has_exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
     /// Reaps the process after a call failed because it crashed (a Go panic ends the process
     /// with status 2 and the stack trace on stderr), and returns its exit status and stderr.
     /// Only call it then: it waits for the process to end.

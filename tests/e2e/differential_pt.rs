@@ -61,14 +61,14 @@ async fn patch_and_transform_answers_every_fixture_as_upstream_does() {
 #[tokio::test]
 async fn patch_and_transform_answers_generated_inputs_as_upstream_does() {
     let settings = Settings::from_env(2000);
-    let upstream = UpstreamFunction::start("patch-and-transform").await;
+    let mut upstream = UpstreamFunction::start("patch-and-transform").await;
     let ours = TestServer::start(runner(), None).await;
     let pair = Pair {
         upstream: upstream.client().await,
         ours: ours.client().await,
         module: "patch-and-transform",
     };
-    assert_generated_cases_agree(&pair, &upstream, &settings, pt_gen::request).await;
+    assert_generated_cases_agree(&pair, &mut upstream, &settings, pt_gen::request).await;
     upstream.stop();
     ours.stop().await;
 }
@@ -177,4 +177,47 @@ async fn patch_and_transform_answers_where_upstream_crashes() {
         assert_eq!(to_json(&response), answer, "{what}");
     }
     ours.stop().await;
+}
+
+/// Upstream fails the call when its answer would hold invalid UTF-8 (here an error quoting the
+/// bytes `FromBase64` decoded); the module answers, with U+FFFD for each invalid byte.
+#[tokio::test]
+async fn patch_and_transform_answers_where_upstream_cannot_encode_its_answer() {
+    let request = json!({
+        "meta": {"tag": "utf8"},
+        "observed": {"composite": {"resource": {"apiVersion": "example.org/v1", "kind": "XR", "spec": {"b": "//4A"}}}},
+        "input": {
+            "apiVersion": "pt.fn.crossplane.io/v1beta1",
+            "kind": "Resources",
+            "resources": [{"name": "r", "base": {"apiVersion": "example.org/v1", "kind": "CD"}, "patches": [{
+                "fromFieldPath": "spec.b", "toFieldPath": "spec.b",
+                "transforms": [
+                    {"type": "string", "string": {"type": "Convert", "convert": "FromBase64"}},
+                    {"type": "map", "map": {"x": "y"}},
+                ],
+            }]}],
+        },
+    });
+    let upstream = UpstreamFunction::start("patch-and-transform").await;
+    let ours = TestServer::start(runner(), None).await;
+    let pair = Pair {
+        upstream: upstream.client().await,
+        ours: ours.client().await,
+        module: "patch-and-transform",
+    };
+    let answers = pair.call(&request).await.expect("protojson");
+    upstream.stop();
+    ours.stop().await;
+    assert_eq!(
+        answers.upstream,
+        json!({"grpcError": {"code": "Internal", "message": "grpc: error while marshaling: string field contains invalid UTF-8"}})
+    );
+    assert_eq!(
+        answers.ours,
+        json!({
+            "meta": {"tag": "utf8", "ttl": "60s"},
+            "results": [{"severity": "SEVERITY_FATAL", "target": "TARGET_COMPOSITE", "message":
+                "cannot render composed resource \"r\" \"FromCompositeFieldPath\" patch at index 0: transform at index 1 returned error: map transform could not resolve: key \u{fffd}\u{fffd}\u{0} is not found in map"}],
+        })
+    );
 }

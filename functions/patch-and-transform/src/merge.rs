@@ -69,11 +69,23 @@ fn merge(dst: Value, src: Value, options: MergeOptions) -> Result<Value> {
         return Ok(src);
     }
     let src = match (&dst, src) {
-        (Value::Array(existing), Value::Array(new)) if options.append => Value::Array(
-            new.into_iter()
+        (Value::Array(existing), Value::Array(new)) if options.append => {
+            let kept: Vec<Value> = new
+                .into_iter()
                 .filter(|item| !existing.iter().any(|e| json_equal(e, item)))
-                .collect(),
-        ),
+                .collect();
+            // Upstream collects the kept elements into a slice that starts nil: with none kept
+            // it stays nil, which replaces an empty destination (written as null) and leaves a
+            // non-empty one as it is.
+            if kept.is_empty() {
+                return Ok(if existing.is_empty() {
+                    Value::Null
+                } else {
+                    dst
+                });
+            }
+            Value::Array(kept)
+        }
         (_, src) => src,
     };
     // mergo merges the two values wrapped in one-key maps.
@@ -205,6 +217,18 @@ mod tests {
         assert_eq!(
             run(json!({}), json!({"n": null}), "MergeObjects").unwrap(),
             json!({"n": null})
+        );
+    }
+
+    #[test]
+    fn appending_nothing_new_to_an_empty_array_writes_null() {
+        assert_eq!(
+            run(json!([]), json!([]), "MergeObjectsAppendArrays").unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            run(json!([1]), json!([1]), "ForceMergeObjectsAppendArrays").unwrap(),
+            json!([1])
         );
     }
 

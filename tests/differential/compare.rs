@@ -22,7 +22,7 @@ pub fn wrap_for_module(request: &Value, module: &str) -> Value {
             "kind": "Module",
             "module": module,
         });
-        if let Some(config) = fields.remove("input") {
+        if let Some(config) = fields.remove("input").filter(|config| !config.is_null()) {
             step_input["config"] = config;
         }
         fields.insert("input".to_owned(), step_input);

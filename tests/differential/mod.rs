@@ -5,7 +5,8 @@
 //! - [`upstream`] starts and stops the Go binaries;
 //! - [`compare`] sends a request to both sides and lists the differences;
 //! - [`rng`] is the seeded generator every random input comes from, [`values`] the data and
-//!   field paths it draws, [`pt_gen`] whole patch-and-transform requests.
+//!   field paths it draws, [`pt_gen`] whole patch-and-transform requests and [`auto_ready_gen`]
+//!   auto-ready ones.
 //!
 //! - [`run`] sends many requests and reports every mismatch.
 //!
@@ -15,6 +16,7 @@
 
 use std::path::PathBuf;
 
+pub mod auto_ready_gen;
 pub mod compare;
 pub mod pt_gen;
 pub mod rng;

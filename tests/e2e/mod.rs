@@ -2,6 +2,7 @@
 
 mod auto_ready;
 mod crd;
+mod differential_auto_ready;
 mod differential_pt;
 mod dummy;
 mod examples;

@@ -7,7 +7,8 @@ use crate::differential::rng::Rng;
 use crate::differential::values;
 
 /// Go `fmt` formats: every verb P&T users write, flags, width, precision, argument indexes and
-/// the malformed ones that print Go's in-band errors.
+/// the malformed ones that print Go's in-band errors. Never `%p`, even by joining two of these:
+/// Go prints a map's memory address there (docs/compatibility.md).
 pub const FORMATS: &[&str] = &[
     "%s",
     "%v",
@@ -42,7 +43,7 @@ pub const FORMATS: &[&str] = &[
     "%[1]s",
     "%[2]s",
     "%[1]v-%[1]v",
-    "prefix-%s-suffix",
+    "before-%s-after",
     "%s-%s",
     "%v/%v/%v",
     "%*d",

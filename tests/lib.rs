@@ -2,6 +2,9 @@
 //! modules. The tests themselves are in `main.rs` and its modules.
 
 pub mod differential;
+pub mod faults;
+pub mod logs;
+pub mod process;
 pub mod pt_fixtures;
 
 use std::net::SocketAddr;
@@ -44,21 +47,51 @@ pub fn built_module(file_stem: &str) -> PathBuf {
         .join(format!("{file_stem}.wasm"))
 }
 
-/// A step runner with the default maxima, a modules directory and a compiled-module cache under
-/// the target directory, so reruns skip Cranelift.
+/// A step runner with `maxima`, a modules directory and a compiled-module cache under the target
+/// directory, so reruns skip Cranelift; four calls run at once.
 pub fn runner_with(modules_dir: Option<PathBuf>, maxima: Limits) -> Arc<StepRunner> {
+    runner_on(ModuleRegistry::new(
+        host(maxima, 4),
+        modules_dir,
+        Some(test_cache()),
+    ))
+}
+
+/// A registry with the default maxima and the tests' compiled-module cache, over a host that runs
+/// `max_concurrency` calls at once.
+pub fn registry(max_concurrency: usize) -> ModuleRegistry {
+    ModuleRegistry::new(
+        host(Limits::DEFAULT_MAXIMA, max_concurrency),
+        None,
+        Some(test_cache()),
+    )
+}
+
+/// A registry with the default maxima, caching compiled modules in `cache_dir`, over a host that
+/// runs one call at a time.
+pub fn registry_cached_in(cache_dir: &Path) -> ModuleRegistry {
+    let cache = CompileCache::open(cache_dir).expect("the cache directory is usable");
+    ModuleRegistry::new(host(Limits::DEFAULT_MAXIMA, 1), None, Some(cache))
+}
+
+/// A step runner resolving modules through `registry`.
+pub fn runner_on(registry: ModuleRegistry) -> Arc<StepRunner> {
+    Arc::new(StepRunner::new(Arc::new(registry)))
+}
+
+fn host(maxima: Limits, max_concurrency: usize) -> Arc<Host> {
     let host = Host::new(HostConfig {
         maxima,
-        max_concurrency: 4,
+        max_concurrency,
     })
     .expect("the host starts");
+    Arc::new(host)
+}
+
+/// The compiled-module cache the tests share, under the target directory.
+fn test_cache() -> CompileCache {
     let cache_dir = root().join("target/test-cache");
-    let cache = CompileCache::open(&cache_dir).expect("the cache directory can be created");
-    Arc::new(StepRunner::new(Arc::new(ModuleRegistry::new(
-        Arc::new(host),
-        modules_dir,
-        Some(cache),
-    ))))
+    CompileCache::open(&cache_dir).expect("the cache directory can be created")
 }
 
 /// One runner shared by the tests that need no special configuration, so each module compiles once.
@@ -223,12 +256,47 @@ pub fn request(tag: &str, xr: Value, input: Value) -> RunFunctionRequest {
     serde_json::from_value(json).expect("the test request is valid protojson")
 }
 
+/// What the bundled `hello` module answers to `request(tag, greeting_xr("World"), …)`: a ready
+/// ConfigMap greeting World next to the earlier desired state, which it keeps.
+pub fn hello_response(tag: &str) -> Value {
+    json!({
+        "meta": {"tag": tag, "ttl": "60s"},
+        "desired": {
+            "composite": {"resource": {"apiVersion": "example.crossplane.io/v1", "kind": "XGreeting", "status": {"phase": "composing"}}},
+            "resources": {
+                "earlier": {"resource": {"apiVersion": "v1", "kind": "Secret"}, "ready": "READY_TRUE"},
+                "hello": {
+                    "resource": {
+                        "apiVersion": "v1",
+                        "kind": "ConfigMap",
+                        "metadata": {"namespace": "default"},
+                        "data": {"greeting": "Hello, World!"}
+                    },
+                    "ready": "READY_TRUE"
+                }
+            }
+        },
+        "results": [{"severity": "SEVERITY_NORMAL", "message": "composed ConfigMap \"hello\" for World"}],
+        "context": {"apiextensions.crossplane.io/environment": {"region": "eu-west-1"}}
+    })
+}
+
 /// The step Input naming `module`, with extra fields merged in.
 pub fn module_input(module: &str, extra: Value) -> Value {
     let mut input = json!({"apiVersion": "wasmtime.fn.crossplane.io/v1alpha1", "kind": "Module", "module": module});
     merge(&mut input, extra);
     input
 }
+
+/// A reactor, in WAT, that answers `{}`: a pass-through step that returns the request's desired
+/// state and context unchanged.
+pub const PASS_THROUGH: &str = r#"(module
+  (import "xfn" "set_output" (func $set_output (param i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "{}")
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024)
+  (func (export "xfn_run_v1") (param i32 i32) (result i32)
+    (call $set_output (i32.const 0) (i32.const 2)) i32.const 0))"#;
 
 /// The step Input carrying the module written in WAT `source` inline, with extra fields merged in.
 pub fn inline_input(source: &str, extra: Value) -> Value {
@@ -258,24 +326,26 @@ pub fn desired_and_context(request: &RunFunctionRequest) -> (Value, Value) {
     )
 }
 
-/// Asserts `response` is a failed step: exactly one FATAL result whose message is `message`, the
-/// tag echoed, and `request`'s desired state and context returned unchanged.
-pub fn assert_fatal(request: &RunFunctionRequest, response: &RunFunctionResponse, message: &str) {
+/// The response of a failed step: exactly one FATAL result whose message is `message`, the tag
+/// echoed, and `request`'s desired state and context returned unchanged.
+pub fn fatal_response(request: &RunFunctionRequest, message: &str) -> Value {
     let (desired, context) = desired_and_context(request);
     let tag = request
         .meta
         .as_ref()
         .map(|m| m.tag.clone())
         .unwrap_or_default();
-    assert_eq!(
-        to_json(response),
-        json!({
-            "meta": {"tag": tag, "ttl": "60s"},
-            "desired": desired,
-            "results": [{"severity": "SEVERITY_FATAL", "message": message}],
-            "context": context,
-        })
-    );
+    json!({
+        "meta": {"tag": tag, "ttl": "60s"},
+        "desired": desired,
+        "results": [{"severity": "SEVERITY_FATAL", "message": message}],
+        "context": context,
+    })
+}
+
+/// Asserts `response` is [`fatal_response`] with `message`.
+pub fn assert_fatal(request: &RunFunctionRequest, response: &RunFunctionResponse, message: &str) {
+    assert_eq!(to_json(response), fatal_response(request, message));
 }
 
 /// How messages name the inline module written in WAT `source`: `module "inline" (sha256:<12 hex>)`.
@@ -286,13 +356,14 @@ pub fn inline_id(source: &str) -> String {
     format!("module \"inline\" (sha256:{})", &digest[..12])
 }
 
-/// Builds the `function-wasmtime` binary with the cargo running the tests (or bench), in `profile`
-/// (`dev` or `release`), and returns its path.
+/// A command running the cargo that runs the tests (or bench), without xfn-tests' package
+/// variables.
 ///
 /// cargo runs tests with the package variables of xfn-tests set; build scripts that watch them
 /// (ring's says `rerun-if-env-changed=CARGO_PKG_NAME`) would see them change and rebuild ring,
 /// rustls and tonic on every run, and again on the next plain `cargo build`. So they are removed.
-pub fn build_binary(profile: &str) -> PathBuf {
+/// `RUSTUP_TOOLCHAIN` stays: a crate outside the repository builds with the pinned toolchain too.
+pub fn cargo() -> std::process::Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = std::process::Command::new(cargo);
     for (name, _) in std::env::vars_os() {
@@ -312,7 +383,13 @@ pub fn build_binary(profile: &str) -> PathBuf {
             command.env_remove(&name);
         }
     }
-    let status = command
+    command
+}
+
+/// Builds the `function-wasmtime` binary with [`cargo`], in `profile` (`dev` or `release`), and
+/// returns its path.
+pub fn build_binary(profile: &str) -> PathBuf {
+    let status = cargo()
         .current_dir(root())
         .args([
             "build",

@@ -76,16 +76,36 @@ pub struct ServeCommand {
     /// Directory of extra modules: a step's `module: NAME` loads NAME.wasm from here when no bundled module has that name.
     #[arg(long, env = "FUNCTION_WASMTIME_MODULES_DIR")]
     modules_dir: Option<PathBuf>,
-    /// Directory for compiled modules (.cwasm), so restarts skip compilation. Only this server writes it.
+    /// Directory for compiled modules (.cwasm), so restarts skip compilation. It must belong to the
+    /// server's user and be writable by no one else; a missing one is created 0700.
     #[arg(long, env = "FUNCTION_WASMTIME_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
-    /// Largest request accepted, in MB.
+    /// Run modules that steps carry inline (input.source.inline). With false, only bundled and
+    /// --modules-dir modules run, and a step with an inline module fails.
+    #[arg(
+        long,
+        env = "FUNCTION_WASMTIME_ALLOW_INLINE_MODULES",
+        default_value_t = true,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new(),
+    )]
+    allow_inline_modules: bool,
+    /// Largest request accepted, in MB (2^20 bytes).
     #[arg(
         long,
         env = "FUNCTION_WASMTIME_MAX_RECV_MESSAGE_SIZE",
-        default_value_t = 64
+        default_value_t = server::DEFAULT_MAX_RECV_BYTES >> 20
     )]
     max_recv_message_size: usize,
+    /// Memory the requests in progress may hold, in MB; past it, new calls get RESOURCE_EXHAUSTED
+    /// (Crossplane retries them) instead of waiting in memory.
+    #[arg(
+        long,
+        env = "FUNCTION_WASMTIME_MAX_REQUEST_MEMORY",
+        default_value_t = crate::step::DEFAULT_MAX_REQUEST_MEMORY >> 20
+    )]
+    max_request_memory: usize,
     /// Largest `limits.timeout` a step may ask for.
     #[arg(long, env = "FUNCTION_WASMTIME_MAX_TIMEOUT", default_value = "30s", value_parser = duration)]
     max_timeout: Duration,
@@ -137,10 +157,7 @@ impl ServeCommand {
         };
         let cache = self
             .cache_dir
-            .map(|dir| {
-                CompileCache::open(&dir)
-                    .with_context(|| format!("cannot use --cache-dir {}", dir.display()))
-            })
+            .map(|dir| CompileCache::open(&dir))
             .transpose()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -148,12 +165,18 @@ impl ServeCommand {
             .context("cannot start the async runtime")?;
         let served = runtime.block_on(async move {
             let host = Arc::new(Host::new(HostConfig { maxima, max_concurrency })?);
-            let registry = Arc::new(ModuleRegistry::new(host, self.modules_dir, cache));
-            let runner = Arc::new(StepRunner::new(registry.clone()));
+            let registry = Arc::new(
+                ModuleRegistry::new(host, self.modules_dir, cache)
+                    .with_inline_modules(self.allow_inline_modules),
+            );
+            let runner = Arc::new(StepRunner::with_request_memory(
+                registry.clone(),
+                self.max_request_memory.saturating_mul(1024 * 1024),
+            ));
             let listener = TcpListener::bind(self.address)
                 .await
                 .with_context(|| format!("cannot listen on {}; is another server using the port? Choose another with --address", self.address))?;
-            tracing::info!(address = %self.address, tls = server_config.tls_certs_dir.is_some(), max_concurrency, "serving RunFunction");
+            tracing::info!(address = %self.address, tls = server_config.tls_certs_dir.is_some(), max_concurrency, allow_inline_modules = self.allow_inline_modules, "serving RunFunction");
             let metrics_listener = TcpListener::bind(self.metrics_address)
                 .await
                 .with_context(|| format!("cannot listen on {} for metrics; choose another with --metrics-address", self.metrics_address))?;
@@ -163,12 +186,15 @@ impl ServeCommand {
                 }
             });
             let (stopping, stopped) = tokio::sync::watch::channel(false);
-            let mut metrics_stopped = stopped.clone();
-            let metrics = tokio::spawn(server::serve_metrics(metrics_listener, runner.clone(), async move {
-                let _ = metrics_stopped.changed().await;
+            let (ready, readiness) = tokio::sync::watch::channel(true);
+            let (metrics_done, metrics_stop) = tokio::sync::oneshot::channel::<()>();
+            let metrics = tokio::spawn(server::serve_metrics(metrics_listener, runner.clone(), readiness, async move {
+                let _ = metrics_stop.await;
             }));
             let shutdown = async move {
                 shutdown_signal().await;
+                // Not ready from now on, so Kubernetes stops sending calls while the drain runs.
+                let _ = ready.send(false);
                 let _ = stopping.send(true);
             };
             let serving = server::serve(listener, runner, server_config, shutdown);
@@ -189,6 +215,7 @@ impl ServeCommand {
                     tracing::warn!("drain did not finish within {}; exiting with connections still open", crate::units::format_duration(drain_timeout));
                 }
             }
+            let _ = metrics_done.send(());
             let _ = metrics.await;
             anyhow::Ok(())
         });
@@ -363,11 +390,12 @@ impl RenderCommand {
                 maxima: Limits::DEFAULT_MAXIMA,
                 max_concurrency: 1,
             })?;
-            // A cache directory that cannot be created only costs compile time: render without.
-            let cache = self
-                .cache_dir
-                .or_else(default_cache_dir)
-                .and_then(|dir| CompileCache::open(&dir).ok());
+            // A --cache-dir that cannot be used is an error; the default one only saves compile
+            // time, so render goes on without it.
+            let cache = match self.cache_dir {
+                Some(dir) => Some(CompileCache::open(&dir)?),
+                None => default_cache_dir().and_then(|dir| CompileCache::open(&dir).ok()),
+            };
             let registry = ModuleRegistry::new(Arc::new(host), self.modules_dir, cache);
             let runner = StepRunner::new(Arc::new(registry));
             anyhow::Ok(crate::render::run(&config, &runner).await?)
@@ -414,6 +442,7 @@ fn init_logging(debug: bool) {
     });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     if debug {
         builder.init();
@@ -429,5 +458,22 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn inline_modules_are_allowed_unless_turned_off() {
+        let allowed = |args: &[&str]| {
+            let mut argv = vec!["function-wasmtime", "serve", "--insecure"];
+            argv.extend_from_slice(args);
+            let cli = <super::Cli as clap::Parser>::try_parse_from(argv).expect("valid flags");
+            match cli.command {
+                super::Command::Serve(serve) => serve.allow_inline_modules,
+                _ => unreachable!("serve was parsed"),
+            }
+        };
+        assert!(allowed(&[]));
+        assert!(allowed(&["--allow-inline-modules"]));
+        assert!(!allowed(&["--allow-inline-modules=false"]));
+        assert!(!allowed(&["--allow-inline-modules", "no"]));
     }
 }

@@ -1,7 +1,9 @@
 //! The hello example module, bundled: its exact output through the step runner.
 
 use serde_json::json;
-use xfn_tests::{desired_and_context, greeting_xr, module_input, request, runner, to_json};
+use xfn_tests::{
+    desired_and_context, greeting_xr, hello_response, module_input, request, runner, to_json,
+};
 
 #[tokio::test]
 async fn hello_adds_a_ready_configmap_and_keeps_earlier_desired_state() {
@@ -11,29 +13,7 @@ async fn hello_adds_a_ready_configmap_and_keeps_earlier_desired_state() {
         module_input("hello", json!({})),
     );
     let response = runner().run(request).await;
-    assert_eq!(
-        to_json(&response),
-        json!({
-            "meta": {"tag": "tag-1", "ttl": "60s"},
-            "desired": {
-                "composite": {"resource": {"apiVersion": "example.crossplane.io/v1", "kind": "XGreeting", "status": {"phase": "composing"}}},
-                "resources": {
-                    "earlier": {"resource": {"apiVersion": "v1", "kind": "Secret"}, "ready": "READY_TRUE"},
-                    "hello": {
-                        "resource": {
-                            "apiVersion": "v1",
-                            "kind": "ConfigMap",
-                            "metadata": {"namespace": "default"},
-                            "data": {"greeting": "Hello, World!"}
-                        },
-                        "ready": "READY_TRUE"
-                    }
-                }
-            },
-            "results": [{"severity": "SEVERITY_NORMAL", "message": "composed ConfigMap \"hello\" for World"}],
-            "context": {"apiextensions.crossplane.io/environment": {"region": "eu-west-1"}}
-        })
-    );
+    assert_eq!(to_json(&response), hello_response("tag-1"));
 }
 
 #[tokio::test]

@@ -22,8 +22,8 @@ mod ttl;
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-use xfn_sdk::{Ready, Request, Response};
+use serde_json::{Map, Value};
+use xfn_sdk::{Lazy, Ready, Request, Response};
 
 use crate::config::{Config, Rule};
 
@@ -37,12 +37,13 @@ pub fn auto_ready(mut req: Request) -> Response {
             return rsp;
         }
     };
-    // The observed bodies, moved out of the request: the rules and checks query them as JSON
-    // values, and the response needs only the desired state.
-    let observed: BTreeMap<String, Value> = std::mem::take(&mut req.observed.resources)
-        .into_iter()
-        .map(|(name, resource)| (name, Value::Object(resource.resource)))
-        .collect();
+    // The observed bodies, moved out of the request and parsed only for the resources whose
+    // readiness is looked at: the rules and checks query them as JSON values.
+    let mut observed: BTreeMap<String, Lazy<Map<String, Value>>> =
+        std::mem::take(&mut req.observed.resources)
+            .into_iter()
+            .map(|(name, resource)| (name, resource.resource))
+            .collect();
     let mut rsp = req.into_response();
     if let Some(ttl) = config.ttl {
         rsp.set_ttl(ttl);
@@ -51,10 +52,11 @@ pub fn auto_ready(mut req: Request) -> Response {
         if desired.ready != Ready::Unspecified {
             continue;
         }
-        let Some(observed) = observed.get(name) else {
+        let Some(observed) = observed.remove(name) else {
             continue;
         };
-        if let Some((ready, why)) = readiness(&config.rules, name, observed) {
+        let observed = Value::Object(observed.into_inner());
+        if let Some((ready, why)) = readiness(&config.rules, name, &observed) {
             xfn_sdk::log::debug!("auto-ready: {name}: {ready} ({why})");
             desired.ready = ready;
         }

@@ -186,7 +186,7 @@ fn render(req: &Request) -> Result<Rendered, Failure> {
         let mut rendered = match &template.base {
             None => match desired.get(name) {
                 Some(previous) => {
-                    let mut previous = previous.resource.clone();
+                    let mut previous = (*previous.resource).clone();
                     float_numbers(&mut previous);
                     previous
                 }
@@ -223,7 +223,7 @@ fn render(req: &Request) -> Result<Rendered, Failure> {
         let mut objects = Objects {
             observed_composite,
             desired_composite: &mut desired_composite.resource,
-            observed: observed.map(|o| &o.resource),
+            observed: observed.map(|o| &*o.resource),
             desired: &mut rendered,
             environment: &mut environment,
         };
@@ -257,7 +257,7 @@ fn render(req: &Request) -> Result<Rendered, Failure> {
         desired.insert(
             name.clone(),
             Resource {
-                resource: rendered,
+                resource: rendered.into(),
                 ready,
                 ..Resource::default()
             },
@@ -279,7 +279,7 @@ fn render(req: &Request) -> Result<Rendered, Failure> {
                 desired.insert(
                     format!("{xr_name}-connection-secret"),
                     Resource {
-                        resource: secret,
+                        resource: secret.into(),
                         ready: Ready::True,
                         ..Resource::default()
                     },

@@ -5,11 +5,13 @@
 //!
 //! ```toml
 //! [dependencies]
-//! xfn-sdk = { path = "../sdk" }
+//! xfn-sdk = "0.1"
 //!
 //! [dev-dependencies]
-//! xfn-sdk = { path = "../sdk", features = ["testing"] }
+//! xfn-sdk = { version = "0.1", features = ["testing"] }
 //! ```
+//!
+//! (or the same with `path = ...`, as the SDK's README describes, until it is published)
 //!
 //! and tests its handler with `cargo test --target x86_64-unknown-linux-gnu` (or whatever the
 //! host's triple is; `rustc -vV` prints it):
@@ -279,7 +281,8 @@ mod tests {
     #[test]
     fn a_mismatch_panics_with_a_line_diff() {
         let rsp = run_yaml(compose, "{}");
-        let message = panic_message(|| {
+        let rsp = panic::AssertUnwindSafe(rsp);
+        let message = panic_message(move || {
             assert_response_json(
                 &rsp,
                 &json!({"desired": {"resources": {"cm": {"resource": {"apiVersion": "v2", "kind": "ConfigMap"}, "ready": "READY_TRUE"}}}}),

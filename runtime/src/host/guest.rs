@@ -1,8 +1,9 @@
 //! Per-call store data and the `xfn` host imports (`set_output`, `log`).
 
 use std::sync::Arc;
+use std::time::Instant;
 
-use wasmtime::{Caller, Extern, Linker};
+use wasmtime::{Caller, Extern, Linker, Memory};
 use wasmtime_wasi::p1::WasiP1Ctx;
 
 use super::limits::MemoryLimiter;
@@ -18,6 +19,10 @@ pub(crate) struct GuestState {
     pub(crate) output: Option<Vec<u8>>,
     pub(crate) max_output_bytes: usize,
     pub(crate) log: LogSink,
+    /// When the call started: zero on the guest's monotonic clock.
+    pub(crate) started: Instant,
+    /// When the call's time is up; host functions never wait past it.
+    pub(crate) deadline: Instant,
 }
 
 /// The guest's output passed [`super::Limits::max_output_bytes`]; carried by the trap `set_output` raises.
@@ -37,6 +42,11 @@ pub(crate) struct OutOfBounds {
     pub(crate) len: u32,
 }
 
+/// Longest guest log message kept, in bytes. A longer one is cut at this length (or at what is
+/// left of the call's log budget) and ends with a marker giving its length; the rest of it is
+/// never read.
+pub(crate) const MAX_LOG_MESSAGE_BYTES: usize = 4096;
+
 /// Forwards guest log lines to tracing under the module's name, within a byte budget per call.
 pub(crate) struct LogSink {
     module: Arc<str>,
@@ -54,34 +64,68 @@ impl LogSink {
     }
 
     /// Emits one guest message at `level` (0 error, 1 warn, 2 info, 3 debug, anything else trace).
-    pub(crate) fn emit(&mut self, level: i32, message: &str) {
-        if message.len() > self.budget {
+    ///
+    /// Keeps at most [`MAX_LOG_MESSAGE_BYTES`] and what is left of the budget, looking at no more
+    /// of `message` than it keeps; once the budget is spent, messages are dropped with one warning.
+    pub(crate) fn emit(&mut self, level: i32, message: &[u8]) {
+        let limit = MAX_LOG_MESSAGE_BYTES.min(self.budget);
+        if limit == 0 && !message.is_empty() {
             if !self.has_dropped {
                 self.has_dropped = true;
                 tracing::warn!(module = %self.module, "module log budget used up; dropping further log lines");
             }
             return;
         }
-        self.budget -= message.len();
+        let kept = if message.len() <= limit {
+            message.len()
+        } else {
+            utf8_boundary(message, limit)
+        };
+        self.budget -= kept;
+        let text = String::from_utf8_lossy(&message[..kept]);
+        let text = if kept < message.len() {
+            std::borrow::Cow::Owned(format!("{text}… [truncated from {} bytes]", message.len()))
+        } else {
+            text
+        };
         let module = &*self.module;
         match level {
-            0 => tracing::error!(module, "{message}"),
-            1 => tracing::warn!(module, "{message}"),
-            2 => tracing::info!(module, "{message}"),
-            3 => tracing::debug!(module, "{message}"),
-            _ => tracing::trace!(module, "{message}"),
+            0 => tracing::error!(module, "{text}"),
+            1 => tracing::warn!(module, "{text}"),
+            2 => tracing::info!(module, "{text}"),
+            3 => tracing::debug!(module, "{text}"),
+            _ => tracing::trace!(module, "{text}"),
         }
     }
 
     /// Emits each line of a guest's stderr at info level.
     pub(crate) fn emit_stderr(&mut self, stderr: &[u8]) {
-        for line in String::from_utf8_lossy(stderr)
-            .lines()
-            .filter(|l| !l.is_empty())
+        for line in stderr
+            .split(|byte| *byte == b'\n')
+            .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+            .filter(|line| !line.is_empty())
         {
             self.emit(2, line);
         }
     }
+}
+
+/// The largest cut at or below `end` that does not split a UTF-8 sequence of `bytes`.
+fn utf8_boundary(bytes: &[u8], end: usize) -> usize {
+    let is_continuation = |i: usize| bytes[i] & 0b1100_0000 == 0b1000_0000;
+    let lead = (end.saturating_sub(3)..end)
+        .rev()
+        .find(|&i| !is_continuation(i));
+    let Some(lead) = lead else {
+        return end;
+    };
+    let width = match bytes[lead] {
+        0xf0.. => 4,
+        0xe0.. => 3,
+        0xc0.. => 2,
+        _ => 1,
+    };
+    if lead + width > end { lead } else { end }
 }
 
 /// Adds `xfn.set_output` and `xfn.log` to `linker`.
@@ -95,7 +139,8 @@ pub(crate) fn add_to_linker(linker: &mut Linker<GuestState>) -> wasmtime::Result
             if wanted > max {
                 return Err(wasmtime::Error::new(OutputTooLarge { len: wanted, max }));
             }
-            let bytes = read_guest(&mut caller, "set_output", ptr, len)?;
+            let memory = guest_memory(&mut caller, "set_output")?;
+            let bytes = guest_bytes(memory.data(&caller), "set_output", ptr, len)?.to_vec();
             caller.data_mut().output = Some(bytes);
             Ok(())
         },
@@ -108,37 +153,58 @@ pub(crate) fn add_to_linker(linker: &mut Linker<GuestState>) -> wasmtime::Result
          ptr: i32,
          len: i32|
          -> wasmtime::Result<()> {
-            let bytes = read_guest(&mut caller, "log", ptr, len)?;
-            caller
-                .data_mut()
-                .log
-                .emit(level, &String::from_utf8_lossy(&bytes));
+            let memory = guest_memory(&mut caller, "log")?;
+            // The message is read in place: only the part the log keeps is ever copied.
+            let (data, state) = memory.data_and_store_mut(&mut caller);
+            state.log.emit(level, guest_bytes(data, "log", ptr, len)?);
             Ok(())
         },
     )?;
     Ok(())
 }
 
-/// Copies `len` bytes at `ptr` out of the caller's exported memory, with bounds checks.
-fn read_guest(
+/// The caller's exported memory, which `function` needs to read its arguments.
+fn guest_memory(
     caller: &mut Caller<'_, GuestState>,
+    function: &'static str,
+) -> wasmtime::Result<Memory> {
+    match caller.get_export(super::abi::MEMORY_EXPORT) {
+        Some(Extern::Memory(memory)) => Ok(memory),
+        _ => Err(wasmtime::format_err!(
+            "{function} was called by a module that exports no memory"
+        )),
+    }
+}
+
+/// The `len` bytes at `ptr` in `memory`, with bounds checks.
+fn guest_bytes<'m>(
+    memory: &'m [u8],
     function: &'static str,
     ptr: i32,
     len: i32,
-) -> wasmtime::Result<Vec<u8>> {
+) -> wasmtime::Result<&'m [u8]> {
     let (ptr, len) = (ptr.cast_unsigned(), len.cast_unsigned());
     let out_of_bounds = || wasmtime::Error::new(OutOfBounds { function, ptr, len });
-    let Some(Extern::Memory(memory)) = caller.get_export(super::abi::MEMORY_EXPORT) else {
-        return Err(wasmtime::format_err!(
-            "{function} was called by a module that exports no memory"
-        ));
-    };
     let start = usize::try_from(ptr).map_err(|_| out_of_bounds())?;
     let count = usize::try_from(len).map_err(|_| out_of_bounds())?;
     let end = start.checked_add(count).ok_or_else(out_of_bounds)?;
-    memory
-        .data(&caller)
-        .get(start..end)
-        .map(<[u8]>::to_vec)
-        .ok_or_else(out_of_bounds)
+    memory.get(start..end).ok_or_else(out_of_bounds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cut_never_splits_a_utf8_sequence() {
+        let text = "aé€😀".as_bytes();
+        assert_eq!(utf8_boundary(text, 1), 1);
+        assert_eq!(utf8_boundary(text, 2), 1);
+        assert_eq!(utf8_boundary(text, 3), 3);
+        assert_eq!(utf8_boundary(text, 5), 3);
+        assert_eq!(utf8_boundary(text, 6), 6);
+        assert_eq!(utf8_boundary(text, 9), 6);
+        assert_eq!(utf8_boundary(text, 10), 10);
+        assert_eq!(utf8_boundary(&[0x80, 0x80, 0x80, 0x80], 4), 4);
+    }
 }

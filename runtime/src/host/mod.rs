@@ -1,25 +1,31 @@
 //! The WebAssembly host: one engine, modules prepared once, a fresh sandboxed instance per call.
 //!
 //! Guests get WASI preview 1 with nothing granted (no preopened directories, no environment, no
-//! arguments, no sockets; clocks and randomness work) plus the `xfn` imports. Every call runs under an
-//! epoch deadline, a memory cap and output and log caps ([`Limits`]), on a blocking thread, behind a
-//! semaphore that queues calls past the concurrency bound.
+//! arguments, no sockets; clocks and randomness work) plus the `xfn` imports. Every call runs under a
+//! deadline (epoch interruption for wasm code, the clock for `poll_oneoff`), a memory cap and output
+//! and log caps ([`Limits`]), on a blocking thread that holds one of the concurrency permits for as
+//! long as its instance lives; calls past the bound wait in a queue.
 
 mod abi;
 mod command;
 mod engine;
 mod guest;
 mod limits;
+mod poll;
 mod reactor;
 mod stdio;
+#[cfg(test)]
+mod tests;
 mod ticker;
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
-use wasmtime::{InstancePre, Linker, Module, Store, Trap, WasmBacktrace};
+use wasmtime::{
+    InstancePre, Linker, Module, PoolConcurrencyLimitError, Store, Trap, WasmBacktrace,
+};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::pipe::MemoryInputPipe;
 
@@ -29,6 +35,7 @@ pub use limits::Limits;
 use crate::units::{format_duration, format_quantity};
 use guest::{GuestState, LogSink, OutOfBounds, OutputTooLarge};
 use limits::{MemoryLimitReached, MemoryLimiter};
+use poll::CallClock;
 use stdio::{CappedPipe, Overflow};
 use ticker::EpochTicker;
 
@@ -156,6 +163,17 @@ pub enum Error {
         /// The module.
         module: ModuleId,
     },
+    /// Every instance slot was taken, so the call could not start. Not the module's fault: the
+    /// server answers UNAVAILABLE and Crossplane retries.
+    #[error(
+        "{module}: cannot start an instance: all {slots} instance slots of this server are in use; retry the call"
+    )]
+    Unavailable {
+        /// The module.
+        module: ModuleId,
+        /// Instance slots of the pooling allocator.
+        slots: u32,
+    },
     /// The host itself failed while running the call (a bug, reported instead of crashing).
     #[error("{module}: the host failed while running it: {reason}")]
     Internal {
@@ -209,6 +227,7 @@ pub struct Host {
     maxima: Limits,
     permits: Arc<Semaphore>,
     max_concurrency: usize,
+    slots: u32,
     _ticker: EpochTicker,
 }
 
@@ -220,12 +239,14 @@ impl Host {
     /// [`Error::Engine`] or [`Error::Ticker`] when the process cannot reserve what they need.
     pub fn new(config: HostConfig) -> Result<Host> {
         let max_concurrency = config.max_concurrency.max(1);
-        let engine = engine::new(config.maxima.memory_bytes, max_concurrency)
+        let slots = engine::slots_for(max_concurrency);
+        let engine = engine::new(config.maxima.memory_bytes, slots)
             .map_err(|e| Error::Engine(e.into_boxed_dyn_error()))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |state: &mut GuestState| {
             &mut state.wasi
         })
+        .and_then(|()| poll::add_to_linker(&mut linker))
         .and_then(|()| guest::add_to_linker(&mut linker))
         .map_err(|e| Error::Engine(e.into_boxed_dyn_error()))?;
         let ticker = EpochTicker::start(&engine).map_err(Error::Ticker)?;
@@ -235,6 +256,7 @@ impl Host {
             maxima: config.maxima,
             permits: Arc::new(Semaphore::new(max_concurrency)),
             max_concurrency,
+            slots,
             _ticker: ticker,
         })
     }
@@ -244,7 +266,8 @@ impl Host {
         self.maxima
     }
 
-    /// Calls running right now (not those waiting in the queue).
+    /// Calls running right now (not those waiting in the queue), including calls whose caller
+    /// stopped waiting but whose instance has not finished yet.
     pub fn calls_in_flight(&self) -> usize {
         self.max_concurrency
             .saturating_sub(self.permits.available_permits())
@@ -287,9 +310,8 @@ impl Host {
     }
 
     /// Runs `module` on one request: queues for a permit, then runs on a blocking thread in a fresh
-    /// instance under `limits`.
-    ///
-    /// `limits` must already be within [`Host::maxima`]; the step validates that.
+    /// instance under `limits`. See [`Host::call_with`], which this is with the request given and
+    /// the output returned as they are.
     ///
     /// # Errors
     /// Every failure of the call, each naming the module: see [`Error`].
@@ -299,20 +321,65 @@ impl Host {
         request: Vec<u8>,
         limits: Limits,
     ) -> Result<Vec<u8>> {
-        let _permit = self.permits.acquire().await.map_err(|_| Error::Internal {
-            module: module.id.clone(),
-            reason: "the call queue is closed".to_owned(),
-        })?;
-        let maxima = self.maxima;
-        let id = module.id.clone();
-        tokio::task::spawn_blocking(move || call_blocking(&module, &request, limits, maxima))
+        self.call_with(module, limits, move || Ok(request), Ok)
             .await
-            .unwrap_or_else(|join| {
-                Err(Error::Internal {
-                    module: id,
-                    reason: join.to_string(),
-                })
-            })
+    }
+
+    /// Runs `module` once: queues for a permit, then, on a blocking thread, makes the request with
+    /// `make_request`, runs it in a fresh instance under `limits` and reads the output with
+    /// `read_output`.
+    ///
+    /// Everything a call costs happens under the permit, so the concurrency bound bounds it all:
+    /// at most that many requests are being transcoded, run or read at once, and none of that work
+    /// runs on the async runtime's threads. The permit moves into the blocking call, so a call
+    /// whose caller stops waiting (a client that went away) keeps its permit until its instance is
+    /// gone: live instances never outnumber the permits, and queued calls never find the instance
+    /// pool exhausted.
+    ///
+    /// `limits` must already be within [`Host::maxima`]; the step validates that.
+    ///
+    /// # Errors
+    /// What `make_request` or `read_output` return, or every failure of the call (see [`Error`]),
+    /// converted into `E`.
+    pub async fn call_with<T, E>(
+        &self,
+        module: Arc<LoadedModule>,
+        limits: Limits,
+        make_request: impl FnOnce() -> std::result::Result<Vec<u8>, E> + Send + 'static,
+        read_output: impl FnOnce(Vec<u8>) -> std::result::Result<T, E> + Send + 'static,
+    ) -> std::result::Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<Error> + Send + 'static,
+    {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::Internal {
+                module: module.id.clone(),
+                reason: "the call queue is closed".to_owned(),
+            })?;
+        let call = Call {
+            limits,
+            maxima: self.maxima,
+            slots: self.slots,
+        };
+        let id = module.id.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let request = make_request()?;
+            let output = call.run(&module, &request)?;
+            read_output(output)
+        })
+        .await
+        .unwrap_or_else(|join| {
+            Err(E::from(Error::Internal {
+                module: id,
+                reason: join.to_string(),
+            }))
+        })
     }
 }
 
@@ -325,6 +392,7 @@ pub(crate) enum CallFailure {
     NoMemory,
     BadBuffer(i32),
     RequestTooLarge(usize),
+    NoSlot,
 }
 
 impl From<wasmtime::Error> for CallFailure {
@@ -333,122 +401,144 @@ impl From<wasmtime::Error> for CallFailure {
     }
 }
 
-fn call_blocking(
-    module: &LoadedModule,
-    request: &[u8],
+/// What a call runs under: its limits, and the server's, for messages.
+struct Call {
     limits: Limits,
     maxima: Limits,
-) -> Result<Vec<u8>> {
-    let stderr = CappedPipe::new(limits.max_log_bytes, Overflow::Drop);
-    let stdout = CappedPipe::new(limits.max_output_bytes, Overflow::Trap);
-    let mut wasi = WasiCtxBuilder::new();
-    wasi.stderr(stderr.clone());
-    if module.abi == Abi::Command {
-        wasi.stdin(MemoryInputPipe::new(request.to_vec()))
-            .stdout(stdout.clone());
-    }
-    let state = GuestState {
-        wasi: wasi.build_p1(),
-        limiter: MemoryLimiter::new(limits.memory_bytes),
-        output: None,
-        max_output_bytes: limits.max_output_bytes,
-        log: LogSink::new(module.id.name.as_str().into(), limits.max_log_bytes),
-    };
-    let mut store = Store::new(module.pre.module().engine(), state);
-    store.limiter(|state| &mut state.limiter);
-    store.set_epoch_deadline(ticker::ticks_for(limits.timeout));
-    store.epoch_deadline_trap();
-
-    let outcome = match module.pre.instantiate(&mut store) {
-        Ok(instance) => match module.abi {
-            Abi::Reactor { has_initialize } => {
-                reactor::call(&mut store, &instance, has_initialize, request)
-            }
-            Abi::Command => command::call(&mut store, &instance, &stdout, &stderr),
-        },
-        Err(error) => Err(CallFailure::Wasm(error)),
-    };
-    store.data_mut().log.emit_stderr(&stderr.contents());
-    outcome.map_err(|failure| describe(&module.id, failure, limits, maxima))
+    slots: u32,
 }
 
-/// Names the module and says what happened, telling deadlines, memory bombs and big outputs apart.
-fn describe(id: &ModuleId, failure: CallFailure, limits: Limits, maxima: Limits) -> Error {
-    let module = id.clone();
-    let error = match failure {
-        CallFailure::Wasm(error) => error,
-        CallFailure::Status { status, message } => {
-            return Error::Status {
-                module,
-                status,
-                message,
-            };
+impl Call {
+    /// Runs `module` on `request` in a fresh instance; the caller holds a permit until it returns.
+    fn run(&self, module: &LoadedModule, request: &[u8]) -> Result<Vec<u8>> {
+        let limits = self.limits;
+        let stderr = CappedPipe::new(limits.max_log_bytes, Overflow::Drop);
+        let stdout = CappedPipe::new(limits.max_output_bytes, Overflow::Trap);
+        let started = Instant::now();
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stderr(stderr.clone())
+            .monotonic_clock(CallClock::new(started));
+        if module.abi == Abi::Command {
+            wasi.stdin(MemoryInputPipe::new(request.to_vec()))
+                .stdout(stdout.clone());
         }
-        CallFailure::Exit { code, stderr_tail } => {
-            return Error::Exit {
-                module,
-                code,
-                stderr_tail,
-            };
-        }
-        CallFailure::NoOutput => return Error::NoOutput { module },
-        CallFailure::NoMemory => {
-            return Error::Trap {
-                module,
-                message: "exports no memory".to_owned(),
-                backtrace: None,
-            };
-        }
-        CallFailure::BadBuffer(ptr) => {
-            return Error::Trap {
-                module,
-                message: format!("cabi_realloc returned {ptr}, which cannot hold the request"),
-                backtrace: None,
-            };
-        }
-        CallFailure::RequestTooLarge(len) => {
-            return Error::Internal {
-                module,
-                reason: format!("a {len}-byte request does not fit a 32-bit module"),
-            };
-        }
-    };
-    if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-        return Error::DeadlineExceeded {
-            module,
-            timeout: limits.timeout,
-            max: maxima.timeout,
+        let state = GuestState {
+            wasi: wasi.build_p1(),
+            limiter: MemoryLimiter::new(limits.memory_bytes),
+            output: None,
+            max_output_bytes: limits.max_output_bytes,
+            log: LogSink::new(module.id.name.as_str().into(), limits.max_log_bytes),
+            started,
+            deadline: started.checked_add(limits.timeout).unwrap_or(started),
         };
-    }
-    if error.downcast_ref::<MemoryLimitReached>().is_some() {
-        return Error::MemoryLimit {
-            module,
-            limit_bytes: limits.memory_bytes,
-            max_bytes: maxima.memory_bytes,
+        let mut store = Store::new(module.pre.module().engine(), state);
+        store.limiter(|state| &mut state.limiter);
+        store.set_epoch_deadline(ticker::ticks_for(limits.timeout));
+        store.epoch_deadline_trap();
+
+        let outcome = match module.pre.instantiate(&mut store) {
+            Ok(instance) => match module.abi {
+                Abi::Reactor { has_initialize } => {
+                    reactor::call(&mut store, &instance, has_initialize, request)
+                }
+                Abi::Command => command::call(&mut store, &instance, &stdout, &stderr),
+            },
+            Err(error) if error.downcast_ref::<PoolConcurrencyLimitError>().is_some() => {
+                Err(CallFailure::NoSlot)
+            }
+            Err(error) => Err(CallFailure::Wasm(error)),
         };
+        store.data_mut().log.emit_stderr(&stderr.contents());
+        drop(store);
+        outcome.map_err(|failure| self.describe(&module.id, failure))
     }
-    if let Some(big) = error.downcast_ref::<OutputTooLarge>() {
-        return Error::OutputTooLarge {
-            module,
-            len: big.len,
-            max: big.max,
+
+    /// Names the module and says what happened, telling deadlines, memory bombs and big outputs
+    /// apart.
+    fn describe(&self, id: &ModuleId, failure: CallFailure) -> Error {
+        let (limits, maxima) = (self.limits, self.maxima);
+        let module = id.clone();
+        let error = match failure {
+            CallFailure::Wasm(error) => error,
+            CallFailure::Status { status, message } => {
+                return Error::Status {
+                    module,
+                    status,
+                    message,
+                };
+            }
+            CallFailure::Exit { code, stderr_tail } => {
+                return Error::Exit {
+                    module,
+                    code,
+                    stderr_tail,
+                };
+            }
+            CallFailure::NoOutput => return Error::NoOutput { module },
+            CallFailure::NoMemory => {
+                return Error::Trap {
+                    module,
+                    message: "exports no memory".to_owned(),
+                    backtrace: None,
+                };
+            }
+            CallFailure::BadBuffer(ptr) => {
+                return Error::Trap {
+                    module,
+                    message: format!("cabi_realloc returned {ptr}, which cannot hold the request"),
+                    backtrace: None,
+                };
+            }
+            CallFailure::RequestTooLarge(len) => {
+                return Error::Internal {
+                    module,
+                    reason: format!("a {len}-byte request does not fit a 32-bit module"),
+                };
+            }
+            CallFailure::NoSlot => {
+                return Error::Unavailable {
+                    module,
+                    slots: self.slots,
+                };
+            }
         };
-    }
-    let message = match (
-        error.downcast_ref::<Trap>(),
-        error.downcast_ref::<OutOfBounds>(),
-    ) {
-        (Some(trap), _) => trap.to_string(),
-        (None, Some(bounds)) => bounds.to_string(),
-        (None, None) => format!("{error:#}"),
-    };
-    let backtrace = error
-        .downcast_ref::<WasmBacktrace>()
-        .map(|b| b.to_string().trim_end().to_owned())
-        .filter(|b| !b.is_empty());
-    Error::Trap {
-        module,
-        message,
-        backtrace,
+        if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+            return Error::DeadlineExceeded {
+                module,
+                timeout: limits.timeout,
+                max: maxima.timeout,
+            };
+        }
+        if error.downcast_ref::<MemoryLimitReached>().is_some() {
+            return Error::MemoryLimit {
+                module,
+                limit_bytes: limits.memory_bytes,
+                max_bytes: maxima.memory_bytes,
+            };
+        }
+        if let Some(big) = error.downcast_ref::<OutputTooLarge>() {
+            return Error::OutputTooLarge {
+                module,
+                len: big.len,
+                max: big.max,
+            };
+        }
+        let message = match (
+            error.downcast_ref::<Trap>(),
+            error.downcast_ref::<OutOfBounds>(),
+        ) {
+            (Some(trap), _) => trap.to_string(),
+            (None, Some(bounds)) => bounds.to_string(),
+            (None, None) => format!("{error:#}"),
+        };
+        let backtrace = error
+            .downcast_ref::<WasmBacktrace>()
+            .map(|b| b.to_string().trim_end().to_owned())
+            .filter(|b| !b.is_empty());
+        Error::Trap {
+            module,
+            message,
+            backtrace,
+        }
     }
 }

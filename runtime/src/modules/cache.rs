@@ -1,46 +1,97 @@
-//! The on-disk cache of compiled modules (`.cwasm`), keyed by module digest and engine.
+//! The on-disk cache of compiled modules (`.cwasm`): native code, so kept like code.
 #![allow(
     unsafe_code,
     reason = "loading precompiled native code is unsafe; see the SAFETY note"
 )]
 
+use std::fs::{DirBuilder, OpenOptions};
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::Write as _;
+use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use sha2::{Digest as _, Sha256};
 use wasmtime::{Engine, Module};
 
-/// A directory of `.cwasm` files that only this process family writes.
+use super::{Error, Result};
+
+/// Bytes of the sha256 of its contents that ends every cache file.
+const CHECKSUM_BYTES: usize = 32;
+/// Permission bits that let a group or other users change a directory's entries.
+const WRITABLE_BY_OTHERS: u32 = 0o022;
+
+/// A directory of compiled modules that only this server's user can write.
 ///
-/// A `.cwasm` is native code. It is only ever read from the directory the operator configured
-/// (`--cache-dir`), under a name that binds it to the module's sha256 and to this engine's
-/// compatibility hash, and it is never accepted from a request or a registry.
+/// A `.cwasm` is native code the server maps and runs, so:
+/// - [`CompileCache::open`] refuses a directory another user owns or that its group or others can
+///   write, and creates a missing one as 0700;
+/// - a file is written 0600 under a unique temporary name, synced, then renamed into place, so a
+///   reader never sees half a file;
+/// - a file ends with the sha256 of the rest, checked before wasmtime sees it: a truncated or
+///   corrupted file is compiled again, never run;
+/// - a file is named after the module's sha256 and this engine's compatibility hash, and is never
+///   taken from a request or a registry.
+///
+/// The registry stores only bundled and `--modules-dir` modules (never inline ones, which
+/// requests could vary without end), so the directory holds at most one file per such module and
+/// engine version.
 #[derive(Clone, Debug)]
 pub struct CompileCache {
     dir: PathBuf,
 }
 
 impl CompileCache {
-    /// Uses `dir`, creating it when missing.
+    /// Uses `dir`, creating it (mode 0700) when missing.
     ///
     /// # Errors
-    /// When the directory cannot be created.
-    pub fn open(dir: &Path) -> std::io::Result<CompileCache> {
-        std::fs::create_dir_all(dir)?;
+    /// [`Error::CacheDirUnusable`] when it cannot be created or read,
+    /// [`Error::CacheDirOwnedByOther`] when another user owns it, and
+    /// [`Error::CacheDirWritableByOthers`] when its group or others may write to it.
+    pub fn open(dir: &Path) -> Result<CompileCache> {
+        let unusable = |source| Error::CacheDirUnusable {
+            dir: dir.to_owned(),
+            source,
+        };
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(unusable)?;
+        let metadata = std::fs::metadata(dir).map_err(unusable)?;
+        let uid = rustix::process::geteuid().as_raw();
+        check_private(dir, metadata.uid(), metadata.mode(), uid)?;
         Ok(CompileCache {
             dir: dir.to_owned(),
         })
     }
 
-    /// The cached compilation of the module with `digest`, or `None` when it is absent or unusable.
+    /// The cached compilation of the module with `digest`, or `None` when it is absent, or
+    /// truncated or corrupted (then the caller compiles again and [`CompileCache::store`] replaces it).
     pub(crate) fn load(&self, engine: &Engine, digest: &str) -> Option<Module> {
         let path = self.path(engine, digest);
-        if !path.is_file() {
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(error) => {
+                tracing::warn!(path = %path.display(), "cannot read compiled module, compiling again: {error}");
+                return None;
+            }
+        };
+        let Some((code, _)) = bytes
+            .len()
+            .checked_sub(CHECKSUM_BYTES)
+            .map(|split| bytes.split_at(split))
+            .filter(|(code, checksum)| Sha256::digest(code).as_slice() == *checksum)
+        else {
+            tracing::warn!(path = %path.display(), "compiled module is truncated or corrupted; compiling again");
             return None;
-        }
-        // SAFETY: the file was written by `store` below from `Engine::precompile_module` output for
-        // the same digest and engine compatibility hash, in a directory only the operator controls;
-        // wasmtime still checks the header and engine settings and rejects anything that does not match.
-        match unsafe { Module::deserialize_file(engine, &path) } {
+        };
+        // SAFETY: `code` is what `store` below wrote from `Module::serialize` for the same digest
+        // and engine compatibility hash: its checksum matches, and the directory belongs to this
+        // user and no one else may write to it (checked by `open`). wasmtime also checks the
+        // header and the engine settings and refuses anything that does not match.
+        match unsafe { Module::deserialize(engine, code) } {
             Ok(module) => Some(module),
             Err(error) => {
                 tracing::warn!(path = %path.display(), "ignoring unusable compiled module: {error:#}");
@@ -52,12 +103,27 @@ impl CompileCache {
     /// Writes the compiled form of `module` for `digest`; failures are logged, not returned, since
     /// the cache only saves time.
     pub(crate) fn store(&self, engine: &Engine, digest: &str, module: &Module) {
+        /// Makes temporary names unique within this process; the pid makes them unique across.
+        static WRITES: AtomicU64 = AtomicU64::new(0);
         let path = self.path(engine, digest);
-        let temporary = path.with_extension(format!("tmp{}", std::process::id()));
+        let temporary = path.with_extension(format!(
+            "cwasm.{}-{}.tmp",
+            std::process::id(),
+            WRITES.fetch_add(1, Ordering::Relaxed)
+        ));
         let written = module
             .serialize()
             .map_err(|e| std::io::Error::other(format!("{e:#}")))
-            .and_then(|bytes| std::fs::write(&temporary, bytes))
+            .and_then(|code| {
+                let mut file = OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&temporary)?;
+                file.write_all(&code)?;
+                file.write_all(&Sha256::digest(&code))?;
+                file.sync_all()
+            })
             .and_then(|()| std::fs::rename(&temporary, &path));
         if let Err(error) = written {
             let _ = std::fs::remove_file(&temporary);
@@ -70,5 +136,47 @@ impl CompileCache {
         engine.precompile_compatibility_hash().hash(&mut hasher);
         self.dir
             .join(format!("{digest}-{:016x}.cwasm", hasher.finish()))
+    }
+}
+
+/// Refuses a cache directory owned by anyone but `uid`, or that its group or others can write.
+fn check_private(dir: &Path, owner: u32, mode: u32, uid: u32) -> Result<()> {
+    if owner != uid {
+        return Err(Error::CacheDirOwnedByOther {
+            dir: dir.to_owned(),
+            owner,
+            uid,
+        });
+    }
+    if mode & WRITABLE_BY_OTHERS != 0 {
+        return Err(Error::CacheDirWritableByOthers {
+            dir: dir.to_owned(),
+            mode: mode & 0o7777,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_of_another_user_or_writable_by_others_is_refused() {
+        let dir = Path::new("/var/cache/fn");
+        assert!(check_private(dir, 1000, 0o40700, 1000).is_ok());
+        assert!(check_private(dir, 1000, 0o40755, 1000).is_ok());
+        assert_eq!(
+            check_private(dir, 0, 0o40700, 1000)
+                .expect_err("root's directory")
+                .to_string(),
+            "--cache-dir /var/cache/fn belongs to uid 0, not to uid 1000 that this server runs as; compiled modules are native code the server runs, so use a directory of its own"
+        );
+        assert_eq!(
+            check_private(dir, 1000, 0o40775, 1000)
+                .expect_err("group-writable")
+                .to_string(),
+            "--cache-dir /var/cache/fn can be written by its group or by others (mode 0775); compiled modules are native code the server runs, so run chmod go-w /var/cache/fn or use another directory"
+        );
     }
 }

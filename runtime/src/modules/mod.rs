@@ -1,31 +1,35 @@
 //! Where module bytes come from, and each module compiled once.
 //!
-//! A step names a module (bundled, then `--modules-dir DIR/NAME.wasm`) or carries it inline. Bytes
-//! are hashed, checked against an optional sha256 pin, and compiled once per digest: from the
-//! `.cwasm` cache when one is configured, else with Cranelift. The prepared module is shared by
-//! every later call with the same digest.
+//! A step names a module (bundled, then `--modules-dir DIR/NAME.wasm`) or carries it inline
+//! (unless the server turned inline modules off). Bytes are hashed, checked against an optional
+//! sha256 pin, and prepared once per name and digest (`compile.rs`): bundled and modules-dir
+//! modules from the `.cwasm` cache when one is configured, else with Cranelift; inline modules
+//! after a cheap check of their size (`validate.rs`), a bounded number at a time. The prepared
+//! module, or why it cannot be one, is shared by every later call for it.
 
 mod bundled;
 mod cache;
+mod compile;
 mod digest;
+mod validate;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use tokio::sync::OnceCell;
-
 pub use bundled::names as bundled_names;
 pub use cache::CompileCache;
+pub use compile::{MAX_INLINE_KEPT, default_inline_compiles};
 pub use digest::parse_pin;
 pub(crate) use digest::sha256_hex;
+pub use validate::{
+    Complexity, MAX_INLINE_FUNCTION_BYTES, MAX_INLINE_FUNCTION_LOCALS, MAX_INLINE_FUNCTIONS,
+};
 
 use crate::host::{self, Host, LoadedModule, ModuleId};
-
-/// Prepared modules kept in memory; past this, the oldest-looking entries are dropped and
-/// recompiled (or reloaded from the cache) on their next use.
-const MAX_PREPARED: usize = 128;
+use compile::{Compiler, Origin};
 
 /// Which module a step wants.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,39 +96,100 @@ pub enum Error {
         /// The file.
         path: PathBuf,
     },
+    /// The step carries its module inline, and this server runs only the modules its operator
+    /// installed.
+    #[error(
+        "input.source.inline: this server does not run inline modules (--allow-inline-modules=false); ask its operator to add the module to --modules-dir, then name it in input.module"
+    )]
+    InlineNotAllowed,
+    /// An inline module is over a cap that bounds the cost of compiling it.
+    #[error(
+        "{module}: {problem}; make it smaller, or ask the server's operator to add it to --modules-dir, where these limits do not apply"
+    )]
+    TooComplex {
+        /// The module.
+        module: ModuleId,
+        /// Which cap, by how much.
+        problem: Complexity,
+    },
     /// Compiling or preparing the module failed.
     #[error(transparent)]
     Host(#[from] host::Error),
+    /// How an earlier attempt to prepare the module failed, shared by every request for it.
+    #[error(transparent)]
+    Shared(Arc<Error>),
+    /// The `.cwasm` cache directory cannot be created or read.
+    #[error("--cache-dir {}: cannot be created or read", dir.display())]
+    CacheDirUnusable {
+        /// The directory.
+        dir: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The `.cwasm` cache directory belongs to another user, who could plant native code in it.
+    #[error("--cache-dir {} belongs to uid {owner}, not to uid {uid} that this server runs as; compiled modules are native code the server runs, so use a directory of its own", dir.display())]
+    CacheDirOwnedByOther {
+        /// The directory.
+        dir: PathBuf,
+        /// Its owner.
+        owner: u32,
+        /// This process's effective user.
+        uid: u32,
+    },
+    /// Others may write to the `.cwasm` cache directory, and so plant native code in it.
+    #[error("--cache-dir {} can be written by its group or by others (mode {mode:04o}); compiled modules are native code the server runs, so run chmod go-w {} or use another directory", dir.display(), dir.display())]
+    CacheDirWritableByOthers {
+        /// The directory.
+        dir: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
 }
 
 /// Results of this module.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Resolves module requests to prepared modules, compiling each digest once.
+/// Resolves module requests to prepared modules, preparing each module once.
 pub struct ModuleRegistry {
     host: Arc<Host>,
     modules_dir: Option<PathBuf>,
-    cache: Option<CompileCache>,
-    prepared: Mutex<HashMap<String, Arc<OnceCell<Arc<LoadedModule>>>>>,
+    is_inline_allowed: bool,
+    compiler: Compiler,
     dir_digests: Mutex<HashMap<PathBuf, (SystemTime, u64, String)>>,
 }
 
-/// A module's bytes, read only when the module must be compiled.
-enum ModuleBytes {
+/// A module's bytes, read (or copied) only when the module must be compiled.
+enum ModuleBytes<'a> {
     /// Embedded in the binary.
     Static(&'static [u8]),
-    /// Already in memory.
+    /// In the request, copied only for a compile.
+    Borrowed(&'a [u8]),
+    /// Already read.
     Owned(Vec<u8>),
     /// A modules-dir file whose digest is known from an earlier read.
     File(PathBuf),
 }
 
-impl ModuleBytes {
-    /// The bytes, checked against `id`'s digest when they come from a file that may have changed.
-    fn load(self, id: &ModuleId) -> Result<std::borrow::Cow<'static, [u8]>> {
+impl ModuleBytes<'_> {
+    /// The same bytes, owned, for a compile that outlives the request.
+    fn into_owned(self) -> ModuleBytes<'static> {
         match self {
-            ModuleBytes::Static(bytes) => Ok(std::borrow::Cow::Borrowed(bytes)),
-            ModuleBytes::Owned(bytes) => Ok(std::borrow::Cow::Owned(bytes)),
+            ModuleBytes::Static(bytes) => ModuleBytes::Static(bytes),
+            ModuleBytes::Borrowed(bytes) => ModuleBytes::Owned(bytes.to_vec()),
+            ModuleBytes::Owned(bytes) => ModuleBytes::Owned(bytes),
+            ModuleBytes::File(path) => ModuleBytes::File(path),
+        }
+    }
+}
+
+impl ModuleBytes<'static> {
+    /// The bytes, checked against `id`'s digest when they come from a file that may have changed.
+    fn load(self, id: &ModuleId) -> Result<Cow<'static, [u8]>> {
+        match self {
+            ModuleBytes::Static(bytes) => Ok(Cow::Borrowed(bytes)),
+            ModuleBytes::Borrowed(bytes) => Ok(Cow::Owned(bytes.to_vec())),
+            ModuleBytes::Owned(bytes) => Ok(Cow::Owned(bytes)),
             ModuleBytes::File(path) => {
                 let bytes = std::fs::read(&path).map_err(|source| Error::Read {
                     name: id.name.clone(),
@@ -138,27 +203,43 @@ impl ModuleBytes {
                         path,
                     });
                 }
-                Ok(std::borrow::Cow::Owned(bytes))
+                Ok(Cow::Owned(bytes))
             }
         }
     }
 }
 
 impl ModuleRegistry {
-    /// A registry over the bundled modules, `modules_dir` when given, compiling with `host` and
-    /// caching compiled code in `cache` when given.
+    /// A registry over the bundled modules, `modules_dir` when given, and inline modules,
+    /// compiling with `host`, at most [`default_inline_compiles`] inline modules at once, and
+    /// caching compiled code of bundled and modules-dir modules in `cache` when given.
     pub fn new(
         host: Arc<Host>,
         modules_dir: Option<PathBuf>,
         cache: Option<CompileCache>,
     ) -> ModuleRegistry {
         ModuleRegistry {
+            compiler: Compiler::new(host.clone(), cache, default_inline_compiles()),
             host,
             modules_dir,
-            cache,
-            prepared: Mutex::new(HashMap::new()),
+            is_inline_allowed: true,
             dir_digests: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The same registry, running inline modules only when `is_allowed`
+    /// (`--allow-inline-modules`); a step with an inline module then fails with
+    /// [`Error::InlineNotAllowed`].
+    #[must_use]
+    pub fn with_inline_modules(mut self, is_allowed: bool) -> ModuleRegistry {
+        self.is_inline_allowed = is_allowed;
+        self
+    }
+
+    /// Cranelift compiles this registry has started: loads from the `.cwasm` cache, modules
+    /// refused by the inline caps and modules prepared before are not counted.
+    pub fn compiles(&self) -> u64 {
+        self.compiler.compiles()
     }
 
     /// The host modules run on.
@@ -169,15 +250,23 @@ impl ModuleRegistry {
     /// Finds, verifies and prepares the module `request` names.
     ///
     /// # Errors
-    /// [`Error::NotFound`], [`Error::Read`], [`Error::DigestMismatch`], or [`Error::Host`] when the
-    /// bytes are not a module that fits the ABI.
+    /// [`Error::NotFound`], [`Error::Read`], [`Error::DigestMismatch`],
+    /// [`Error::InlineNotAllowed`], or, shared with every request for the same module,
+    /// [`Error::TooComplex`] or a [`host::Error`] when the bytes are not a module that fits the ABI.
     pub async fn resolve(&self, request: &ModuleRequest) -> Result<Arc<LoadedModule>> {
-        let (name, digest, bytes) = match &request.source {
-            ModuleSource::Named(name) => self.locate(name)?,
+        let (name, digest, bytes, origin) = match &request.source {
+            ModuleSource::Named(name) => {
+                let (name, digest, bytes) = self.locate(name)?;
+                (name, digest, bytes, Origin::Named)
+            }
+            ModuleSource::Inline(_) if !self.is_inline_allowed => {
+                return Err(Error::InlineNotAllowed);
+            }
             ModuleSource::Inline(bytes) => (
                 "inline".to_owned(),
                 digest::sha256_hex(bytes),
-                ModuleBytes::Owned(bytes.clone()),
+                ModuleBytes::Borrowed(bytes),
+                Origin::Inline,
             ),
         };
         if let Some(pinned) = &request.sha256
@@ -190,7 +279,7 @@ impl ModuleRegistry {
             });
         }
         let id = ModuleId { name, digest };
-        self.prepare(id, bytes).await
+        self.compiler.prepare(id, origin, bytes).await
     }
 
     /// Compiles every bundled module now, so the first request for one does not wait.
@@ -210,7 +299,7 @@ impl ModuleRegistry {
 
     /// Finds a named module's digest without reading or hashing bytes it has seen before: bundled
     /// digests are computed once, modules-dir files are re-hashed only when their mtime or size change.
-    fn locate(&self, name: &str) -> Result<(String, String, ModuleBytes)> {
+    fn locate(&self, name: &str) -> Result<(String, String, ModuleBytes<'static>)> {
         if let Some((bytes, digest)) = bundled::find(name) {
             return Ok((
                 name.to_owned(),
@@ -259,75 +348,4 @@ impl ModuleRegistry {
         }
         Ok((name.to_owned(), digest, ModuleBytes::Owned(bytes)))
     }
-
-    async fn prepare(&self, id: ModuleId, bytes: ModuleBytes) -> Result<Arc<LoadedModule>> {
-        let cell = {
-            let mut prepared = self
-                .prepared
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if prepared.len() >= MAX_PREPARED && !prepared.contains_key(&id.digest) {
-                let victim = prepared.keys().next().cloned();
-                if let Some(victim) = victim {
-                    prepared.remove(&victim);
-                }
-            }
-            prepared.entry(id.digest.clone()).or_default().clone()
-        };
-        let loaded = cell
-            .get_or_try_init(|| async {
-                let bytes = bytes.load(&id)?;
-                let host = self.host.clone();
-                let cache = self.cache.clone();
-                let compile_id = id.clone();
-                tokio::task::spawn_blocking(move || {
-                    compile(&host, cache.as_ref(), compile_id, &bytes)
-                })
-                .await
-                .unwrap_or_else(|join| {
-                    Err(host::Error::Internal {
-                        module: id.clone(),
-                        reason: join.to_string(),
-                    })
-                })
-                .map(Arc::new)
-                .map_err(Error::from)
-            })
-            .await?;
-        if loaded.id().name == id.name {
-            return Ok(loaded.clone());
-        }
-        // The same bytes under another name: share the compiled code, keep the caller's name.
-        Ok(Arc::new(self.host.prepare(id, loaded.module())?))
-    }
-}
-
-fn compile(
-    host: &Host,
-    cache: Option<&CompileCache>,
-    id: ModuleId,
-    bytes: &[u8],
-) -> host::Result<LoadedModule> {
-    let started = std::time::Instant::now();
-    let cached = cache.and_then(|cache| cache.load(host.engine(), &id.digest));
-    let from_cache = cached.is_some();
-    let module = match cached {
-        Some(module) => module,
-        None => {
-            let module = host.compile(&id, bytes)?;
-            if let Some(cache) = cache {
-                cache.store(host.engine(), &id.digest, &module);
-            }
-            module
-        }
-    };
-    let loaded = host.prepare(id, &module)?;
-    tracing::info!(
-        module = %loaded.id(),
-        abi = %loaded.abi(),
-        from_cache,
-        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
-        "module ready"
-    );
-    Ok(loaded)
 }

@@ -2,18 +2,20 @@
 //! optional mTLS, graceful drain. Bytes in, bytes out: the step does the rest.
 
 mod codec;
+mod connections;
 mod metrics;
 mod service;
 pub mod tls;
 
 pub use codec::BytesCodec;
+pub use connections::{FIRST_BYTES_TIMEOUT, MAX_CONNECTIONS};
 pub use metrics::serve_metrics;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
@@ -24,9 +26,11 @@ use service::{FunctionRunner, ProtocolVersion, V1, V1Beta1};
 pub const DEFAULT_ADDRESS: &str = "0.0.0.0:9443";
 /// Where Prometheus scrapes `/metrics`: every interface, port 8080, as Crossplane's Deployment expects.
 pub const DEFAULT_METRICS_ADDRESS: &str = "0.0.0.0:8080";
-/// Default largest request, in bytes: 64 MiB. grpc-go's 4 MiB default is too small for big XRs,
-/// since Crossplane sends requests of any size.
-pub const DEFAULT_MAX_RECV_BYTES: usize = 64 * 1024 * 1024;
+/// Default largest request, in bytes: 16 MiB. What Crossplane sends is bounded by what it got:
+/// the desired state is the previous step's response, which Crossplane's own 4 MiB receive limit
+/// caps, and the observed state mirrors it with status added; 16 MiB leaves room for both and
+/// for required resources. grpc-go's 4 MiB default, which Go functions keep, is too small.
+pub const DEFAULT_MAX_RECV_BYTES: usize = 16 * 1024 * 1024;
 
 /// How the server listens.
 #[derive(Clone, Debug)]
@@ -60,18 +64,12 @@ pub enum Error {
     Transport(#[source] tonic::transport::Error),
 }
 
-/// Accepted connections with Nagle's algorithm off: a unary response is one small write, and
-/// delayed ACKs would otherwise hold it back ~40 ms.
-fn accept_without_delay(
-    listener: TcpListener,
-) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
-    use tokio_stream::StreamExt as _;
-    TcpListenerStream::new(listener).map(|accepted| {
-        let stream = accepted?;
-        stream.set_nodelay(true)?;
-        Ok(stream)
-    })
-}
+/// Streams one connection may run at once; Crossplane sends one call per XR at a time.
+pub const MAX_STREAMS_PER_CONNECTION: u32 = 256;
+/// How often an HTTP/2 ping checks that a quiet client is still there.
+pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(60);
+/// How long a ping may go unanswered before the connection is closed.
+pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Serves `runner` on `listener` until `shutdown` completes, then drains in-flight calls and returns.
 ///
@@ -86,7 +84,10 @@ pub async fn serve(
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), Error> {
-    let mut builder = Server::builder();
+    let mut builder = Server::builder()
+        .max_concurrent_streams(Some(MAX_STREAMS_PER_CONNECTION))
+        .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
+        .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT));
     if let Some(dir) = &config.tls_certs_dir {
         builder = builder.tls_config(tls::load(dir)?).map_err(Error::Tls)?;
     }
@@ -107,7 +108,7 @@ pub async fn serve(
         .add_service(reflection)
         .add_service(FunctionRunner::<V1>::new(runner.clone(), max))
         .add_service(FunctionRunner::<V1Beta1>::new(runner, max))
-        .serve_with_incoming_shutdown(accept_without_delay(listener), shutdown)
+        .serve_with_incoming_shutdown(connections::incoming(listener), shutdown)
         .await
         .map_err(Error::Transport)
 }

@@ -17,7 +17,7 @@ use tonic::server::{Grpc, NamedService, UnaryService};
 use tonic::{Code, Request, Response, Status};
 
 use super::codec::BytesCodec;
-use crate::step::StepRunner;
+use crate::step::{Refusal, StepRunner};
 
 /// The gRPC service name of one protocol version.
 pub(crate) trait ProtocolVersion: Send + Sync + 'static {
@@ -113,10 +113,60 @@ impl UnaryService<Bytes> for RunFunction {
         let runner = self.0.clone();
         Box::pin(async move {
             let body = request.into_inner();
-            match runner.run_bytes(&body).await {
+            match runner.run_bytes(body).await {
                 Ok(response) => Ok(Response::new(Bytes::from(response))),
-                Err(error) => Err(Status::new(Code::InvalidArgument, error.to_string())),
+                Err(refusal) => Err(status(&refusal)),
             }
         })
+    }
+}
+
+/// The gRPC status for a step that has no response: INVALID_ARGUMENT for a body that is not a
+/// request, UNAVAILABLE when the host has no room for the call, RESOURCE_EXHAUSTED when the
+/// requests in progress hold the server's request memory (Crossplane retries both).
+fn status(refusal: &Refusal) -> Status {
+    let code = match refusal {
+        Refusal::Decode(_) => Code::InvalidArgument,
+        Refusal::Unavailable(_) => Code::Unavailable,
+        Refusal::Overloaded { .. } => Code::ResourceExhausted,
+    };
+    Status::new(code, refusal.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::{self, ModuleId};
+
+    #[test]
+    fn a_full_request_memory_is_resource_exhausted() {
+        let refusal = Refusal::Overloaded {
+            held: 10,
+            size: 20,
+            max: 25,
+        };
+        let status = status(&refusal);
+        assert_eq!(status.code(), Code::ResourceExhausted);
+        assert_eq!(
+            status.message(),
+            "the server is handling 10 bytes of requests, and this one of 20 bytes would pass its --max-request-memory of 25 bytes; retry, or give the server more replicas or memory"
+        );
+    }
+
+    #[test]
+    fn no_room_for_a_call_is_unavailable_with_the_hosts_message() {
+        let refusal = Refusal::Unavailable(host::Error::Unavailable {
+            module: ModuleId {
+                name: "hello".to_owned(),
+                digest: "9f2c1a2b3c4d".repeat(5),
+            },
+            slots: 6,
+        });
+        let status = status(&refusal);
+        assert_eq!(status.code(), Code::Unavailable);
+        assert_eq!(
+            status.message(),
+            "module \"hello\" (sha256:9f2c1a2b3c4d): cannot start an instance: all 6 instance slots of this server are in use; retry the call"
+        );
     }
 }

@@ -14,7 +14,9 @@ mod envelope;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use prost::Message;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use xfn_proto::v1::{
     ResponseMeta, Result as StepResult, RunFunctionRequest, RunFunctionResponse, Severity,
 };
@@ -22,17 +24,48 @@ use xfn_proto::v1::{
 use crate::host::{self, ModuleId};
 use crate::input::{self, DEFAULT_TTL};
 use crate::metrics::{Metrics, Outcome};
-use crate::modules::{self, ModuleRegistry, ModuleSource};
+use crate::modules::{self, ModuleRegistry};
 use crate::transcode::{self, Transcoder};
 use envelope::Request;
 
-/// Crossplane's gRPC client refuses responses over 4 MiB; past this size a step adds a warning.
+/// The largest response Crossplane accepts: its gRPC client keeps grpc-go's default receive limit
+/// of 4 MiB. A larger response is a FATAL result, since Crossplane would refuse it anyway.
+pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+/// Past this size a response gets a warning that it nears [`MAX_RESPONSE_BYTES`].
 pub const WARN_RESPONSE_BYTES: usize = 3584 * 1024;
+/// The longest FATAL message a step writes; longer ones (a module's own message, a deep backtrace)
+/// are cut, so a module cannot make the step copy megabytes into every result and log line.
+pub const MAX_MESSAGE_BYTES: usize = 4096;
 
 /// The request body is not a protobuf `RunFunctionRequest`; the server answers INVALID_ARGUMENT.
 #[derive(Debug, thiserror::Error)]
 #[error("the request body is not a RunFunctionRequest: {0}")]
 pub struct DecodeError(transcode::Error);
+
+/// Why a step has no response to give; the server answers with a gRPC status instead.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// The body is not a `RunFunctionRequest`: INVALID_ARGUMENT.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// The host has no room for the call right now ([`host::Error::Unavailable`]). Not the
+    /// module's fault, so not a FATAL result: UNAVAILABLE, which Crossplane retries.
+    #[error(transparent)]
+    Unavailable(host::Error),
+    /// The requests being handled already hold the server's request memory: RESOURCE_EXHAUSTED,
+    /// which Crossplane retries.
+    #[error(
+        "the server is handling {held} bytes of requests, and this one of {size} bytes would pass its --max-request-memory of {max} bytes; retry, or give the server more replicas or memory"
+    )]
+    Overloaded {
+        /// Bytes of requests held when this one came.
+        held: usize,
+        /// This request's size.
+        size: usize,
+        /// The budget.
+        max: usize,
+    },
+}
 
 /// Why a step failed; the message becomes the FATAL result.
 #[derive(Debug, thiserror::Error)]
@@ -54,27 +87,78 @@ enum Failure {
     },
 }
 
+/// How many bytes of requests the steps in progress may hold by default (waiting for a call slot
+/// or running): 64 requests of Crossplane's largest likely size, 4 MiB of desired and observed
+/// state each, in memory at once.
+pub const DEFAULT_MAX_REQUEST_MEMORY: usize = 256 * 1024 * 1024;
+
 /// Runs steps: resolves the module an Input names and calls it on the request.
 pub struct StepRunner {
     registry: Arc<ModuleRegistry>,
-    transcoder: Transcoder,
+    transcoder: Arc<Transcoder>,
     metrics: Metrics,
+    /// Bytes of requests the steps in progress may still take; one permit per byte.
+    request_memory: Arc<Semaphore>,
+    max_request_memory: usize,
 }
 
 /// What a step learns about itself on the way, for the response and the metrics.
 struct StepFacts {
     ttl: Duration,
-    module: String,
+    /// The module, once resolved.
+    module: Option<ModuleId>,
+}
+
+impl StepFacts {
+    /// The metrics label: the resolved module's name, `inline`, or `unknown` when no module was
+    /// resolved, so a name that is not a module never becomes a series.
+    fn label(&self) -> &str {
+        self.module
+            .as_ref()
+            .map_or("unknown", |id| id.name.as_str())
+    }
 }
 
 impl StepRunner {
     /// A runner resolving modules through `registry`.
     pub fn new(registry: Arc<ModuleRegistry>) -> StepRunner {
+        StepRunner::with_request_memory(registry, DEFAULT_MAX_REQUEST_MEMORY)
+    }
+
+    /// A runner whose steps in progress hold at most `max_request_memory` bytes of requests;
+    /// past that, new calls are refused with [`Refusal::Overloaded`] rather than queued.
+    pub fn with_request_memory(
+        registry: Arc<ModuleRegistry>,
+        max_request_memory: usize,
+    ) -> StepRunner {
+        // Semaphore permits are bounded; so is the budget (far above any real server's memory).
+        let max_request_memory = max_request_memory.clamp(1, Semaphore::MAX_PERMITS);
         StepRunner {
             registry,
-            transcoder: Transcoder::new(),
+            transcoder: Arc::new(Transcoder::new()),
             metrics: Metrics::default(),
+            request_memory: Arc::new(Semaphore::new(max_request_memory)),
+            max_request_memory,
         }
+    }
+
+    /// Bytes of requests the steps in progress hold now.
+    pub fn request_memory_held(&self) -> usize {
+        self.max_request_memory - self.request_memory.available_permits()
+    }
+
+    /// Takes `body`'s share of the request memory until the returned permit is dropped.
+    fn hold(&self, body: &[u8]) -> Result<OwnedSemaphorePermit, Refusal> {
+        let size = body.len();
+        let permits = u32::try_from(size.clamp(1, self.max_request_memory)).unwrap_or(u32::MAX);
+        self.request_memory
+            .clone()
+            .try_acquire_many_owned(permits)
+            .map_err(|_| Refusal::Overloaded {
+                held: self.request_memory_held(),
+                size,
+                max: self.max_request_memory,
+            })
     }
 
     /// Counts and latencies of the steps run so far.
@@ -93,11 +177,12 @@ impl StepRunner {
     /// FATAL result and the request's `desired` and `context` unchanged.
     ///
     /// # Errors
-    /// [`DecodeError`] only when `body` is not a `RunFunctionRequest`; every other failure is a FATAL
-    /// result inside the response.
-    pub async fn run_bytes(&self, body: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    /// [`Refusal::Decode`] when `body` is not a `RunFunctionRequest`, [`Refusal::Unavailable`] when
+    /// the host has no room for the call; every other failure is a FATAL result inside the response.
+    pub async fn run_bytes(&self, body: Bytes) -> Result<Vec<u8>, Refusal> {
         let started = Instant::now();
-        let request = envelope::read_request(body).map_err(|problem| {
+        let held = self.hold(&body)?;
+        let request = envelope::read_request(&body).map_err(|problem| {
             DecodeError(transcode::Error::Malformed {
                 path: String::new(),
                 problem,
@@ -105,10 +190,10 @@ impl StepRunner {
         })?;
         let mut facts = StepFacts {
             ttl: DEFAULT_TTL,
-            module: "unknown".to_owned(),
+            module: None,
         };
-        let outcome = self.try_run(body, &request, &mut facts).await;
-        let (mut response, metric) = match outcome {
+        let outcome = self.try_run(&body, held, &request, &mut facts).await;
+        let (mut response, mut metric) = match outcome {
             Ok(response) => {
                 let metric = if response.has_fatal {
                     Outcome::FatalResult
@@ -123,10 +208,13 @@ impl StepRunner {
                     transcode::Error::Malformed { .. } | transcode::Error::Decode(_)
                 ) =>
             {
-                return Err(DecodeError(error));
+                return Err(DecodeError(error).into());
+            }
+            Err(Failure::Host(error @ host::Error::Unavailable { .. })) => {
+                return Err(Refusal::Unavailable(error));
             }
             Err(failure) => {
-                let message = error_chain(&failure);
+                let message = capped(error_chain(&failure));
                 tracing::warn!(tag = request.tag, "step failed: {message}");
                 (
                     envelope::failure_response(&request, facts.ttl, &message),
@@ -135,22 +223,33 @@ impl StepRunner {
             }
         };
         let size = response.bytes.len();
-        if size > WARN_RESPONSE_BYTES {
+        if size > MAX_RESPONSE_BYTES {
+            let who = facts
+                .module
+                .as_ref()
+                .map_or_else(|| "the step".to_owned(), ToString::to_string);
+            let message = format!(
+                "{who}: its response is {size} bytes, over the {MAX_RESPONSE_BYTES} bytes (4 MiB) that Crossplane accepts; compose fewer or smaller resources in this step, or split it into several steps"
+            );
+            tracing::warn!(tag = request.tag, "step failed: {message}");
+            response = envelope::failure_response(&request, facts.ttl, &message);
+            metric = Outcome::Failed;
+        } else if size > WARN_RESPONSE_BYTES {
             response.push_result(
                 envelope::Severity::Warning,
-                &format!("the response is {size} bytes, close to the 4 MiB that Crossplane accepts; compose fewer or smaller resources in this step"),
+                &format!("the response is {size} bytes, close to the {MAX_RESPONSE_BYTES} bytes (4 MiB) that Crossplane accepts; compose fewer or smaller resources in this step"),
             );
         }
         self.metrics
-            .record_step(&facts.module, metric, started.elapsed());
+            .record_step(facts.label(), metric, started.elapsed());
         Ok(response.bytes)
     }
 
     /// Runs one step on a request message (`render` builds them); as [`StepRunner::run_bytes`],
     /// with a request that is not protobuf answered by a FATAL result.
     pub async fn run(&self, request: RunFunctionRequest) -> RunFunctionResponse {
-        let body = request.encode_to_vec();
-        let error = match self.run_bytes(&body).await {
+        let body = Bytes::from(request.encode_to_vec());
+        let error = match self.run_bytes(body).await {
             Ok(bytes) => match RunFunctionResponse::decode(bytes.as_slice()) {
                 Ok(response) => return response,
                 Err(error) => error.to_string(),
@@ -176,9 +275,12 @@ impl StepRunner {
         }
     }
 
+    /// `held` is `body`'s share of the request memory; it moves into the call, so a call whose
+    /// caller went away keeps it while its blocking thread still holds the body.
     async fn try_run(
         &self,
-        body: &[u8],
+        body: &Bytes,
+        held: OwnedSemaphorePermit,
         request: &Request<'_>,
         facts: &mut StepFacts,
     ) -> Result<envelope::Response, Failure> {
@@ -192,39 +294,62 @@ impl StepRunner {
         };
         let step = input::validate(input.as_deref(), self.registry.host().maxima())?;
         facts.ttl = step.ttl;
-        facts.module = match &step.module.source {
-            ModuleSource::Named(name) => name.clone(),
-            ModuleSource::Inline(_) => "inline".to_owned(),
-        };
         let module = self.registry.resolve(&step.module).await?;
+        facts.module = Some(module.id().clone());
 
-        // The module sees the step's config as its input, exactly like a standalone function would.
-        let config = step.config.as_ref().map(|config| config.get().as_bytes());
-        let guest_request = self
-            .transcoder
-            .request_json(body, config)
-            .map_err(Failure::Request)?;
-
-        let output = self
-            .registry
+        // The transcoding runs on the call's blocking thread, under its permit (Host::call_with).
+        let make_request = {
+            let (transcoder, body, config) = (self.transcoder.clone(), body.clone(), step.config);
+            // The module sees the step's config as its input, as a standalone function would.
+            move || {
+                let config = config.as_ref().map(|config| config.get().as_bytes());
+                transcoder
+                    .request_json(&body, config)
+                    .map_err(Failure::Request)
+            }
+        };
+        let read_output = {
+            let (transcoder, body, id) =
+                (self.transcoder.clone(), body.clone(), module.id().clone());
+            let ttl = step.ttl;
+            move |output: Vec<u8>| {
+                let _held = held;
+                let bad_output = |reason| Failure::BadOutput {
+                    module: id.clone(),
+                    reason,
+                };
+                let wire = transcoder.response_wire(&output).map_err(bad_output)?;
+                let request = envelope::read_request(&body).expect(
+                    "the request was read before the call, and reading it again gives the same",
+                );
+                envelope::complete_response(wire, &request, ttl).map_err(|problem| {
+                    bad_output(transcode::Error::Malformed {
+                        path: String::new(),
+                        problem,
+                    })
+                })
+            }
+        };
+        self.registry
             .host()
-            .call(module.clone(), guest_request, step.limits)
-            .await?;
-        let wire = self
-            .transcoder
-            .response_wire(&output)
-            .map_err(|reason| Failure::BadOutput {
-                module: module.id().clone(),
-                reason,
-            })?;
-        envelope::complete_response(wire, request, step.ttl).map_err(|problem| Failure::BadOutput {
-            module: module.id().clone(),
-            reason: transcode::Error::Malformed {
-                path: String::new(),
-                problem,
-            },
-        })
+            .call_with(module, step.limits, make_request, read_output)
+            .await
     }
+}
+
+/// `message`, cut to at most [`MAX_MESSAGE_BYTES`] at a character boundary, saying how much was cut.
+fn capped(mut message: String) -> String {
+    if message.len() <= MAX_MESSAGE_BYTES {
+        return message;
+    }
+    let mut end = MAX_MESSAGE_BYTES - 64;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    let cut = message.len() - end;
+    message.truncate(end);
+    message.push_str(&format!("… ({cut} more bytes cut)"));
+    message
 }
 
 /// An error and its sources, joined with ": ", as one message.
@@ -237,4 +362,22 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_messages_are_cut_at_a_character_boundary_saying_how_much() {
+        assert_eq!(capped("short".to_owned()), "short");
+        let long = "é".repeat(5000);
+        let cut = capped(long);
+        assert!(cut.len() <= MAX_MESSAGE_BYTES, "{}", cut.len());
+        assert!(
+            cut.ends_with("… (5968 more bytes cut)"),
+            "{}",
+            &cut[cut.len() - 40..]
+        );
+    }
 }

@@ -7,7 +7,7 @@
 //! field twice, a repeated field split by another, a merged message) is reported as
 //! [`Failure::NonCanonical`] so the caller can canonicalise it and walk again.
 
-use super::json::{write_base64, write_duration, write_number, write_string};
+use super::json::{write_base64, write_duration, write_number, write_string, write_utf8};
 use super::schema::{Cardinality, FieldSchema, Kind, MessageId, Schema, WellKnown};
 use super::wire::{Malformed, Reader, Value, WireType, packed_varints};
 
@@ -51,8 +51,15 @@ enum Container {
 #[derive(Clone, Copy, Debug)]
 enum Label<'a, 's> {
     Root,
+    /// A field of a message.
     Field(&'s str),
-    Key(&'a str),
+    /// An entry of a message's map field (the key's bytes, which may not be UTF-8).
+    Entry(&'s str, &'a [u8]),
+    /// An element of a message's repeated field.
+    Element(&'s str, usize),
+    /// A key of a `Struct` (its bytes, which may not be UTF-8).
+    Key(&'a [u8]),
+    /// An item of a list.
     Index(usize),
 }
 
@@ -297,7 +304,12 @@ impl<'a, 's> Decoder<'a, 's> {
             return Ok(());
         }
         let index = self.open_element();
-        self.value(field.kind, value, Label::Index(index), field.number)
+        self.value(
+            field.kind,
+            value,
+            Label::Element(&field.json_name, index),
+            field.number,
+        )
     }
 
     /// Counts one more element of the open field, after a comma unless it is the first; returns
@@ -318,12 +330,11 @@ impl<'a, 's> Decoder<'a, 's> {
             return Err(self.wrong_wire_type(field.number, entry.wire_type(), WireType::Len));
         };
         let (key, value) = self.entry_parts(entry, field.kind)?;
-        let key = self.text(key)?;
         self.open_element();
-        write_string(&mut self.out, key);
+        self.utf8(key)?;
         self.out.push(b':');
         match value {
-            Some(value) => self.value(field.kind, value, Label::Key(key), 2),
+            Some(value) => self.value(field.kind, value, Label::Entry(&field.json_name, key), 2),
             None => {
                 self.default_value(field.kind);
                 Ok(())
@@ -337,6 +348,16 @@ impl<'a, 's> Decoder<'a, 's> {
         entry: &'a [u8],
         value_kind: Kind,
     ) -> Result<(&'a [u8], Option<Value<'a>>), Failure> {
+        let mut reader = Reader::new(entry);
+        // What every encoder writes: the key, then the value, each once.
+        if let Ok(Some(first)) = reader.next_field()
+            && let (1, Value::Len(key)) = (first.number, first.value)
+            && let Ok(Some(second)) = reader.next_field()
+            && second.number == 2
+            && reader.position() == entry.len()
+        {
+            return Ok((key, Some(second.value)));
+        }
         let mut reader = Reader::new(entry);
         let (mut key, mut value) = (&entry[..0], None);
         let mut values = 0;
@@ -367,14 +388,13 @@ impl<'a, 's> Decoder<'a, 's> {
         let Value::Len(entry) = value else {
             return Err(self.wrong_wire_type(1, value.wire_type(), WireType::Len));
         };
-        let value_kind = Kind::WellKnown(WellKnown::Value);
-        let (key, value) = self.entry_parts(entry, value_kind)?;
-        let key = self.text(key)?;
+        let (key, value) = self.entry_parts(entry, Kind::WellKnown(WellKnown::Value))?;
         self.separate();
-        write_string(&mut self.out, key);
+        self.utf8(key)?;
         self.out.push(b':');
         match value {
-            Some(value) => self.value(value_kind, value, Label::Key(key), 2),
+            Some(Value::Len(bytes)) => self.dynamic_value(bytes, Label::Key(key)),
+            Some(other) => Err(self.wrong_wire_type(2, other.wire_type(), WireType::Len)),
             None => {
                 self.out.extend_from_slice(b"null");
                 Ok(())
@@ -414,11 +434,7 @@ impl<'a, 's> Decoder<'a, 's> {
                 self.enumeration(kind, number);
                 Ok(())
             }
-            (Kind::String, Value::Len(bytes)) => {
-                let text = self.text(bytes)?;
-                write_string(&mut self.out, text);
-                Ok(())
-            }
+            (Kind::String, Value::Len(bytes)) => self.utf8(bytes),
             (Kind::Bytes, Value::Len(bytes)) => {
                 write_base64(&mut self.out, bytes);
                 Ok(())
@@ -450,6 +466,9 @@ impl<'a, 's> Decoder<'a, 's> {
                 nested += u32::from(field.number >= 5);
                 last = Some(field);
             }
+            if reader.position() == bytes.len() {
+                break;
+            }
         }
         let Some(field) = last else {
             self.out.extend_from_slice(b"null");
@@ -475,10 +494,7 @@ impl<'a, 's> Decoder<'a, 's> {
                 }
                 write_number(&mut self.out, number);
             }
-            (3, Value::Len(text)) => {
-                let text = self.text(text)?;
-                write_string(&mut self.out, text);
-            }
+            (3, Value::Len(text)) => self.utf8(text)?,
             (4, Value::Varint(flag)) => {
                 self.out
                     .extend_from_slice(if flag != 0 { b"true" } else { b"false" });
@@ -551,8 +567,9 @@ impl<'a, 's> Decoder<'a, 's> {
         self.out.extend_from_slice(b"\":");
     }
 
-    fn text(&self, bytes: &'a [u8]) -> Result<&'a str, Failure> {
-        std::str::from_utf8(bytes).map_err(|_| self.malformed(Malformed::NotUtf8))
+    /// Writes protobuf `string` bytes as a JSON string, refusing bytes that are not UTF-8.
+    fn utf8(&mut self, bytes: &[u8]) -> Result<(), Failure> {
+        write_utf8(&mut self.out, bytes).map_err(|_| self.malformed(Malformed::NotUtf8))
     }
 
     fn malformed(&self, problem: Malformed) -> Failure {
@@ -577,18 +594,17 @@ impl<'a, 's> Decoder<'a, 's> {
         for label in labels {
             match label {
                 Label::Root => {}
-                Label::Field(name) => {
-                    if !path.is_empty() {
-                        path.push('.');
-                    }
-                    path.push_str(name);
+                Label::Field(name) => push_name(&mut path, name),
+                Label::Entry(name, key) => {
+                    push_name(&mut path, name);
+                    push_key(&mut path, key);
+                }
+                Label::Element(name, index) => {
+                    push_name(&mut path, name);
+                    push_index(&mut path, index);
                 }
                 Label::Key(key) => push_key(&mut path, key),
-                Label::Index(index) => {
-                    path.push('[');
-                    path.push_str(itoa::Buffer::new().format(index));
-                    path.push(']');
-                }
+                Label::Index(index) => push_index(&mut path, index),
             }
         }
         if path.is_empty() {
@@ -599,20 +615,31 @@ impl<'a, 's> Decoder<'a, 's> {
     }
 }
 
+fn push_name(path: &mut String, name: &str) {
+    if !path.is_empty() {
+        path.push('.');
+    }
+    path.push_str(name);
+}
+
+fn push_index(path: &mut String, index: usize) {
+    path.push('[');
+    path.push_str(itoa::Buffer::new().format(index));
+    path.push(']');
+}
+
 /// Appends a map or object key: `.name` when it reads as a name, `["any key"]` otherwise.
-fn push_key(path: &mut String, key: &str) {
+fn push_key(path: &mut String, key: &[u8]) {
+    let key = String::from_utf8_lossy(key);
     let is_name = !key.is_empty()
         && key
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if is_name {
-        if !path.is_empty() {
-            path.push('.');
-        }
-        path.push_str(key);
+        push_name(path, &key);
     } else {
         path.push('[');
-        path.push_str(&serde_json::to_string(key).expect("a string serialises"));
+        path.push_str(&serde_json::to_string(&key).expect("a string serialises"));
         path.push(']');
     }
 }

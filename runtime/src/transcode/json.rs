@@ -5,28 +5,64 @@ use std::io::Write as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
+/// For each byte, what writing it in a JSON string takes: `0` nothing, `1` nothing but it is not
+/// ASCII (so the string needs a UTF-8 check), `u` a `\u00XX` escape, else the letter after a
+/// backslash.
+const ESCAPES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = b'u';
+        byte += 1;
+    }
+    byte = 0x80;
+    while byte < 0x100 {
+        table[byte] = 1;
+        byte += 1;
+    }
+    table[b'\n' as usize] = b'n';
+    table[b'\r' as usize] = b'r';
+    table[b'\t' as usize] = b't';
+    table[0x08] = b'b';
+    table[0x0c] = b'f';
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table
+};
+
 /// Appends `text` as a JSON string: quotes, `"` and `\` escaped, control characters as `\n`-style
 /// or `\u00XX` escapes, everything else (all of Unicode) as is.
 pub(crate) fn write_string(out: &mut Vec<u8>, text: &str) {
-    out.reserve(text.len() + 2);
+    write_escaped(out, text.as_bytes());
+}
+
+/// Appends protobuf `string` bytes as a JSON string, as [`write_string`] does, checking that they
+/// are UTF-8 in the same pass (ASCII, most of a Kubernetes object, needs no second look).
+///
+/// # Errors
+/// When `bytes` are not UTF-8; `out` then ends with a partial string.
+pub(crate) fn write_utf8(out: &mut Vec<u8>, bytes: &[u8]) -> Result<(), std::str::Utf8Error> {
+    if write_escaped(out, bytes) {
+        std::str::from_utf8(bytes)?;
+    }
+    Ok(())
+}
+
+/// Writes `bytes` quoted and escaped; returns whether any byte was not ASCII.
+fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    out.reserve(bytes.len() + 2);
     out.push(b'"');
-    let bytes = text.as_bytes();
     let mut run_start = 0;
+    let mut has_non_ascii = false;
     for (at, &byte) in bytes.iter().enumerate() {
-        let escape: &[u8] = match byte {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0..0x20 => b"",
-            _ => continue,
-        };
+        let escape = ESCAPES[usize::from(byte)];
+        if escape <= 1 {
+            has_non_ascii |= escape == 1;
+            continue;
+        }
         out.extend_from_slice(&bytes[run_start..at]);
         run_start = at + 1;
-        if escape.is_empty() {
+        if escape == b'u' {
             const HEX: &[u8; 16] = b"0123456789abcdef";
             out.extend_from_slice(&[
                 b'\\',
@@ -37,11 +73,12 @@ pub(crate) fn write_string(out: &mut Vec<u8>, text: &str) {
                 HEX[usize::from(byte & 0xf)],
             ]);
         } else {
-            out.extend_from_slice(escape);
+            out.extend_from_slice(&[b'\\', escape]);
         }
     }
     out.extend_from_slice(&bytes[run_start..]);
     out.push(b'"');
+    has_non_ascii
 }
 
 /// Largest magnitude below which every integral double is exactly an `i64` the fast path prints.

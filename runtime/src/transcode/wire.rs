@@ -109,6 +109,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next field, or `None` at the end of the message.
+    #[inline]
     pub fn next_field(&mut self) -> Result<Option<Field<'a>>, Malformed> {
         if self.pos == self.bytes.len() {
             return Ok(None);
@@ -135,7 +136,20 @@ impl<'a> Reader<'a> {
         self.pos
     }
 
+    #[inline]
     fn varint(&mut self) -> Result<u64, Malformed> {
+        // Tags and lengths below 128 are one byte: most of them in a Kubernetes object.
+        match self.bytes.get(self.pos) {
+            Some(&byte) if byte < 0x80 => {
+                self.pos += 1;
+                Ok(u64::from(byte))
+            }
+            Some(_) => self.long_varint(),
+            None => Err(Malformed::Truncated),
+        }
+    }
+
+    fn long_varint(&mut self) -> Result<u64, Malformed> {
         let mut value = 0u64;
         for shift in (0..70).step_by(7) {
             let byte = *self.bytes.get(self.pos).ok_or(Malformed::Truncated)?;

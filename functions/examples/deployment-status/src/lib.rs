@@ -1,0 +1,215 @@
+//! `deployment-status`: an example reactor module written with `xfn-sdk`, and the transform the
+//! performance bench runs next to the same function written with Crossplane's Python SDK
+//! (`tests/benches/python/deployment_status.py`: keep the two doing the same work).
+//!
+//! It reads the observed composite resource (XR) and
+//! - composes one Deployment named `app` running `spec.image` with `spec.replicas` replicas
+//!   (default 1), labelled with the XR's labels plus `app.kubernetes.io/name: <XR name>`, in the
+//!   XR's namespace if it has one;
+//! - rolls up every observed composed Deployment into the desired XR's status:
+//!   `status.readyReplicas` (the sum of their `status.readyReplicas`) and
+//!   `status.availableDeployments` (how many have the condition `Available` `True`).
+//!
+//! Everything else in the desired state passes through. Without a string `spec.image` it returns
+//! a fatal result and leaves the desired state as it came. It takes no config.
+
+use serde_json::{Value, json};
+use xfn_sdk::{Request, Response, Status};
+
+/// The composition resource name of the Deployment this module composes.
+const RESOURCE_NAME: &str = "app";
+
+/// The label that ties the Deployment's selector to its pods.
+const NAME_LABEL: &str = "app.kubernetes.io/name";
+
+/// Composes the Deployment and the XR's status; see the crate docs.
+fn compose(req: Request) -> Response {
+    let xr = req.observed_composite();
+    let Some(image) = xr.and_then(|xr| xr.get_str("spec.image")) else {
+        let mut rsp = req.into_response();
+        rsp.fatal("deployment-status: the composite resource has no spec.image; set spec.image to the container image to run");
+        return rsp;
+    };
+    let replicas = xr
+        .and_then(|xr| xr.get_path("spec.replicas"))
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let name = xr.and_then(|xr| xr.name()).unwrap_or(RESOURCE_NAME);
+    let mut labels = xr
+        .and_then(|xr| xr.get_path("metadata.labels"))
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    labels.insert(NAME_LABEL.to_owned(), json!(name));
+    let mut deployment = json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"labels": labels},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {NAME_LABEL: name}},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "app", "image": image}]},
+            },
+        },
+    });
+    if let Some(namespace) = xr.and_then(|xr| xr.namespace()) {
+        deployment["metadata"]["namespace"] = json!(namespace);
+    }
+
+    let (mut ready_replicas, mut available) = (0, 0);
+    let observed = req.observed_resources().values();
+    for resource in observed.filter(|resource| resource.kind() == Some("Deployment")) {
+        ready_replicas += resource
+            .get_path("status.readyReplicas")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        if resource.condition_status("Available") == Some(Status::True) {
+            available += 1;
+        }
+    }
+
+    let mut rsp = req.into_response();
+    rsp.set_desired_resource(RESOURCE_NAME, deployment)
+        .expect("a json! object literal is an object");
+    let xr = rsp.desired_composite_mut();
+    let written = xr
+        .set_path("status.readyReplicas", json!(ready_replicas))
+        .and_then(|()| xr.set_path("status.availableDeployments", json!(available)));
+    if let Err(error) = written {
+        rsp.fatal(format!(
+            "deployment-status: the desired composite resource's status: {error}"
+        ));
+    }
+    rsp
+}
+
+xfn_sdk::export!(compose);
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+    use xfn_sdk::{STATUS_OK, run_json};
+
+    use super::compose;
+
+    fn run(request: Value) -> Value {
+        let outcome = run_json(&serde_json::to_vec(&request).unwrap(), compose);
+        assert_eq!(outcome.status, STATUS_OK);
+        serde_json::from_slice(&outcome.output).unwrap()
+    }
+
+    fn deployment(ready: u32, available: &str) -> Value {
+        json!({"resource": {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "status": {"readyReplicas": ready, "conditions": [{"type": "Available", "status": available}]},
+        }})
+    }
+
+    #[test]
+    fn composes_the_deployment_and_rolls_up_observed_deployments() {
+        let rsp = run(json!({
+            "meta": {"tag": "t"},
+            "observed": {
+                "composite": {"resource": {
+                    "apiVersion": "example.org/v1",
+                    "kind": "XApp",
+                    "metadata": {"name": "shop", "namespace": "team-a", "labels": {"team": "a"}},
+                    "spec": {"image": "shop:v2", "replicas": 3},
+                }},
+                "resources": {
+                    "blue": deployment(3, "True"),
+                    "green": deployment(1, "False"),
+                    "cache": {"resource": {"kind": "ConfigMap", "status": {"readyReplicas": 9}}},
+                },
+            },
+            "desired": {
+                "composite": {"resource": {"apiVersion": "example.org/v1", "kind": "XApp", "status": {"phase": "x"}}},
+                "resources": {"other": {"resource": {"kind": "Other"}}},
+            },
+            "context": {"k": "v"},
+        }));
+        let labels = json!({"team": "a", "app.kubernetes.io/name": "shop"});
+        assert_eq!(
+            rsp,
+            json!({
+                "meta": {"tag": "t"},
+                "desired": {
+                    "composite": {"resource": {
+                        "apiVersion": "example.org/v1",
+                        "kind": "XApp",
+                        "status": {"phase": "x", "readyReplicas": 4, "availableDeployments": 1},
+                    }},
+                    "resources": {
+                        "app": {"resource": {
+                            "apiVersion": "apps/v1",
+                            "kind": "Deployment",
+                            "metadata": {"labels": labels, "namespace": "team-a"},
+                            "spec": {
+                                "replicas": 3,
+                                "selector": {"matchLabels": {"app.kubernetes.io/name": "shop"}},
+                                "template": {
+                                    "metadata": {"labels": labels},
+                                    "spec": {"containers": [{"name": "app", "image": "shop:v2"}]},
+                                },
+                            },
+                        }},
+                        "other": {"resource": {"kind": "Other"}},
+                    },
+                },
+                "context": {"k": "v"},
+            })
+        );
+    }
+
+    #[test]
+    fn defaults_to_one_replica_and_no_namespace() {
+        let rsp = run(json!({"observed": {"composite": {"resource": {"spec": {"image": "i"}}}}}));
+        let app = &rsp["desired"]["resources"]["app"]["resource"];
+        assert_eq!(app["spec"]["replicas"], 1);
+        assert_eq!(
+            app["metadata"],
+            json!({"labels": {"app.kubernetes.io/name": "app"}})
+        );
+        assert_eq!(
+            rsp["desired"]["composite"]["resource"]["status"],
+            json!({"readyReplicas": 0, "availableDeployments": 0})
+        );
+    }
+
+    #[test]
+    fn a_desired_status_that_is_not_an_object_is_fatal() {
+        let rsp = run(json!({
+            "observed": {"composite": {"resource": {"spec": {"image": "i"}}}},
+            "desired": {"composite": {"resource": {"status": "done"}}},
+        }));
+        assert_eq!(
+            rsp["results"],
+            json!([{
+                "severity": "SEVERITY_FATAL",
+                "message": "deployment-status: the desired composite resource's status: cannot set \"status.readyReplicas\": status is a string, not an object; remove or replace it first",
+            }])
+        );
+    }
+
+    #[test]
+    fn missing_image_is_fatal_and_changes_nothing() {
+        let desired = json!({"resources": {"other": {"resource": {"kind": "Other"}}}});
+        let rsp = run(json!({
+            "observed": {"composite": {"resource": {"spec": {"replicas": 2}}}},
+            "desired": desired,
+        }));
+        assert_eq!(
+            rsp,
+            json!({
+                "desired": desired,
+                "results": [{
+                    "severity": "SEVERITY_FATAL",
+                    "message": "deployment-status: the composite resource has no spec.image; set spec.image to the container image to run",
+                }],
+            })
+        );
+    }
+}

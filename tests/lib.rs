@@ -6,6 +6,7 @@ pub mod faults;
 pub mod logs;
 pub mod process;
 pub mod pt_fixtures;
+pub mod upstream;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

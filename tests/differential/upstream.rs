@@ -11,7 +11,6 @@ use tokio::net::TcpSocket;
 use tonic::transport::{Channel, Endpoint};
 use xfn_proto::v1::function_runner_service_client::FunctionRunnerServiceClient;
 
-use crate::root;
 
 /// How long an upstream function may take from spawn to accepting connections. They listen
 /// within about 0.1 s; the bound only turns a hang into a failure with the process's stderr.
@@ -22,37 +21,6 @@ const STDERR_TAIL_LINES: usize = 40;
 
 /// The pause between two connection attempts while the process starts.
 const CONNECT_RETRY_INTERVAL: Duration = Duration::from_millis(20);
-
-/// The path of upstream program `name`'s binary (`patch-and-transform`, `auto-ready`, ...), built
-/// by `scripts/upstream --print NAME` when its cache lacks it.
-///
-/// # Panics
-///
-/// When the script fails (the Go build, the module proxy, an unknown name): the message carries
-/// the command and its whole output. Tests that need upstream never skip.
-pub fn binary(name: &str) -> PathBuf {
-    let script = root().join("scripts/upstream");
-    let output = Command::new(&script)
-        .args(["--print", name])
-        .current_dir(root())
-        .output()
-        .unwrap_or_else(|error| panic!("cannot run {}: {error}", script.display()));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "`{} --print {name}` failed ({}); its output:\n{stdout}{stderr}",
-        script.display(),
-        output.status
-    );
-    let path = PathBuf::from(stdout.trim());
-    assert!(
-        path.is_file(),
-        "`{} --print {name}` printed {path:?}, which is not a file; stderr:\n{stderr}",
-        script.display()
-    );
-    path
-}
 
 /// An upstream function serving plaintext gRPC on `127.0.0.1`, killed and reaped when stopped or
 /// dropped.
@@ -88,7 +56,7 @@ impl UpstreamFunction {
     /// When the binary cannot be built or started, exits, or does not listen within
     /// [`START_TIMEOUT`]; the message has the command line and the process's stderr.
     pub async fn start(name: &str) -> UpstreamFunction {
-        let binary = binary(name);
+        let binary = crate::upstream::binary(name);
         let reservation = TcpSocket::new_v4().expect("a TCP socket");
         reservation
             .set_reuseaddr(true)

@@ -11,7 +11,6 @@ use tokio::net::TcpSocket;
 use tonic::transport::{Channel, Endpoint};
 use xfn_proto::v1::function_runner_service_client::FunctionRunnerServiceClient;
 
-
 /// How long an upstream function may take from spawn to accepting connections. They listen
 /// within about 0.1 s; the bound only turns a hang into a failure with the process's stderr.
 const START_TIMEOUT: Duration = Duration::from_secs(30);

@@ -56,7 +56,7 @@ impl Rng {
 
     /// True once in `n` times on average: for the rare invalid element of a generated input.
     pub fn one_in(&mut self, n: u64) -> bool {
-        self.next_u64() % n == 0
+        self.next_u64().is_multiple_of(n)
     }
 
     /// One element of `items`, which must not be empty.

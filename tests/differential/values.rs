@@ -91,6 +91,10 @@ pub const STRINGS: &[&str] = &[
 ];
 
 /// Numbers: small, negative, fractional, at the edges of int64 and float64 precision, huge.
+#[expect(
+    clippy::approx_constant,
+    reason = "3.14159 is data with five decimals, not π"
+)]
 pub const NUMBERS: &[f64] = &[
     0.0,
     1.0,

@@ -43,10 +43,8 @@ fn readiness_check(rng: &mut Rng, nodes: &[(String, Value)], clean: bool) -> Val
     } else {
         (bad_path(rng, nodes), None)
     };
-    if kind != "None" && kind != "MatchCondition" || rng.chance(10) {
-        if !rare(rng, clean, 100) {
-            check.insert("fieldPath".into(), json!(path));
-        }
+    if (kind != "None" && kind != "MatchCondition" || rng.chance(10)) && !rare(rng, clean, 100) {
+        check.insert("fieldPath".into(), json!(path));
     }
     match kind {
         "MatchString" if !rare(rng, clean, 100) => {

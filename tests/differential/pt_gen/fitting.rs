@@ -170,7 +170,10 @@ fn convert_string(rng: &mut Rng, text: &str) -> (Value, Flow) {
         json!({"type": "convert", "convert": convert})
     };
     if text.parse::<i64>().is_ok() && !text.starts_with('+') {
-        return (convert(*rng.pick(&["int", "int64"]), None), Flow::Number);
+        return (
+            convert(rng.pick::<&str>(&["int", "int64"]), None),
+            Flow::Number,
+        );
     }
     if matches!(text, "true" | "false" | "True" | "1" | "0") {
         return (convert("bool", None), Flow::Unknown);

@@ -190,16 +190,14 @@ fn build(rng: &mut Rng, (kind, from, to, is_combine): Kind, sources: &Sources) -
         patch.insert("fromFieldPath".into(), json!(path));
         input = value.map(Flow::Known);
     }
-    if is_combine || rng.chance(80) {
-        if !is_combine || clean || !rng.one_in(100) {
-            let mut to_path = target(rng, to, sources);
-            if is_combine {
-                // A combine patch writes `[*]` as a key named `*`, and a later wildcard over
-                // that key crashes upstream (pinned by its own test), so combines avoid it.
-                to_path = to_path.replace("[*]", "[0]");
-            }
-            patch.insert("toFieldPath".into(), json!(to_path));
+    if (is_combine || rng.chance(80)) && (!is_combine || clean || !rng.one_in(100)) {
+        let mut to_path = target(rng, to, sources);
+        if is_combine {
+            // A combine patch writes `[*]` as a key named `*`, and a later wildcard over
+            // that key crashes upstream (pinned by its own test), so combines avoid it.
+            to_path = to_path.replace("[*]", "[0]");
         }
+        patch.insert("toFieldPath".into(), json!(to_path));
     }
     let pipeline = pipeline(rng, input, clean);
     if !pipeline.is_empty() {

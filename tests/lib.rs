@@ -1,9 +1,11 @@
 //! Helpers for the end-to-end tests: servers on loopback, clients, certificates, requests and
 //! modules. The tests themselves are in `main.rs` and its modules.
 
+pub mod differential;
 pub mod faults;
 pub mod logs;
 pub mod process;
+pub mod pt_fixtures;
 pub mod registry;
 pub mod upstream;
 

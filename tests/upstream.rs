@@ -23,24 +23,31 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
-/// The Go module source of upstream program `name` (its files, as the module proxy serves them),
-/// downloaded by building it.
+/// The Go module source of upstream program `name` (its files, as the module proxy serves them):
+/// `scripts/upstream` keeps a copy under `target/upstream/src/NAME-VERSION` when it builds the
+/// program, and deletes only the Go caches.
 ///
 /// # Panics
-/// As [`binary`]; also when `scripts/upstream --list` does not know `name`.
+/// As [`binary`]; also when `scripts/upstream --list` does not know `name`, or the copy is missing.
 pub fn module_source(name: &str) -> PathBuf {
     binary(name);
     let list = script(&["--list"]);
-    let (module, version) = list
+    let version = list
         .lines()
         .find_map(|line| {
             let fields: Vec<&str> = line.split_whitespace().collect();
-            (fields.first() == Some(&name)).then(|| (fields[1].to_owned(), fields[2].to_owned()))
+            (fields.first() == Some(&name)).then(|| fields[2].to_owned())
         })
         .unwrap_or_else(|| panic!("`scripts/upstream --list` does not list {name}:\n{list}"));
-    root()
-        .join("target/upstream/go/pkg/mod")
-        .join(format!("{module}@{version}"))
+    let source = root()
+        .join("target/upstream/src")
+        .join(format!("{name}-{version}"));
+    assert!(
+        source.is_dir(),
+        "{} is missing: `rm -rf target/upstream/{name}-{version}` and build {name} again",
+        source.display()
+    );
+    source
 }
 
 /// Runs `scripts/upstream ARGS` and returns its stdout.

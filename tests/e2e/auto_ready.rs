@@ -25,13 +25,19 @@ fn composed(api_version: &str, kind: &str) -> Value {
 /// A request with `observed` and `desired` composed resources, the step input `input` and an
 /// XR whose own Ready condition the module must ignore.
 fn request(tag: &str, observed: Value, desired: Value, input: Value) -> RunFunctionRequest {
+    serde_json::from_value(request_json(tag, observed, desired, input))
+        .expect("the test request is valid protojson")
+}
+
+/// [`request`] as protojson.
+pub(super) fn request_json(tag: &str, observed: Value, desired: Value, input: Value) -> Value {
     let xr = json!({
         "apiVersion": "example.crossplane.io/v1",
         "kind": "XDatabase",
         "metadata": {"name": "db", "namespace": "default"},
         "status": {"conditions": [{"type": "Ready", "status": "True"}]},
     });
-    serde_json::from_value(json!({
+    json!({
         "meta": {"tag": tag},
         "observed": {"composite": {"resource": xr}, "resources": observed},
         "desired": {
@@ -40,12 +46,12 @@ fn request(tag: &str, observed: Value, desired: Value, input: Value) -> RunFunct
         },
         "input": input,
         "context": {"apiextensions.crossplane.io/environment": {"region": "eu-west-1"}},
-    }))
-    .expect("the test request is valid protojson")
+    })
 }
 
-#[tokio::test]
-async fn auto_ready_marks_what_function_auto_ready_marks() {
+/// The observed and desired resources of the first test: kinds with and without conditions,
+/// readiness set by an earlier step, a resource not yet observed and one no longer desired.
+pub(super) fn mixed_resources() -> (Value, Value) {
     let observed = json!({
         "bucket": conditioned("s3.aws.upbound.io/v1beta1", "Bucket", "True"),
         "instance": conditioned("rds.aws.upbound.io/v1beta1", "Instance", "False"),
@@ -66,6 +72,12 @@ async fn auto_ready_marks_what_function_auto_ready_marks() {
         "settings": {"resource": {"apiVersion": "v1", "kind": "ConfigMap"}},
         "new": composed("s3.aws.upbound.io/v1beta1", "Bucket"),
     });
+    (observed, desired)
+}
+
+#[tokio::test]
+async fn auto_ready_marks_what_function_auto_ready_marks() {
+    let (observed, desired) = mixed_resources();
     let request = request(
         "auto-1",
         observed,

@@ -5,6 +5,8 @@ mod auto_ready;
 mod compile;
 mod crd;
 mod cwasm;
+mod differential_auto_ready;
+mod differential_pt;
 mod dummy;
 mod examples;
 mod failures;

@@ -10,85 +10,11 @@
 
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 use xfn_proto::v1::RunFunctionRequest;
-use xfn_tests::{root, runner, to_json};
-
-/// Where the fixtures live.
-fn fixtures_dir() -> PathBuf {
-    root().join("tests/fixtures/pt")
-}
-
-/// One conformance case as read from a fixture file.
-struct Case {
-    file: String,
-    name: String,
-    upstream: String,
-    request: Value,
-    expected: Value,
-}
-
-/// Reads every case of every `*.yaml` file directly in `dir`, sorted by file name.
-fn load_cases(dir: &Path) -> Vec<Case> {
-    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(entries) => entries
-            .map(|entry| entry.expect("the fixture directory is readable").path())
-            .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
-            .collect(),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(error) => panic!("cannot read {}: {error}", dir.display()),
-    };
-    files.sort();
-    let mut cases = Vec::new();
-    for path in files {
-        let file = path
-            .strip_prefix(root())
-            .unwrap_or(&path)
-            .display()
-            .to_string();
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|error| panic!("cannot read {file}: {error}"));
-        let list: Vec<Value> = serde_yaml::from_str(&text)
-            .unwrap_or_else(|error| panic!("{file} is not a YAML list of cases: {error}"));
-        for (index, value) in list.into_iter().enumerate() {
-            cases.push(parse_case(&file, index, value));
-        }
-    }
-    cases
-}
-
-/// Checks a case's shape: exactly the four keys, with a name and a reference to upstream.
-fn parse_case(file: &str, index: usize, value: Value) -> Case {
-    let Value::Object(mut fields) = value else {
-        panic!("{file}: case {index} is not a mapping");
-    };
-    let mut take = |key: &str| {
-        fields
-            .remove(key)
-            .unwrap_or_else(|| panic!("{file}: case {index} has no `{key}`"))
-    };
-    let name = take("name");
-    let upstream = take("upstream");
-    let request = take("request");
-    let expected = take("expected");
-    let (Value::String(name), Value::String(upstream)) = (name, upstream) else {
-        panic!("{file}: case {index}: `name` and `upstream` must be strings");
-    };
-    if let Some(key) = fields.keys().next() {
-        panic!(
-            "{file}: case {name}: unknown key `{key}` (a case has name, upstream, request, expected)"
-        );
-    }
-    Case {
-        file: file.to_owned(),
-        name,
-        upstream,
-        request,
-        expected,
-    }
-}
+use xfn_tests::pt_fixtures::{Case, fixtures_dir, load_cases};
+use xfn_tests::{runner, to_json};
 
 /// The request the step runner gets: the case's P&T input wrapped as the module's `config`.
 fn step_request(case: &Case) -> Result<RunFunctionRequest, String> {

@@ -7,11 +7,11 @@ use xfn_sdk::{Ready, Request, Resource, Response, State, Target};
 
 use crate::connection;
 use crate::error::Error;
+use crate::gojson;
 use crate::input::{self, Patch};
 use crate::patches::{self, Objects};
 use crate::readiness;
 use crate::validate;
-use crate::value::go_json;
 
 /// The context key of the Composition environment.
 pub const ENVIRONMENT_KEY: &str = "apiextensions.crossplane.io/environment";
@@ -21,7 +21,16 @@ pub const ENVIRONMENT_KEY: &str = "apiextensions.crossplane.io/environment";
 /// Failures are fatal results; the desired state and context then stay as the request had them.
 /// Results target the composite, as upstream's. The response sets no `ttl`, so the host applies
 /// the step's (60s by default, upstream's fixed value).
-pub fn compose(req: Request) -> Response {
+pub fn compose(mut req: Request) -> Response {
+    // Upstream reads observed state from protobuf Structs: every number is a float64.
+    let observed = &mut req.observed;
+    for resource in observed
+        .composite
+        .iter_mut()
+        .chain(observed.resources.values_mut())
+    {
+        float_numbers(&mut resource.resource);
+    }
     let mut rsp = Response::from_request(&req);
     match render(&req) {
         Ok(rendered) => {
@@ -31,11 +40,24 @@ pub fn compose(req: Request) -> Response {
             rsp.desired = Some(rendered.desired);
             rsp.set_context(ENVIRONMENT_KEY, Value::Object(rendered.environment));
         }
-        Err(Failure { warnings, fatal }) => {
+        Err(Failure {
+            warnings,
+            fatal,
+            xr_connection,
+        }) => {
             for message in warnings {
                 rsp.warning(message).target = Some(Target::Composite);
             }
             rsp.fatal(fatal).target = Some(Target::Composite);
+            // Upstream's desired XR writes its connection details into the request's own map
+            // when the request has any (function-sdk-go's GetDesiredCompositeResource keeps it,
+            // and response.To returns the request's desired state), so a failed call still
+            // returns the details extracted before it failed.
+            if let Some(composite) = rsp.desired.as_mut().and_then(|d| d.composite.as_mut())
+                && !composite.connection_details.is_empty()
+            {
+                composite.connection_details = encode_details(&xr_connection);
+            }
             // Upstream copies the request's desired state, which a first step does not have.
             if req.desired.is_empty() {
                 rsp.desired = None;
@@ -56,13 +78,25 @@ struct Rendered {
 struct Failure {
     warnings: Vec<String>,
     fatal: String,
+    /// The desired XR's connection details when it failed: the request's, plus those extracted
+    /// from the resources rendered so far.
+    xr_connection: XrConnection,
 }
 
 fn render(req: &Request) -> Result<Rendered, Failure> {
     let mut warnings = Vec::new();
+    let mut xr_connection = req
+        .desired_composite()
+        .map(|xr| {
+            decode_details(&xr.connection_details)
+                .into_iter()
+                .map(|(key, value)| (key, (!value.is_empty()).then_some(value)))
+                .collect()
+        })
+        .unwrap_or_default();
     macro_rules! fatal {
         ($($arg:tt)*) => {
-            return Err(Failure { warnings, fatal: format!($($arg)*) })
+            return Err(Failure { warnings, fatal: format!($($arg)*), xr_connection })
         };
     }
     let input = match input::decode(req.input()) {
@@ -84,7 +118,6 @@ fn render(req: &Request) -> Result<Rendered, Failure> {
             .unwrap_or(Value::String(String::new()));
         desired_composite.resource.insert(key.into(), value);
     }
-    let mut xr_connection = decode_details(&desired_composite.connection_details);
 
     // Desired composed resources pass through as body and readiness; upstream drops their
     // connection details and unknown fields.
@@ -111,18 +144,13 @@ fn render(req: &Request) -> Result<Rendered, Failure> {
         }
     }
 
+    // Upstream reads the context value's Struct; a value that is not one reads as empty.
     let mut environment = match req.context_value(ENVIRONMENT_KEY) {
-        None => Map::new(),
         Some(Value::Object(environment)) => environment.clone(),
-        Some(other) => fatal!(
-            "cannot get Composition environment from *v1.RunFunctionRequest context key {ENVIRONMENT_KEY:?}: \
-             expected an object, got {}",
-            go_json(other)
-        ),
+        _ => Map::new(),
     };
     float_numbers(&mut environment);
-    let is_empty_text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").is_empty();
-    if is_empty_text(environment.get("apiVersion")) && is_empty_text(environment.get("kind")) {
+    if is_gvk_empty(&environment) {
         environment.insert(
             "apiVersion".into(),
             Value::String("internal.crossplane.io/v1alpha1".into()),
@@ -177,11 +205,12 @@ fn render(req: &Request) -> Result<Rendered, Failure> {
             set_or_remove_metadata(&mut rendered, "namespace", observed.namespace());
             set_or_remove_metadata(&mut rendered, "name", observed.name());
             let connection = decode_details(&observed.connection_details);
-            xr_connection.extend(connection::extract(
+            let extracted = connection::extract(
                 &observed.resource,
                 &connection,
                 &template.connection_details,
-            ));
+            );
+            xr_connection.extend(extracted.into_iter().map(|(key, value)| (key, Some(value))));
             match readiness::is_ready(&observed.resource, &template.readiness_checks) {
                 Ok(true) => ready = Ready::True,
                 Ok(false) => {}
@@ -262,10 +291,7 @@ fn render(req: &Request) -> Result<Rendered, Failure> {
 
     let composite = Resource {
         resource: desired_composite.resource,
-        connection_details: xr_connection
-            .iter()
-            .map(|(k, v)| (k.clone(), xfn_sdk::base64::encode(v)))
-            .collect(),
+        connection_details: encode_details(&xr_connection),
         ready: if skipped > 0 {
             Ready::False
         } else {
@@ -291,10 +317,26 @@ fn required_warning(name: &str, p: &Patch, i: usize, e: &Error) -> String {
     )
 }
 
+/// Kubernetes' `GroupVersionKind().Empty()` of an object: no group, version or kind, or an
+/// `apiVersion` that does not parse (more than one `/`).
+fn is_gvk_empty(object: &Map<String, Value>) -> bool {
+    let text = |key: &str| object.get(key).and_then(Value::as_str).unwrap_or("");
+    let (api_version, kind) = (text("apiVersion"), text("kind"));
+    match api_version.matches('/').count() {
+        0 => api_version.is_empty() && kind.is_empty(),
+        1 => api_version == "/" && kind.is_empty(),
+        _ => true,
+    }
+}
+
 /// Numbers of an object read from the request become `float64`, as upstream reads them.
 fn float_numbers(object: &mut Map<String, Value>) {
     object.values_mut().for_each(crate::value::to_float_numbers);
 }
+
+/// The XR's connection details as upstream holds them: `None` is a nil value, what protobuf-go
+/// decodes an empty value of the request into (a Secret writes it as `null`, not `""`).
+type XrConnection = BTreeMap<String, Option<Vec<u8>>>;
 
 /// Connection details decoded from base64; values that are not base64 (the host never sends
 /// those) are skipped.
@@ -305,36 +347,49 @@ fn decode_details(details: &BTreeMap<String, String>) -> BTreeMap<String, Vec<u8
         .collect()
 }
 
-/// A base template as Kubernetes' unstructured decoder reads it: an object with a `kind`.
+/// Connection details as the protocol carries them: base64 (nil is empty).
+fn encode_details(details: &XrConnection) -> BTreeMap<String, String> {
+    details
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                xfn_sdk::base64::encode(v.as_deref().unwrap_or_default()),
+            )
+        })
+        .collect()
+}
+
+/// A base template as Kubernetes' unstructured decoder reads it: an object (whole numbers
+/// become `int64`) with a `kind`. Upstream's messages quote the base as protojson wrote it.
 fn parse_base(base: &Value) -> Result<Map<String, Value>, String> {
     let Value::Object(object) = base else {
-        return Err(format!("cannot unmarshal {} into an object", go_json(base)));
+        let kind = match base {
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            _ => "array",
+        };
+        return Err(format!(
+            "json: cannot unmarshal {kind} into Go value of type map[string]interface {{}}"
+        ));
     };
-    if object
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .is_empty()
-    {
-        return Err(format!("Object 'Kind' is missing in '{}'", go_json(base)));
-    }
-    match crate::value::to_written(base.clone()) {
-        Value::Object(object) => Ok(object),
-        _ => unreachable!("to_written keeps an object an object"),
-    }
+    let mut object = object.clone();
+    crate::value::settle_written(&mut object)
+        .map_err(|_| format!("Object 'Kind' is missing in '{}'", gojson::protojson(base)))?;
+    Ok(object)
 }
 
 /// Copies `metadata.<key>` from the observed resource; an empty value removes it, as
-/// Kubernetes' `SetName("")` and `SetNamespace("")` do.
+/// Kubernetes' `SetName("")` and `SetNamespace("")` do. A `metadata` that is not an object
+/// (a patch may write anything there) stays as it is: `SetNestedField` refuses to write through
+/// it, and `SetName` ignores that error.
 fn set_or_remove_metadata(resource: &mut Map<String, Value>, key: &str, value: Option<&str>) {
     match value.filter(|v| !v.is_empty()) {
         Some(value) => {
             let metadata = resource
                 .entry("metadata")
                 .or_insert_with(|| Value::Object(Map::new()));
-            if !metadata.is_object() {
-                *metadata = Value::Object(Map::new());
-            }
             if let Value::Object(metadata) = metadata {
                 metadata.insert(key.into(), Value::String(value.into()));
             }

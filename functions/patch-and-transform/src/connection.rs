@@ -26,17 +26,18 @@ pub fn extract(
     for detail in details {
         let value = match detail.type_.as_str() {
             "FromValue" => detail.value.as_ref().map(|v| v.clone().into_bytes()),
+            // protobuf-go decodes an empty value as nil, which upstream skips as missing.
             "FromConnectionSecretKey" => detail
                 .from_connection_secret_key
                 .as_ref()
-                .and_then(|key| connection.get(key).cloned()),
+                .and_then(|key| connection.get(key).filter(|v| !v.is_empty()).cloned()),
             "FromFieldPath" => detail
                 .from_field_path
                 .as_ref()
                 .and_then(|path| fieldpath::get(observed, path).ok())
                 .map(|value| match value {
                     Value::String(s) => s.clone().into_bytes(),
-                    other => go_json(&crate::value::from_resource(other.clone())).into_bytes(),
+                    other => go_json(other).into_bytes(),
                 }),
             _ => None,
         };
@@ -59,7 +60,7 @@ pub fn supports_connection_details(xr: &Map<String, Value>) -> bool {
 /// A failing `writeConnectionSecretToRef` patch.
 pub fn compose_secret(
     xr: &Map<String, Value>,
-    details: &BTreeMap<String, Vec<u8>>,
+    details: &BTreeMap<String, Option<Vec<u8>>>,
     input: Option<&WriteConnectionSecretToRef>,
 ) -> Result<Map<String, Value>> {
     let (name, namespace) =
@@ -71,9 +72,15 @@ pub fn compose_secret(
     if !namespace.is_empty() {
         metadata.insert("namespace".into(), Value::String(namespace));
     }
+    // Go marshals []byte as base64, and a nil one as null.
     let data: Map<String, Value> = details
         .iter()
-        .map(|(k, v)| (k.clone(), Value::String(xfn_sdk::base64::encode(v))))
+        .map(|(k, v)| {
+            let value = v
+                .as_ref()
+                .map_or(Value::Null, |v| Value::String(xfn_sdk::base64::encode(v)));
+            (k.clone(), value)
+        })
         .collect();
     let mut secret =
         json!({"apiVersion": "v1", "kind": "Secret", "data": data, "type": SECRET_TYPE});

@@ -347,6 +347,14 @@ fn expand(
                 }
             };
             for replacement in replacements {
+                // A key named `*` prints as the wildcard again: upstream expands it until its
+                // stack overflows and the process dies.
+                if replacement == Segment::Field(WILDCARD.to_owned()) {
+                    return Err(Error::new(format!(
+                        "{:?}: its key \"*\" is the wildcard itself and would expand forever; rename the key",
+                        prefix(&segments, i).to_string()
+                    )));
+                }
                 let mut expanded = segments.clone();
                 expanded[i] = replacement;
                 let shown = Segments(expanded.clone()).to_string();
@@ -525,6 +533,19 @@ mod tests {
         assert_eq!(paths("m[*].x"), ["m.a.x", "m.b.x"]);
         assert!(paths("refs[*].bad").is_empty());
         assert!(paths("missing[*]").is_empty());
+    }
+
+    #[test]
+    fn a_key_named_like_the_wildcard_is_an_error_not_an_endless_expansion() {
+        let root = json!({"spec": {"*": [], "a": 1}});
+        let Value::Object(root) = root else {
+            unreachable!()
+        };
+        assert_eq!(
+            expand_wildcards(&root, "spec[*]").unwrap_err().to_string(),
+            "cannot expand wildcards for segments: \"spec[*]\": \"spec\": its key \"*\" is the \
+             wildcard itself and would expand forever; rename the key"
+        );
     }
 
     #[test]

@@ -9,15 +9,21 @@
 //! implemented and print as a bad verb.
 
 use std::fmt::Write as _;
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use serde_json::{Map, Value};
 
-use crate::value::{go_type, is_int64};
+use crate::value::{Piped, go_float_name, go_type, is_int64};
 
 /// Flags, width and precision of one verb.
 #[derive(Clone, Copy, Debug, Default)]
 struct Spec {
     plus: bool,
+    /// `#` on the verb `v`: Go syntax. Go moves `#` here (and drops `+`) for `%v` only, so a
+    /// bad verb's value, printed as `v` with the verb's own flags, is not Go syntax.
+    sharp_v: bool,
     minus: bool,
     sharp: bool,
     zero: bool,
@@ -27,7 +33,7 @@ struct Spec {
 }
 
 /// `fmt.Sprintf(format, args...)`.
-pub fn sprintf(format: &str, args: &[Value]) -> String {
+pub fn sprintf(format: &str, args: &[Piped]) -> String {
     let mut out = String::new();
     let bytes = format.as_bytes();
     let end = bytes.len();
@@ -149,7 +155,12 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
         } else if arg_num >= args.len() {
             let _ = write!(out, "%!{verb}(MISSING)");
         } else {
-            format_value(&mut out, &args[arg_num], verb, spec, false);
+            if verb == 'v' {
+                spec.sharp_v = spec.sharp;
+                spec.sharp = false;
+                spec.plus = false;
+            }
+            format_arg(&mut out, &args[arg_num], verb, spec);
             arg_num += 1;
         }
     }
@@ -159,11 +170,11 @@ pub fn sprintf(format: &str, args: &[Value]) -> String {
             if n > 0 {
                 out.push_str(", ");
             }
-            if arg.is_null() {
+            if *arg == Piped::Json(Value::Null) {
                 out.push_str("<nil>");
             } else {
-                let _ = write!(out, "{}=", go_type(arg, false));
-                format_value(&mut out, arg, 'v', Spec::default(), false);
+                let _ = write!(out, "{}=", arg.go_type());
+                format_arg(&mut out, arg, 'v', Spec::default());
             }
         }
         out.push(')');
@@ -176,6 +187,19 @@ pub fn sprint_v(value: &Value) -> String {
     let mut out = String::new();
     format_value(&mut out, value, 'v', Spec::default(), false);
     out
+}
+
+/// `fmt.Sprintf("%v", value)` of a value between transforms.
+pub fn sprint_piped(value: &Piped) -> String {
+    match value {
+        Piped::Json(value) => sprint_v(value),
+        Piped::NonFinite(f) => go_float_name(*f).to_owned(),
+    }
+}
+
+/// Go's `strconv.Quote`: `%q` of a string.
+pub fn quote(s: &str) -> String {
+    go_quote(s, false)
 }
 
 /// `%v` of an element of an array or object (its numbers are `float64`).
@@ -231,32 +255,80 @@ fn parse_number(bytes: &[u8], mut i: usize) -> (Option<usize>, usize) {
 }
 
 /// An `int64` argument for `*`.
-fn int_arg(args: &[Value], arg_num: usize) -> Option<i64> {
+fn int_arg(args: &[Piped], arg_num: usize) -> Option<i64> {
     match args.get(arg_num)? {
-        Value::Number(n) if is_int64(n) => n.as_i64(),
+        Piped::Json(Value::Number(n)) if is_int64(n) => n.as_i64(),
         _ => None,
+    }
+}
+
+/// One argument under one verb.
+fn format_arg(out: &mut String, arg: &Piped, verb: char, spec: Spec) {
+    match arg {
+        Piped::Json(value) => format_value(out, value, verb, spec, false),
+        Piped::NonFinite(f) => format_non_finite(out, *f, verb, spec),
+    }
+}
+
+/// NaN or an infinity under one verb, as Go's `fmtFloat` writes them: a sign always for an
+/// infinity but for NaN only with `+` or space, and never zero padding.
+fn format_non_finite(out: &mut String, f: f64, verb: char, spec: Spec) {
+    match verb {
+        'T' => pad(out, "float64", spec, false),
+        'v' | 'b' | 'g' | 'G' | 'x' | 'X' | 'e' | 'E' | 'f' | 'F' => {
+            let mut text = if f.is_nan() {
+                "+NaN".to_owned()
+            } else {
+                go_float_name(f).to_owned()
+            };
+            if spec.space && !spec.plus && text.starts_with('+') {
+                text.replace_range(..1, " ");
+            }
+            if f.is_nan() && !spec.space && !spec.plus {
+                text.remove(0);
+            }
+            pad(
+                out,
+                &text,
+                Spec {
+                    zero: false,
+                    ..spec
+                },
+                false,
+            );
+        }
+        _ => {
+            let _ = write!(out, "%!{verb}(float64=");
+            format_non_finite(out, f, 'v', spec);
+            out.push(')');
+        }
     }
 }
 
 /// One value under one verb; `nested` values are elements of an array or object.
 fn format_value(out: &mut String, value: &Value, verb: char, spec: Spec, nested: bool) {
     if verb == 'T' {
-        pad(out, go_type(value, nested), spec, false);
+        pad(out, go_type(value), spec, false);
         return;
     }
     match value {
         Value::Null => match verb {
+            // Go writes a nil element without padding, whatever the verb.
+            _ if nested => out.push_str(if spec.sharp_v {
+                "interface {}(nil)"
+            } else {
+                "<nil>"
+            }),
             'v' => pad(out, "<nil>", spec, false),
-            _ if nested => pad(out, "<nil>", spec, false),
             _ => {
                 let _ = write!(out, "%!{verb}(<nil>)");
             }
         },
         Value::Bool(b) => match verb {
             't' | 'v' => pad(out, if *b { "true" } else { "false" }, spec, false),
-            _ => bad_verb(out, value, verb, nested),
+            _ => bad_verb(out, value, verb, spec, nested),
         },
-        Value::Number(n) if !nested && is_int64(n) => {
+        Value::Number(n) if is_int64(n) => {
             format_int(out, n.as_i64().unwrap_or(0), verb, spec, value);
         }
         Value::Number(n) => {
@@ -264,7 +336,7 @@ fn format_value(out: &mut String, value: &Value, verb: char, spec: Spec, nested:
         }
         Value::String(s) => format_string(out, s, verb, spec, value, nested),
         Value::Array(items) => {
-            if verb == 'v' && spec.sharp {
+            if spec.sharp_v {
                 out.push_str("[]interface {}{");
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
@@ -291,7 +363,7 @@ fn format_value(out: &mut String, value: &Value, verb: char, spec: Spec, nested:
 fn format_map(out: &mut String, map: &Map<String, Value>, verb: char, spec: Spec) {
     let mut keys: Vec<&String> = map.keys().collect();
     keys.sort();
-    let is_go_syntax = verb == 'v' && spec.sharp;
+    let is_go_syntax = spec.sharp_v;
     out.push_str(if is_go_syntax {
         "map[string]interface {}{"
     } else {
@@ -308,14 +380,16 @@ fn format_map(out: &mut String, map: &Map<String, Value>, verb: char, spec: Spec
     out.push(if is_go_syntax { '}' } else { ']' });
 }
 
-/// `%!verb(type=value)`.
-fn bad_verb(out: &mut String, value: &Value, verb: char, nested: bool) {
-    let _ = write!(out, "%!{verb}({}=", go_type(value, nested));
-    format_value(out, value, 'v', Spec::default(), nested);
+/// `%!verb(type=value)`: the value is printed as `v` with the verb's flags, width and
+/// precision (`%6.2e` of a string shows its first two characters padded to six).
+fn bad_verb(out: &mut String, value: &Value, verb: char, spec: Spec, nested: bool) {
+    let _ = write!(out, "%!{verb}({}=", go_type(value));
+    format_value(out, value, 'v', spec, nested);
     out.push(')');
 }
 
-/// Pads `text` to the width; `is_number` allows zero padding (after any sign).
+/// Pads `text` to the width. The `0` flag pads with zeros on the left, after the sign when
+/// `is_number`; Go (1.23 and later) zero-pads strings, booleans and type names too.
 fn pad(out: &mut String, text: &str, spec: Spec, is_number: bool) {
     let len = text.chars().count();
     let Some(width) = spec.width.filter(|w| *w > len) else {
@@ -335,7 +409,8 @@ fn pad(out: &mut String, text: &str, spec: Spec, is_number: bool) {
         out.extend(std::iter::repeat_n('0', fill));
         out.push_str(digits);
     } else {
-        out.extend(std::iter::repeat_n(' ', fill));
+        let fill_char = if spec.zero { '0' } else { ' ' };
+        out.extend(std::iter::repeat_n(fill_char, fill));
         out.push_str(text);
     }
 }
@@ -350,7 +425,7 @@ fn format_string(out: &mut String, s: &str, verb: char, spec: Spec, value: &Valu
         _ => s,
     };
     match verb {
-        'v' if spec.sharp => pad(out, &go_quote(s, false), spec, false),
+        'v' if spec.sharp_v => pad(out, &go_quote(s, false), spec, false),
         'v' | 's' => pad(out, s, spec, false),
         'q' => {
             if spec.sharp && !s.contains('`') && s.chars().all(|c| c == '\t' || !c.is_control()) {
@@ -376,7 +451,7 @@ fn format_string(out: &mut String, s: &str, verb: char, spec: Spec, value: &Valu
             }
             pad(out, &hex, spec, false);
         }
-        _ => bad_verb(out, value, verb, nested),
+        _ => bad_verb(out, value, verb, spec, nested),
     }
 }
 
@@ -407,7 +482,7 @@ fn quote_char(out: &mut String, c: char, quote: char, is_ascii: bool) {
             let _ = write!(out, "\\x{:02x}", c as u32);
         }
         c if c.is_ascii() => out.push(c),
-        c if is_ascii || c.is_control() || c.is_whitespace() && c != ' ' => {
+        c if is_ascii || !is_go_printable(c) => {
             if (c as u32) < 0x10000 {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             } else {
@@ -416,6 +491,16 @@ fn quote_char(out: &mut String, c: char, quote: char, is_ascii: bool) {
         }
         c => out.push(c),
     }
+}
+
+/// Go's `strconv.IsPrint` beyond ASCII: letters, marks, numbers, punctuation and symbols
+/// (Unicode categories L, M, N, P and S), by the Unicode tables of Rust's `regex` (Go 1.26 has
+/// Unicode 15.0; characters assigned later are printable here only).
+fn is_go_printable(c: char) -> bool {
+    static PRINTABLE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^[\p{L}\p{M}\p{N}\p{P}\p{S}]$").expect("a valid character class")
+    });
+    PRINTABLE.is_match(c.encode_utf8(&mut [0; 4]))
 }
 
 fn format_int(out: &mut String, i: i64, verb: char, spec: Spec, value: &Value) {
@@ -454,10 +539,19 @@ fn format_int(out: &mut String, i: i64, verb: char, spec: Spec, value: &Value) {
             {
                 let _ = write!(text, " '{c}'");
             }
-            pad(out, &text, spec, false);
+            // Go never pads %U with zeros.
+            pad(
+                out,
+                &text,
+                Spec {
+                    zero: false,
+                    ..spec
+                },
+                false,
+            );
             return;
         }
-        _ => return bad_verb(out, value, verb, false),
+        _ => return bad_verb(out, value, verb, spec, false),
     };
     let digits = match spec.precision {
         Some(0) if magnitude == 0 => String::new(),
@@ -500,7 +594,13 @@ fn format_float_verb(
             format_float(f, verb, precision)
         }
         'x' | 'X' => format_hex_float(f, verb == 'X', spec.precision),
-        _ => return bad_verb(out, value, verb, nested),
+        'b' => format_binary_float(f),
+        _ => return bad_verb(out, value, verb, spec, nested),
+    };
+    let text = if spec.sharp && verb != 'b' {
+        keep_point_and_zeros(&text, verb, spec.precision)
+    } else {
+        text
     };
     let text = if text.starts_with('-') {
         text
@@ -601,12 +701,64 @@ fn format_hex_float(f: f64, upper: bool, precision: Option<usize>) -> String {
 
 /// Go's `strconv.FormatFloat(f, verb, precision, 64)` for `e E f F g G`; `None` is `-1`, the
 /// shortest representation that reads back as `f`.
-pub fn format_float(f: f64, verb: char, precision: Option<usize>) -> String {
-    let sign = if f.is_sign_negative() && f != 0.0 {
-        "-"
+/// Go's `strconv.FormatFloat(f, 'b', -1, 64)`: the integer mantissa and the power of two,
+/// `6755399441055744p-52` for 1.5.
+fn format_binary_float(f: f64) -> String {
+    let bits = f.to_bits();
+    let biased = (bits >> 52) & 0x7ff;
+    let mut mantissa = bits & ((1 << 52) - 1);
+    let exponent = if biased == 0 {
+        -1074
     } else {
-        ""
+        mantissa |= 1 << 52;
+        i64::try_from(biased).unwrap_or(0) - 1075
     };
+    let sign = if bits >> 63 == 1 { "-" } else { "" };
+    format!("{sign}{mantissa}p{exponent:+}")
+}
+
+/// Go's `#` flag on a float: always a point, and for `%g`, `%v` and `%x` trailing zeros up to
+/// the precision's count of significant digits (6 by default). Go counts the `x` of a
+/// hexadecimal float's `0x` as a significant digit, so `%#x` of 3 is `0x1.8000p+01`.
+fn keep_point_and_zeros(text: &str, verb: char, precision: Option<usize>) -> String {
+    let (sign, body) = match text.strip_prefix('-') {
+        Some(body) => ("-", body),
+        None => ("", text),
+    };
+    let exponent_mark: &[char] = if matches!(verb, 'x' | 'X') {
+        &['p', 'P']
+    } else {
+        &['e', 'E']
+    };
+    let (mantissa, exponent) = body.split_at(body.find(exponent_mark).unwrap_or(body.len()));
+    let mut wanted = match verb {
+        'v' | 'g' | 'G' | 'x' | 'X' => i64::try_from(precision.unwrap_or(6)).unwrap_or(i64::MAX),
+        _ => 0,
+    };
+    let mut has_nonzero = false;
+    for c in mantissa.chars().filter(|&c| c != '.') {
+        has_nonzero |= c != '0';
+        if has_nonzero {
+            wanted -= 1;
+        }
+    }
+    let mut out = format!("{sign}{mantissa}");
+    if !mantissa.contains('.') {
+        if mantissa == "0" {
+            wanted -= 1;
+        }
+        out.push('.');
+    }
+    for _ in 0..wanted.max(0) {
+        out.push('0');
+    }
+    out.push_str(exponent);
+    out
+}
+
+pub fn format_float(f: f64, verb: char, precision: Option<usize>) -> String {
+    // Go keeps the sign of a negative zero: "-0".
+    let sign = if f.is_sign_negative() { "-" } else { "" };
     let f = f.abs();
     let body = match verb {
         'f' | 'F' => match precision {
@@ -730,6 +882,14 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// `fmt.Sprintf` of JSON arguments.
+    fn sprintf(format: &str, args: &[Value]) -> String {
+        super::sprintf(
+            format,
+            &args.iter().cloned().map(Piped::Json).collect::<Vec<_>>(),
+        )
+    }
     use crate::value::{float64, int64};
 
     fn f(x: f64) -> Value {
@@ -846,12 +1006,104 @@ mod tests {
     }
 
     #[test]
+    fn flags_apply_as_go_applies_them() {
+        // Checked against Go 1.26's fmt.
+        assert_eq!(sprintf("%6.2e", &[json!("abcdef")]), "%!e(string=    ab)");
+        assert_eq!(sprintf("%08s", &[json!("ab")]), "000000ab");
+        assert_eq!(sprintf("%-08v|", &[json!("ab")]), "ab      |");
+        assert_eq!(sprintf("%05t", &[json!(true)]), "0true");
+        assert_eq!(sprintf("%+v", &[json!(5.0)]), "5");
+        assert_eq!(sprintf("%+s", &[json!(5)]), "%!s(int64=+5)");
+        assert_eq!(sprintf("%8v", &[json!([null, "a"])]), "[<nil>        a]");
+        assert_eq!(
+            sprintf("%#v", &[json!([null])]),
+            "[]interface {}{interface {}(nil)}"
+        );
+        assert_eq!(sprintf("%#s", &[json!(1.5)]), "%!s(float64=1.50000)");
+        assert_eq!(sprintf("%#g", &[json!(1.5)]), "1.50000");
+        assert_eq!(sprintf("%#.0f", &[json!(3.0)]), "3.");
+        assert_eq!(sprintf("%#.3e", &[json!(0.0)]), "0.000e+00");
+        assert_eq!(sprintf("%#g", &[json!(0.0)]), "0.00000");
+        assert_eq!(sprintf("%#g", &[json!(1e21)]), "1.00000e+21");
+        assert_eq!(sprintf("%#.2g", &[json!(123_456.0)]), "1.2e+05");
+        assert_eq!(sprintf("%08U", &[json!(65)]), "  U+0041");
+    }
+
+    #[test]
+    fn quotes_what_go_cannot_print() {
+        // Checked against Go 1.26: unassigned, format and separator characters are escaped.
+        assert_eq!(sprintf("%q", &[json!(0x15861)]), "'\\U00015861'");
+        assert_eq!(
+            sprintf("%q", &[json!("a\u{200b}b\u{a0}c\u{2028}é")]),
+            "\"a\\u200bb\\u00a0c\\u2028é\""
+        );
+    }
+
+    #[test]
+    fn formats_nan_and_infinities_as_go_does() {
+        // Checked against Go 1.26's fmt.
+        let cases = [
+            ("%v", ["NaN", "+Inf", "-Inf"]),
+            ("%+v", ["NaN", "+Inf", "-Inf"]),
+            ("% f", [" NaN", " Inf", "-Inf"]),
+            ("%+f", ["+NaN", "+Inf", "-Inf"]),
+            ("%08f", ["     NaN", "    +Inf", "    -Inf"]),
+            ("%-6v|", ["NaN   |", "+Inf  |", "-Inf  |"]),
+            (
+                "%+d",
+                [
+                    "%!d(float64=+NaN)",
+                    "%!d(float64=+Inf)",
+                    "%!d(float64=-Inf)",
+                ],
+            ),
+            (
+                "%5s",
+                [
+                    "%!s(float64=  NaN)",
+                    "%!s(float64= +Inf)",
+                    "%!s(float64= -Inf)",
+                ],
+            ),
+            ("%T", ["float64", "float64", "float64"]),
+        ];
+        for (format, expected) in cases {
+            for (f, text) in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY]
+                .into_iter()
+                .zip(expected)
+            {
+                assert_eq!(
+                    super::sprintf(format, &[Piped::NonFinite(f)]),
+                    text,
+                    "{format}"
+                );
+            }
+        }
+        assert_eq!(
+            super::sprintf("hi", &[Piped::NonFinite(f64::NAN)]),
+            "hi%!(EXTRA float64=NaN)"
+        );
+        assert_eq!(sprintf("%#x", &[json!(3.0)]), "0x1.8000p+01");
+        assert_eq!(
+            sprintf("%v %.2f %e", &[json!(-0.0), json!(-0.0), json!(-0.0)]),
+            "-0 -0.00 -0.000000e+00"
+        );
+        assert_eq!(sprintf("%b", &[json!(1.5)]), "6755399441055744p-52");
+        assert_eq!(sprintf("%+b", &[json!(0.0)]), "+0p-1074");
+        assert_eq!(sprintf("%b", &[json!(-2.0)]), "-4503599627370496p-51");
+        assert_eq!(sprintf("%b", &[json!(5e-324)]), "1p-1074");
+        assert_eq!(sprintf("%b", &[json!(1e300)]), "6724873095247260p+944");
+        assert_eq!(sprintf("%#.2X", &[json!(0.5)]), "0X1.00P-01");
+    }
+
+    #[test]
     fn formats_maps_and_slices_recursively() {
         let value = json!({"b": [1, "x", null], "a": {"c": true}});
         assert_eq!(sprint_v(&value), "map[a:map[c:true] b:[1 x <nil>]]");
-        assert_eq!(sprintf("%s", &[json!(["a", 1])]), "[a %!s(float64=1)]");
+        assert_eq!(sprintf("%s", &[json!(["a", 1.0])]), "[a %!s(float64=1)]");
+        assert_eq!(sprintf("%s", &[json!(["a", 1])]), "[a %!s(int64=1)]");
         assert_eq!(
-            sprintf("%d", &[json!({"a": 1})]),
+            sprintf("%d", &[json!({"a": 1.0})]),
             "map[%!d(string=a):%!d(float64=1)]"
         );
         assert_eq!(

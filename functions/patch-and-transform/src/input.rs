@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
+use crate::gojson;
+
 /// The whole input.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -446,16 +448,33 @@ pub struct WriteConnectionSecretToRef {
     pub patches: Vec<Patch>,
 }
 
-/// Reads `input` into [`Resources`].
+/// Reads `input` into [`Resources`], failing as upstream's decoder does (see [`crate::gojson`]).
 ///
 /// # Errors
-/// The serde error with the path of the offending field, e.g.
-/// `resources[0].patches[1].transforms: invalid type: string "x", expected a sequence`.
+/// Upstream's message for the first unknown field or mistyped value, e.g. `cannot get function
+/// input *v1beta1.Resources from *v1.RunFunctionRequest: cannot unmarshal JSON from
+/// *structpb.Struct into *v1beta1.Resources: json: cannot unmarshal Go value of type
+/// v1beta1.ComposedPatch: unknown name "fromFieldPth"`.
 pub fn decode(input: Option<&Map<String, Value>>) -> Result<Resources, String> {
     let empty = Map::new();
     let input = input.unwrap_or(&empty);
-    // Borrowing and skipping path tracking is the fast path; only a failure is decoded again, to
-    // name the offending field.
+    let has_null = gojson::check(input).map_err(|error| {
+        format!(
+            "cannot get function input *v1beta1.Resources from *v1.RunFunctionRequest: cannot \
+             unmarshal JSON from *structpb.Struct into *v1beta1.Resources: json: {error}"
+        )
+    })?;
+    if has_null {
+        deserialize(&gojson::without_nulls(input))
+    } else {
+        deserialize(input)
+    }
+}
+
+/// The serde types over an input upstream's decoder accepts. Borrowing and skipping path
+/// tracking is the fast path; only a failure (a bug: the types should accept what
+/// [`gojson::check`] accepts) is decoded again, to name the offending field.
+fn deserialize(input: &Map<String, Value>) -> Result<Resources, String> {
     if let Ok(resources) = Resources::deserialize(input) {
         return Ok(resources);
     }
@@ -521,14 +540,27 @@ mod tests {
     }
 
     #[test]
-    fn unknown_fields_name_their_path() {
+    fn unknown_fields_fail_as_upstream() {
         let error =
             decode_value(json!({"resources": [{"name": "a", "patches": [{"fromFieldPth": "x"}]}]}))
                 .unwrap_err();
         assert_eq!(
             error,
-            "resources[0].patches[0].fromFieldPth: unknown field `fromFieldPth`, expected one of \
-             `type`, `patchSetName`, `fromFieldPath`, `combine`, `toFieldPath`, `transforms`, `policy`"
+            "cannot get function input *v1beta1.Resources from *v1.RunFunctionRequest: cannot \
+             unmarshal JSON from *structpb.Struct into *v1beta1.Resources: json: cannot unmarshal \
+             Go value of type v1beta1.ComposedPatch: unknown name \"fromFieldPth\""
+        );
+    }
+
+    #[test]
+    fn null_fields_read_as_absent() {
+        let input =
+            decode_value(json!({"resources": [{"name": "a", "base": null, "patches": [null]}]}))
+                .unwrap();
+        assert!(input.resources[0].base.is_none());
+        assert_eq!(
+            input.resources[0].patches[0].type_name(),
+            "FromCompositeFieldPath"
         );
     }
 

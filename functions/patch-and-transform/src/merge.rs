@@ -69,11 +69,23 @@ fn merge(dst: Value, src: Value, options: MergeOptions) -> Result<Value> {
         return Ok(src);
     }
     let src = match (&dst, src) {
-        (Value::Array(existing), Value::Array(new)) if options.append => Value::Array(
-            new.into_iter()
+        (Value::Array(existing), Value::Array(new)) if options.append => {
+            let kept: Vec<Value> = new
+                .into_iter()
                 .filter(|item| !existing.iter().any(|e| json_equal(e, item)))
-                .collect(),
-        ),
+                .collect();
+            // Upstream collects the kept elements into a slice that starts nil: with none kept
+            // it stays nil, which replaces an empty destination (written as null) and leaves a
+            // non-empty one as it is.
+            if kept.is_empty() {
+                return Ok(if existing.is_empty() {
+                    Value::Null
+                } else {
+                    dst
+                });
+            }
+            Value::Array(kept)
+        }
         (_, src) => src,
     };
     // mergo merges the two values wrapped in one-key maps.
@@ -132,7 +144,7 @@ fn merge_entry(
                     other => {
                         return Err(Error::new(format!(
                             "cannot append two slices with different type ([]interface {{}}, {})",
-                            go_type(&other, false)
+                            go_type(&other)
                         )));
                     }
                 }
@@ -143,13 +155,21 @@ fn merge_entry(
         }
         _ => {}
     }
+    // mergo asks whether the destination is empty after the nested merge above: a map was
+    // merged in place (so it may no longer be empty), anything else was replaced.
+    let is_dst_empty = match (&original, dst.get(&key)) {
+        (Some(Value::Object(_)), Some(Value::Object(merged))) if src.is_object() => {
+            merged.is_empty()
+        }
+        _ => original.as_ref().is_none_or(is_empty),
+    };
     if let Some(existing) = &original
-        && !is_empty(existing)
+        && !is_dst_empty
         && (src.is_array() || (src.is_object() && existing.is_object()))
     {
         return Ok(());
     }
-    if overwrite || original.as_ref().is_none_or(is_empty) {
+    if overwrite || is_dst_empty {
         dst.insert(key, src);
     }
     Ok(())
@@ -184,6 +204,32 @@ mod tests {
             MergeOptions::from_policy(policy).unwrap(),
         )?;
         Ok(root.remove("a").unwrap())
+    }
+
+    #[test]
+    fn an_empty_object_merged_into_keeps_what_the_merge_put_there() {
+        // mergo checks emptiness after merging a map in place: nulls of the source are dropped
+        // once anything else lands, but an object of nulls replaces an empty one whole.
+        assert_eq!(
+            run(json!({}), json!({"n": null, "k": 1}), "MergeObjects").unwrap(),
+            json!({"k": 1})
+        );
+        assert_eq!(
+            run(json!({}), json!({"n": null}), "MergeObjects").unwrap(),
+            json!({"n": null})
+        );
+    }
+
+    #[test]
+    fn appending_nothing_new_to_an_empty_array_writes_null() {
+        assert_eq!(
+            run(json!([]), json!([]), "MergeObjectsAppendArrays").unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            run(json!([1]), json!([1]), "ForceMergeObjectsAppendArrays").unwrap(),
+            json!([1])
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::gofmt::sprintf;
 use crate::input::{Combine, Patch, PatchSet, patch_type};
 use crate::merge::{MergeOptions, merge_value};
 use crate::transforms::resolve_all;
-use crate::value::{from_resource, to_written};
+use crate::value::{Piped, settle_written, to_written};
 
 /// The objects a resource's patches read and write.
 pub struct Objects<'a> {
@@ -104,8 +104,11 @@ pub fn apply_from_field_path(
     from: &Map<String, Value>,
     to: &mut Map<String, Value>,
 ) -> Result<()> {
-    let input = from_resource(fieldpath::get(from, p.source_path())?.clone());
-    let output = to_written(resolve_all(&p.transforms, input)?);
+    let input = fieldpath::get(from, p.source_path())?.clone();
+    let output = resolve_all(&p.transforms, Piped::Json(input))?
+        .into_json()
+        .map_err(|e| Error::new(e).wrap("cannot marshal value to JSON"))?;
+    let output = to_written(output);
     let options = MergeOptions::from_policy(p.to_policy())?;
     let to_path = p.to_field_path();
     if to_path.contains("[*]") {
@@ -116,9 +119,9 @@ pub fn apply_from_field_path(
         for path in paths {
             merge_value(to, &path.0, output.clone(), options)?;
         }
-        return Ok(());
+        return settle_written(to).map_err(Error::new);
     }
-    write(to, to_path, output, options)
+    write(to, to_path, Piped::Json(output), options)
 }
 
 /// Reads every `combine.variables[].fromFieldPath` of `from`, combines them, transforms the
@@ -137,20 +140,21 @@ pub fn apply_combine(
     };
     let mut variables = Vec::with_capacity(combine.variables.len());
     for variable in &combine.variables {
-        variables.push(from_resource(
-            fieldpath::get(from, &variable.from_field_path)?.clone(),
-        ));
+        variables.push(fieldpath::get(from, &variable.from_field_path)?.clone());
     }
-    let combined = combine_values(combine, &variables)?;
-    let output = to_written(resolve_all(&p.transforms, combined)?);
+    let combined = combine_values(combine, variables)?;
+    let output = resolve_all(&p.transforms, combined)?;
     let options = MergeOptions::from_policy(p.to_policy())?;
     write(to, p.to_field_path(), output, options)
 }
 
-fn combine_values(combine: &Combine, variables: &[Value]) -> Result<Value> {
+fn combine_values(combine: &Combine, variables: Vec<Value>) -> Result<Piped> {
     match combine.strategy.as_str() {
         "string" => match &combine.string {
-            Some(string) => Ok(Value::String(sprintf(&string.fmt, variables))),
+            Some(string) => {
+                let variables: Vec<Piped> = variables.into_iter().map(Piped::Json).collect();
+                Ok(Piped::Json(Value::String(sprintf(&string.fmt, &variables))))
+            }
             None => Err(Error::new(
                 "given combine strategy string requires configuration",
             )),
@@ -161,15 +165,23 @@ fn combine_values(combine: &Combine, variables: &[Value]) -> Result<Value> {
     }
 }
 
+/// Writes `value` at `path` of `to`, as upstream's `patchFieldValueToObject`: the path is parsed
+/// before the value is marshalled (which fails for NaN and infinities).
 fn write(
     to: &mut Map<String, Value>,
     path: &str,
-    value: Value,
+    value: Piped,
     options: Option<MergeOptions>,
 ) -> Result<()> {
     fieldpath::parse(path)
         .map_err(|e| e.wrap(format!("cannot parse path {path:?}")))
-        .and_then(|segments| merge_value(to, &segments.0, value, options))
+        .and_then(|segments| {
+            let value = value
+                .into_json()
+                .map_err(|e| Error::new(e).wrap("cannot marshal value to JSON"))?;
+            merge_value(to, &segments.0, to_written(value), options)
+        })
+        .and_then(|()| settle_written(to).map_err(Error::new))
         .map_err(|e| e.wrap("cannot patch to object"))
 }
 
@@ -225,7 +237,7 @@ mod tests {
     #[test]
     fn from_field_path_transforms_and_writes() {
         let from = object(json!({"spec": {"size": "large"}}));
-        let mut to = Map::new();
+        let mut to = object(json!({"kind": "Bucket"}));
         let p = patch(json!({
             "fromFieldPath": "spec.size",
             "toFieldPath": "spec.forProvider.instanceType",
@@ -234,14 +246,16 @@ mod tests {
         apply_from_field_path(&p, &from, &mut to).unwrap();
         assert_eq!(
             Value::Object(to),
-            json!({"spec": {"forProvider": {"instanceType": "m5.xlarge"}}})
+            json!({"kind": "Bucket", "spec": {"forProvider": {"instanceType": "m5.xlarge"}}})
         );
     }
 
     #[test]
     fn wildcards_write_existing_fields_only() {
         let from = object(json!({"metadata": {"name": "test"}}));
-        let mut to = object(json!({"metadata": {"ownerReferences": [{"name": ""}, {"name": ""}]}}));
+        let mut to = object(
+            json!({"kind": "Bucket", "metadata": {"ownerReferences": [{"name": ""}, {"name": ""}]}}),
+        );
         let p = patch(
             json!({"fromFieldPath": "metadata.name", "toFieldPath": "metadata.ownerReferences[*].name"}),
         );
@@ -264,7 +278,7 @@ mod tests {
     #[test]
     fn combine_formats_variables_and_any_missing_one_is_not_found() {
         let from = object(json!({"spec": {"a": "x", "n": 3}}));
-        let mut to = Map::new();
+        let mut to = object(json!({"kind": "Bucket"}));
         let p = patch(json!({
             "type": "CombineFromComposite",
             "combine": {"variables": [{"fromFieldPath": "spec.a"}, {"fromFieldPath": "spec.n"}], "strategy": "string", "string": {"fmt": "%s-%v"}},
@@ -281,6 +295,22 @@ mod tests {
             apply_combine(&p, &from, &mut to)
                 .unwrap_err()
                 .is_not_found()
+        );
+    }
+
+    #[test]
+    fn written_objects_are_decoded_again_and_need_a_kind() {
+        let from = object(json!({"spec": {"kind": 7}}));
+        let mut to = object(json!({"kind": "Bucket", "spec": {"size": 3.0}}));
+        let p = patch(json!({"fromFieldPath": "spec.kind", "toFieldPath": "spec.copy"}));
+        apply_from_field_path(&p, &from, &mut to).unwrap();
+        assert_eq!(to["spec"]["size"], json!(3), "whole numbers become int64");
+        let p = patch(json!({"fromFieldPath": "spec.kind", "toFieldPath": "kind"}));
+        assert_eq!(
+            apply_from_field_path(&p, &from, &mut to)
+                .unwrap_err()
+                .to_string(),
+            r#"cannot patch to object: Object 'Kind' is missing in '{"kind":7,"spec":{"copy":7,"size":3}}'"#
         );
     }
 

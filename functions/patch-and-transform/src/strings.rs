@@ -8,17 +8,17 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 
 use crate::error::{Error, Result};
-use crate::gofmt::{sprint_element, sprint_v, sprintf};
+use crate::gofmt::{quote, sprint_element, sprint_piped, sprintf};
+use crate::goregex;
 use crate::input::StringTransform;
-use crate::transforms::{go_regex, regex_error};
-use crate::value::go_json;
+use crate::value::{Piped, go_json};
 
 /// Runs a `string` transform on `input`.
 ///
 /// # Errors
 /// Missing configuration (`string transform of type Format fmt is not set`), an unknown type,
 /// invalid base64, a regexp that does not compile or match, or `Join` on a non-array.
-pub fn resolve_string(transform: &StringTransform, input: &Value) -> Result<String> {
+pub fn resolve_string(transform: &StringTransform, input: &Piped) -> Result<String> {
     let kind = transform.type_.as_str();
     let unset = |field: &str| {
         Error::new(format!(
@@ -39,7 +39,7 @@ pub fn resolve_string(transform: &StringTransform, input: &Value) -> Result<Stri
         ),
         "TrimPrefix" | "TrimSuffix" => {
             let trim = transform.trim.as_deref().ok_or_else(|| unset("trim"))?;
-            let text = sprint_v(input);
+            let text = sprint_piped(input);
             let trimmed = if kind == "TrimPrefix" {
                 text.strip_prefix(trim)
             } else {
@@ -49,10 +49,10 @@ pub fn resolve_string(transform: &StringTransform, input: &Value) -> Result<Stri
         }
         "Regexp" => {
             let regexp = transform.regexp.as_ref().ok_or_else(|| unset("regexp"))?;
-            let regex = go_regex(&regexp.match_)
-                .map_err(|e| Error::new(regex_error(&e)).wrap("could not compile regexp"))?;
+            let regex = goregex::compile(&regexp.match_)
+                .map_err(|e| Error::new(e).wrap("could not compile regexp"))?;
             let group = regexp.group.unwrap_or(0);
-            let text = sprint_v(input);
+            let text = sprint_piped(input);
             let found = regex.captures(&text).and_then(|captures| {
                 let index = usize::try_from(group).ok()?;
                 if index >= captures.len() {
@@ -63,7 +63,7 @@ pub fn resolve_string(transform: &StringTransform, input: &Value) -> Result<Stri
             found.ok_or_else(|| {
                 Error::new(format!(
                     "regexp {} had no matches for group {group}",
-                    crate::gofmt::sprintf("%q", &[Value::String(regexp.match_.clone())])
+                    quote(&regexp.match_)
                 ))
             })
         }
@@ -73,7 +73,7 @@ pub fn resolve_string(transform: &StringTransform, input: &Value) -> Result<Stri
                 .as_ref()
                 .ok_or_else(|| unset("join"))?
                 .separator;
-            let Value::Array(items) = input else {
+            let Piped::Json(Value::Array(items)) = input else {
                 return Err(Error::new("could not parse input array"));
             };
             if items.is_empty() {
@@ -89,11 +89,11 @@ pub fn resolve_string(transform: &StringTransform, input: &Value) -> Result<Stri
             if !separator.is_empty() {
                 bytes.pop();
             }
-            Ok(String::from_utf8_lossy(&bytes).into_owned())
+            Ok(go_lossy(&bytes))
         }
         "Replace" => {
             let replace = transform.replace.as_ref().ok_or_else(|| unset("replace"))?;
-            Ok(sprint_v(input).replace(&replace.search, &replace.replace))
+            Ok(sprint_piped(input).replace(&replace.search, &replace.replace))
         }
         other => Err(Error::new(format!(
             "type {other} is not supported for string transform type"
@@ -101,28 +101,91 @@ pub fn resolve_string(transform: &StringTransform, input: &Value) -> Result<Stri
     }
 }
 
-fn convert(kind: &str, input: &Value) -> Result<String> {
-    let text = sprint_v(input);
-    // Hashes read a string's bytes and the JSON of anything else.
-    let hashed = || match input {
-        Value::String(s) => s.clone().into_bytes(),
-        other => go_json(other).into_bytes(),
+fn convert(kind: &str, input: &Piped) -> Result<String> {
+    let text = sprint_piped(input);
+    // Go's json.Marshal, which fails on NaN and infinities.
+    let marshal = || match input {
+        Piped::Json(value) => Ok(go_json(value)),
+        Piped::NonFinite(_) => {
+            Err(Error::new(input.clone().into_json().unwrap_err()).wrap("cannot marshal to JSON"))
+        }
     };
+    // Hashes read a string's bytes and the JSON of anything else.
+    let hashed = |context: &str| match input {
+        Piped::Json(Value::String(s)) => Ok(s.clone().into_bytes()),
+        _ => marshal()
+            .map(String::into_bytes)
+            .map_err(|e| e.wrap(context)),
+    };
+    const HASH: &str = "cannot generate hash";
     match kind {
-        "ToUpper" => Ok(text.to_uppercase()),
-        "ToLower" => Ok(text.to_lowercase()),
-        "ToJson" => Ok(go_json(input)),
+        "ToUpper" => Ok(text.chars().map(go_to_upper).collect()),
+        "ToLower" => Ok(text.chars().map(go_to_lower).collect()),
+        "ToJson" => marshal(),
         "ToBase64" => Ok(xfn_sdk::base64::encode(text.as_bytes())),
         "FromBase64" => decode_base64(&text)
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .map(|bytes| go_lossy(&bytes))
             .map_err(|e| e.wrap("string is not valid base64")),
-        "ToSha1" => Ok(hex(&Sha1::digest(hashed()))),
-        "ToSha256" => Ok(hex(&Sha256::digest(hashed()))),
-        "ToSha512" => Ok(hex(&Sha512::digest(hashed()))),
-        "ToAdler32" => Ok(adler32(&hashed()).to_string()),
+        "ToSha1" => Ok(hex(&Sha1::digest(hashed(HASH)?))),
+        "ToSha256" => Ok(hex(&Sha256::digest(hashed(HASH)?))),
+        "ToSha512" => Ok(hex(&Sha512::digest(hashed(HASH)?))),
+        "ToAdler32" => Ok(adler32(&hashed("unable to generate Adler checksum")?).to_string()),
         other => Err(Error::new(format!(
             "type {other} is not supported for string convert"
         ))),
+    }
+}
+
+/// Bytes as text the way upstream's output ends up: Go strings may hold invalid UTF-8 (a `Join`
+/// cut inside its separator, a decoded base64), and `encoding/json` writes each invalid byte as
+/// U+FFFD. (Rust's lossy decoding would write one U+FFFD for a cut character.)
+fn go_lossy(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    let mut rest = bytes;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(valid) => {
+                out.push_str(valid);
+                return out;
+            }
+            Err(error) => {
+                let (valid, after) = rest.split_at(error.valid_up_to());
+                out.push_str(std::str::from_utf8(valid).expect("valid up to here"));
+                let invalid = error.error_len().unwrap_or(after.len());
+                out.extend(std::iter::repeat_n('\u{fffd}', invalid));
+                rest = &after[invalid..];
+            }
+        }
+    }
+}
+
+/// Go's `unicode.ToUpper` of one character: the simple case mapping, never several characters
+/// (`ß` stays `ß`; Rust's full mapping gives `SS`).
+fn go_to_upper(c: char) -> char {
+    let mut upper = c.to_uppercase();
+    if let (Some(single), None) = (upper.next(), upper.next()) {
+        return single;
+    }
+    // Where the full mapping has several characters, a few have a simple one: Greek letters
+    // with ypogegrammeni take the form with prosgegrammeni.
+    let simple = match u32::from(c) {
+        code @ (0x1F80..=0x1F87 | 0x1F90..=0x1F97 | 0x1FA0..=0x1FA7) => char::from_u32(code + 8),
+        0x1FB3 => Some('\u{1FBC}'),
+        0x1FC3 => Some('\u{1FCC}'),
+        0x1FF3 => Some('\u{1FFC}'),
+        _ => None,
+    };
+    simple.unwrap_or(c)
+}
+
+/// Go's `unicode.ToLower` of one character: the simple case mapping (`İ` becomes `i`; no final
+/// sigma).
+fn go_to_lower(c: char) -> char {
+    let mut lower = c.to_lowercase();
+    match (lower.next(), lower.next()) {
+        (Some(single), None) => single,
+        _ if c == '\u{130}' => 'i',
+        _ => c,
     }
 }
 
@@ -187,10 +250,13 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::value::{from_resource, int64};
+    use crate::value::{int64, parsed};
 
     fn run(t: Value, input: Value) -> Result<String> {
-        resolve_string(&serde_json::from_value(t).unwrap(), &from_resource(input))
+        resolve_string(
+            &serde_json::from_value(t).unwrap(),
+            &Piped::Json(parsed(input)),
+        )
     }
 
     fn convert_to(kind: &str, input: Value) -> Result<String> {
@@ -208,7 +274,45 @@ mod tests {
             "%!d(float64=5)"
         );
         let t = serde_json::from_value(json!({"type": "Format", "fmt": "%d"})).unwrap();
-        assert_eq!(resolve_string(&t, &int64(5)).unwrap(), "5");
+        assert_eq!(resolve_string(&t, &Piped::Json(int64(5))).unwrap(), "5");
+    }
+
+    #[test]
+    fn a_join_cut_inside_a_character_leaves_a_replacement_per_byte() {
+        let t = json!({"type": "Join", "join": {"separator": "→"}});
+        assert_eq!(run(t, json!(["a", "b"])).unwrap(), "a→b\u{fffd}\u{fffd}");
+    }
+
+    #[test]
+    fn cases_map_one_character_at_a_time_as_go_does() {
+        // Checked against Go 1.26's strings.ToUpper and strings.ToLower.
+        assert_eq!(convert_to("ToUpper", json!("ᾳᾀßﬁǅ")).unwrap(), "ᾼᾈßﬁǄ");
+        assert_eq!(convert_to("ToLower", json!("İΣΑΣᾈ")).unwrap(), "iσασᾀ");
+    }
+
+    #[test]
+    fn nan_cannot_be_marshalled_or_hashed() {
+        let t = |kind: &str| {
+            serde_json::from_value(json!({"type": "Convert", "convert": kind})).unwrap()
+        };
+        let nan = Piped::NonFinite(f64::NAN);
+        assert_eq!(
+            resolve_string(&t("ToJson"), &nan).unwrap_err().to_string(),
+            "cannot marshal to JSON: json: unsupported value: NaN"
+        );
+        assert_eq!(
+            resolve_string(&t("ToSha256"), &nan)
+                .unwrap_err()
+                .to_string(),
+            "cannot generate hash: cannot marshal to JSON: json: unsupported value: NaN"
+        );
+        assert_eq!(
+            resolve_string(&t("ToAdler32"), &nan)
+                .unwrap_err()
+                .to_string(),
+            "unable to generate Adler checksum: cannot marshal to JSON: json: unsupported value: NaN"
+        );
+        assert_eq!(resolve_string(&t("ToUpper"), &nan).unwrap(), "NAN");
     }
 
     #[test]

@@ -3,20 +3,20 @@
 
 use std::collections::BTreeMap;
 
-use regex::Regex;
 use serde_json::Value;
 
 use crate::convert::resolve_convert;
 use crate::error::{Error, Result};
+use crate::goregex;
 use crate::input::{MatchPattern, MatchTransform, MathTransform, Transform};
 use crate::strings::resolve_string;
-use crate::value::{float64, from_resource, go_type, int64, is_int64};
+use crate::value::{Piped, go_int64, int64, is_int64, parsed};
 
 /// Runs `transforms` in order on `input`.
 ///
 /// # Errors
 /// `transform at index N returned error: ...`.
-pub fn resolve_all(transforms: &[Transform], mut input: Value) -> Result<Value> {
+pub fn resolve_all(transforms: &[Transform], mut input: Piped) -> Result<Piped> {
     for (i, transform) in transforms.iter().enumerate() {
         input = resolve(transform, input)
             .map_err(|e| e.wrap(format!("transform at index {i} returned error")))?;
@@ -29,7 +29,7 @@ pub fn resolve_all(transforms: &[Transform], mut input: Value) -> Result<Value> 
 /// # Errors
 /// `given transform type X requires configuration`, `transform type X is not supported`, or
 /// `X transform could not resolve: ...`.
-pub fn resolve(transform: &Transform, input: Value) -> Result<Value> {
+pub fn resolve(transform: &Transform, input: Piped) -> Result<Piped> {
     let kind = transform.type_.as_str();
     let missing = || {
         Error::new(format!(
@@ -41,7 +41,7 @@ pub fn resolve(transform: &Transform, input: Value) -> Result<Value> {
         "map" => resolve_map(transform.map.as_ref().ok_or_else(missing)?, &input),
         "match" => resolve_match(transform.match_.as_ref().ok_or_else(missing)?, input),
         "string" => resolve_string(transform.string.as_ref().ok_or_else(missing)?, &input)
-            .map(Value::String),
+            .map(|text| Piped::Json(Value::String(text))),
         "convert" => resolve_convert(transform.convert.as_ref().ok_or_else(missing)?, input),
         other => {
             return Err(Error::new(format!(
@@ -52,34 +52,32 @@ pub fn resolve(transform: &Transform, input: Value) -> Result<Value> {
     result.map_err(|e| e.wrap(format!("{kind} transform could not resolve")))
 }
 
-fn resolve_math(math: &MathTransform, input: &Value) -> Result<Value> {
+fn resolve_math(math: &MathTransform, input: &Piped) -> Result<Piped> {
     if let Err(e) = crate::validate::math(math) {
         return Err(Error::new(e.to_string()));
     }
-    let Value::Number(n) = input else {
-        return Err(Error::new(format!(
-            "input is required to be a number for math transformer, got {}",
-            go_type(input, false)
-        )));
+    let (as_int, as_float) = match input {
+        Piped::Json(Value::Number(n)) if is_int64(n) => (n.as_i64(), 0.0),
+        Piped::Json(Value::Number(n)) => (None, n.as_f64().unwrap_or(0.0)),
+        Piped::NonFinite(f) => (None, *f),
+        Piped::Json(other) => {
+            return Err(Error::new(format!(
+                "input is required to be a number for math transformer, got {}",
+                crate::value::go_type(other)
+            )));
+        }
     };
-    let as_int = is_int64(n).then(|| n.as_i64().unwrap_or(0));
-    let as_float = n.as_f64().unwrap_or(0.0);
     match math.type_.as_str() {
         "Multiply" => {
             let factor = math.multiply.unwrap_or(0);
             match as_int {
-                Some(i) => Ok(int64(i.wrapping_mul(factor))),
+                Some(i) => Ok(Piped::Json(int64(i.wrapping_mul(factor)))),
                 #[expect(clippy::cast_precision_loss, reason = "Go's float64(int64)")]
-                None => float64(as_float * factor as f64)
-                    .ok_or_else(|| Error::new("json: unsupported value: +Inf")),
+                None => Ok(Piped::float(as_float * factor as f64)),
             }
         }
         kind @ ("ClampMin" | "ClampMax") => {
-            #[expect(
-                clippy::cast_possible_truncation,
-                reason = "Go's int64(float64) truncates"
-            )]
-            let truncated = as_int.unwrap_or(as_float as i64);
+            let truncated = as_int.unwrap_or_else(|| go_int64(as_float));
             let (bound, is_out) = if kind == "ClampMin" {
                 let bound = math.clamp_min.unwrap_or(0);
                 (bound, truncated < bound)
@@ -87,7 +85,11 @@ fn resolve_math(math: &MathTransform, input: &Value) -> Result<Value> {
                 let bound = math.clamp_max.unwrap_or(0);
                 (bound, truncated > bound)
             };
-            Ok(if is_out { int64(bound) } else { input.clone() })
+            Ok(if is_out {
+                Piped::Json(int64(bound))
+            } else {
+                input.clone()
+            })
         }
         other => Err(Error::new(format!(
             "type {other} is not supported for math transform type"
@@ -95,25 +97,32 @@ fn resolve_math(math: &MathTransform, input: &Value) -> Result<Value> {
     }
 }
 
-fn resolve_map(pairs: &BTreeMap<String, Value>, input: &Value) -> Result<Value> {
-    let Value::String(key) = input else {
+fn resolve_map(pairs: &BTreeMap<String, Value>, input: &Piped) -> Result<Piped> {
+    let Piped::Json(Value::String(key)) = input else {
         return Err(Error::new(format!(
             "type {} is not supported for map transform",
-            go_type(input, false)
+            input.go_type()
         )));
     };
-    pairs
-        .get(key)
-        .map(|value| from_resource(value.clone()))
-        .ok_or_else(|| Error::new(format!("key {key} is not found in map")))
+    match pairs.get(key) {
+        None => Err(Error::new(format!("key {key} is not found in map"))),
+        // Upstream keeps each value as raw JSON, and `null` leaves it empty: unmarshalling
+        // nothing fails.
+        Some(Value::Null) => Err(Error::new(format!(
+            "value for key {key} is not valid JSON: unexpected end of JSON input"
+        ))),
+        Some(value) => Ok(Piped::Json(parsed(value.clone()))),
+    }
 }
 
-fn resolve_match(transform: &MatchTransform, input: Value) -> Result<Value> {
+fn resolve_match(transform: &MatchTransform, input: Piped) -> Result<Piped> {
     for (i, pattern) in transform.patterns.iter().enumerate() {
         if matches(pattern, &input)
             .map_err(|e| e.wrap(format!("cannot match pattern at index {i}")))?
         {
-            return Ok(pattern.result.clone().map_or(Value::Null, from_resource));
+            return Ok(Piped::Json(
+                pattern.result.clone().map_or(Value::Null, parsed),
+            ));
         }
     }
     if transform.fallback_to == "Input" {
@@ -124,25 +133,19 @@ fn resolve_match(transform: &MatchTransform, input: Value) -> Result<Value> {
         }
         return Ok(input);
     }
-    Ok(transform
-        .fallback_value
-        .clone()
-        .map_or(Value::Null, from_resource))
+    Ok(Piped::Json(
+        transform.fallback_value.clone().map_or(Value::Null, parsed),
+    ))
 }
 
-fn matches(pattern: &MatchPattern, input: &Value) -> Result<bool> {
-    let unsupported_input = || {
-        Error::new(format!(
-            "unsupported input type '{}'",
-            go_type(input, false)
-        ))
-    };
+fn matches(pattern: &MatchPattern, input: &Piped) -> Result<bool> {
+    let unsupported_input = || Error::new(format!("unsupported input type '{}'", input.go_type()));
     match pattern.type_.as_str() {
         "literal" => {
             let Some(literal) = &pattern.literal else {
                 return Err(Error::new("literal is required by type literal"));
             };
-            let Value::String(text) = input else {
+            let Piped::Json(Value::String(text)) = input else {
                 return Err(unsupported_input());
             };
             Ok(text == literal)
@@ -151,104 +154,15 @@ fn matches(pattern: &MatchPattern, input: &Value) -> Result<bool> {
             let Some(expression) = &pattern.regexp else {
                 return Err(Error::new("regexp is required by type regexp"));
             };
-            let regex = go_regex(expression)
-                .map_err(|e| Error::new(regex_error(&e)).wrap("cannot compile regexp"))?;
+            let regex = goregex::compile(expression)
+                .map_err(|e| Error::new(e).wrap("cannot compile regexp"))?;
             match input {
-                Value::Null => Err(Error::new("unsupported input type 'null'")),
-                Value::String(text) => Ok(regex.is_match(text)),
+                Piped::Json(Value::Null) => Err(Error::new("unsupported input type 'null'")),
+                Piped::Json(Value::String(text)) => Ok(regex.is_match(text)),
                 _ => Err(unsupported_input()),
             }
         }
         other => Err(Error::new(format!("unsupported pattern type '{other}'"))),
-    }
-}
-
-/// Compiles `pattern` with the meaning Go's RE2 gives it where Rust's `regex` differs: `\d`,
-/// `\w`, `\s`, `\b` and their negations are ASCII-only in Go, `\Q...\E` quotes a literal, and
-/// a `[` inside a class is a literal.
-pub fn go_regex(pattern: &str) -> std::result::Result<Regex, regex::Error> {
-    Regex::new(&translate_re2(pattern))
-}
-
-fn translate_re2(pattern: &str) -> String {
-    let mut out = String::with_capacity(pattern.len());
-    let mut chars = pattern.chars().peekable();
-    let mut in_class = false;
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some('Q') => {
-                    let mut literal = String::new();
-                    while let Some(q) = chars.next() {
-                        if q == '\\' && chars.peek() == Some(&'E') {
-                            chars.next();
-                            break;
-                        }
-                        literal.push(q);
-                    }
-                    out.push_str(&regex::escape(&literal));
-                }
-                Some('d') => out.push_str("[0-9]"),
-                Some('D') => out.push_str("[^0-9]"),
-                Some('w') => out.push_str("[0-9A-Za-z_]"),
-                Some('W') => out.push_str("[^0-9A-Za-z_]"),
-                Some('s') => out.push_str("[\\t\\n\\f\\r ]"),
-                Some('S') => out.push_str("[^\\t\\n\\f\\r ]"),
-                Some(boundary @ ('b' | 'B')) if !in_class => {
-                    out.push_str("(?-u:\\");
-                    out.push(boundary);
-                    out.push(')');
-                }
-                Some(other) => {
-                    out.push('\\');
-                    out.push(other);
-                }
-                None => out.push('\\'),
-            },
-            '[' if !in_class => {
-                in_class = true;
-                out.push('[');
-                if chars.peek() == Some(&'^') {
-                    chars.next();
-                    out.push('^');
-                }
-                if chars.peek() == Some(&']') {
-                    chars.next();
-                    out.push_str("\\]");
-                }
-            }
-            // A POSIX class such as `[:alpha:]` inside a class.
-            '[' if chars.peek() == Some(&':') => {
-                out.push('[');
-                for p in chars.by_ref() {
-                    out.push(p);
-                    if p == ']' {
-                        break;
-                    }
-                }
-            }
-            '[' => out.push_str("\\["),
-            ']' if in_class => {
-                in_class = false;
-                out.push(']');
-            }
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// A regex compile error on one line (Rust's is multi-line, with a caret under the error).
-pub fn regex_error(error: &regex::Error) -> String {
-    match error {
-        regex::Error::Syntax(text) => {
-            let last = text.lines().last().unwrap_or(text).trim();
-            format!(
-                "error parsing regexp: {}",
-                last.trim_start_matches("error: ")
-            )
-        }
-        other => other.to_string(),
     }
 }
 
@@ -258,39 +172,21 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn regexes_mean_what_go_re2_means() {
-        let find = |pattern: &str, text: &str| {
-            go_regex(pattern)
-                .unwrap()
-                .find(text)
-                .map(|m| m.as_str().to_owned())
-        };
-        assert_eq!(find(r"\w+", "héllo").as_deref(), Some("h"));
-        assert_eq!(find(r"\d+", "x٣7").as_deref(), Some("7"));
-        assert_eq!(find(r"\s", "a\u{a0}b c").as_deref(), Some(" "));
-        assert_eq!(find(r"\bx", "éx").as_deref(), Some("x"));
-        assert_eq!(find(r"^\Qa.b\E$", "a.b").as_deref(), Some("a.b"));
-        assert_eq!(find(r"^\Qa.b\E$", "axb"), None);
-        assert_eq!(find(r"[\w-]+", "é-a-é").as_deref(), Some("-a-"));
-        assert_eq!(find(r"[[:alpha:]]+", "1ab2").as_deref(), Some("ab"));
-        assert_eq!(find(r"[a[]+", "x[a[").as_deref(), Some("[a["));
-        assert_eq!(find(r"\\d", r"a\d").as_deref(), Some(r"\d"));
-        assert_eq!(find(r"(?P<n>[a-z]+)\.", "ab.").as_deref(), Some("ab."));
-    }
-
     fn transform(value: Value) -> Transform {
         serde_json::from_value(value).unwrap()
     }
 
     fn run(t: Value, input: Value) -> Result<Value> {
-        resolve(&transform(t), from_resource(input))
+        resolve(&transform(t), Piped::Json(parsed(input))).map(|out| match out {
+            Piped::Json(value) => value,
+            Piped::NonFinite(f) => panic!("a non-finite float {f} in a test"),
+        })
     }
 
     #[test]
     fn map_looks_up_strings() {
         let t = json!({"type": "map", "map": {"a": {"x": 1}, "b": 2}});
-        assert_eq!(run(t.clone(), json!("a")).unwrap(), json!({"x": 1}));
+        assert_eq!(run(t.clone(), json!("a")).unwrap(), json!({"x": 1.0}));
         assert_eq!(
             run(t.clone(), json!("c")).unwrap_err().to_string(),
             "map transform could not resolve: key c is not found in map"
@@ -298,6 +194,12 @@ mod tests {
         assert_eq!(
             run(t, json!(5)).unwrap_err().to_string(),
             "map transform could not resolve: type float64 is not supported for map transform"
+        );
+        assert_eq!(
+            run(json!({"type": "map", "map": {"a": null}}), json!("a"))
+                .unwrap_err()
+                .to_string(),
+            "map transform could not resolve: value for key a is not valid JSON: unexpected end of JSON input"
         );
     }
 
@@ -328,8 +230,8 @@ mod tests {
         let multiply = json!({"type": "math", "math": {"type": "Multiply", "multiply": 3}});
         assert_eq!(run(multiply.clone(), json!(2.5)).unwrap(), json!(7.5));
         assert_eq!(
-            resolve(&transform(multiply.clone()), int64(2)).unwrap(),
-            json!(6)
+            resolve(&transform(multiply.clone()), Piped::Json(int64(2))).unwrap(),
+            Piped::Json(json!(6))
         );
         let clamp = json!({"type": "math", "math": {"type": "ClampMin", "clampMin": 10}});
         assert_eq!(run(clamp.clone(), json!(5.5)).unwrap(), json!(10));
@@ -352,11 +254,13 @@ mod tests {
             transform(json!({"type": "map", "map": {"a": 1}})),
         ];
         assert_eq!(
-            resolve_all(&transforms, json!(2)).unwrap_err().to_string(),
+            resolve_all(&transforms, Piped::Json(json!(2)))
+                .unwrap_err()
+                .to_string(),
             "transform at index 1 returned error: map transform could not resolve: type float64 is not supported for map transform"
         );
         assert_eq!(
-            resolve(&transform(json!({"type": "bogus"})), json!(1))
+            resolve(&transform(json!({"type": "bogus"})), Piped::Json(json!(1)))
                 .unwrap_err()
                 .to_string(),
             "transform type bogus is not supported"

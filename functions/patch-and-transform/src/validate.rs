@@ -3,12 +3,12 @@
 
 use std::fmt;
 
+use crate::goregex;
 use crate::input::{
     Combine, ComposedTemplate, ConnectionDetail, ConvertTransform, MatchCondition, MatchPattern,
     MatchTransform, MathTransform, Patch, PatchSet, ReadinessCheck, Resources, StringTransform,
     Transform, patch_type,
 };
-use crate::transforms::go_regex;
 
 /// A validation error: Kubernetes' `field.Error` with its `Required` and `Invalid` types.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -424,7 +424,7 @@ fn match_pattern(p: &MatchPattern) -> Result {
                     "regexp pattern type requires a regexp",
                 ));
             };
-            if go_regex(expression).is_err() {
+            if goregex::compile(expression).is_err() {
                 return Err(FieldError::invalid(
                     "regexp",
                     Some(expression),
@@ -482,7 +482,7 @@ fn string(s: &StringTransform) -> Result {
                     "regexp transform requires a match",
                 ));
             }
-            if go_regex(&regexp.match_).is_err() {
+            if goregex::compile(&regexp.match_).is_err() {
                 return Err(FieldError::invalid(
                     "regexp.match",
                     Some(&regexp.match_),
@@ -615,9 +615,7 @@ mod tests {
     #[test]
     fn patch_sets_are_checked_first_and_without_a_prefix() {
         assert_eq!(
-            error(
-                json!({"patchSets": [{"name": "s", "patches": [{"type": "PatchSet", "patchSetName": "t"}]}]})
-            ),
+            error(json!({"patchSets": [{"name": "s", "patches": [{"type": "PatchSet"}]}]})),
             "patches[0].type: Invalid value: \"PatchSet\": patch type *v1beta1.PatchSetPatch does not support patch of type PatchSet"
         );
     }

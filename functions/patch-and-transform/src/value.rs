@@ -1,29 +1,78 @@
 //! JSON values seen as the Go values upstream works with.
 //!
-//! Upstream reads resources from protobuf `Struct`s, so every number it reads is a `float64`;
-//! only transforms produce `int64`s (`convert` to `int`/`int64`, `math` on an `int64`, a clamp
-//! bound). Here a top-level number stored as an integer stands for a Go `int64` and one stored as
-//! a float for a `float64`; numbers nested in objects and arrays are always `float64`, as
-//! they are in Go. [`from_resource`] makes a value read from a resource or parsed from the input
-//! a `float64`; [`to_written`] turns whole numbers back into integers when a value is written, as
-//! upstream's JSON round trip through the Kubernetes decoder does.
+//! A number stored as an integer stands for a Go `int64`, one stored as a float for a `float64`,
+//! at every depth. Upstream gets them as follows, and the module keeps each object so:
+//!
+//! - everything read from the request (observed and desired state, the environment) comes from
+//!   protobuf `Struct`s: every number is a `float64` ([`to_float_numbers`]);
+//! - JSON that upstream parses with `encoding/json` (map values, match results, `convert` with
+//!   format `json`) has `float64`s only ([`parsed`]);
+//! - a value a patch writes, and a base template, pass through the Kubernetes JSON decoder:
+//!   numbers whose JSON text is an integer become `int64` ([`to_written`]);
+//! - after every write the whole object written to goes through that decoder again (it is an
+//!   `unstructured.Unstructured`), so its other numbers change too ([`settle_written`]).
 
 use std::fmt::Write as _;
 
-use serde_json::{Number, Value};
+use serde_json::{Map, Number, Value};
 
-/// A value read from a resource or parsed from JSON: a top-level number becomes a `float64`.
-pub fn from_resource(value: Value) -> Value {
-    match value {
-        Value::Number(n) if !n.is_f64() => n
-            .as_f64()
-            .and_then(Number::from_f64)
-            .map_or(Value::Number(n), Value::Number),
-        other => other,
+/// A value between transforms: JSON, or a Go `float64` that JSON cannot hold (NaN, ±Inf).
+///
+/// Only `convert` (`"NaN"`, `"Inf"`, a huge quantity) and `math` make the latter; later
+/// transforms format or convert it as Go does, and writing it fails, as upstream's JSON round
+/// trip does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Piped {
+    /// Any value JSON holds.
+    Json(Value),
+    /// NaN or an infinity.
+    NonFinite(f64),
+}
+
+impl Piped {
+    /// A `float64`, finite or not.
+    pub fn float(f: f64) -> Piped {
+        float64(f).map_or(Piped::NonFinite(f), Piped::Json)
+    }
+
+    /// Go's `%T`.
+    pub fn go_type(&self) -> &'static str {
+        match self {
+            Piped::Json(value) => go_type(value),
+            Piped::NonFinite(_) => "float64",
+        }
+    }
+
+    /// The value to write.
+    ///
+    /// # Errors
+    /// Go's `json.Marshal` error for NaN and infinities: `json: unsupported value: NaN`.
+    pub fn into_json(self) -> Result<Value, String> {
+        match self {
+            Piped::Json(value) => Ok(value),
+            Piped::NonFinite(f) => Err(format!("json: unsupported value: {}", go_float_name(f))),
+        }
     }
 }
 
-/// Whether a top-level number is a Go `int64` (rather than a `float64`).
+/// How Go's `strconv` (`'g'`, `'f'`, ... alike) writes NaN and the infinities.
+pub fn go_float_name(f: f64) -> &'static str {
+    if f.is_nan() {
+        "NaN"
+    } else if f > 0.0 {
+        "+Inf"
+    } else {
+        "-Inf"
+    }
+}
+
+/// A value Go's `encoding/json` decoded into `any`: every number a `float64`, at every depth.
+pub fn parsed(mut value: Value) -> Value {
+    to_float_numbers(&mut value);
+    value
+}
+
+/// Whether a number is a Go `int64` (rather than a `float64`).
 pub fn is_int64(n: &Number) -> bool {
     !n.is_f64()
 }
@@ -38,36 +87,81 @@ pub fn float64(f: f64) -> Option<Value> {
     Number::from_f64(f).map(Value::Number)
 }
 
-/// The value as upstream writes it: whole numbers become integers, at every depth.
-pub fn to_written(value: Value) -> Value {
+/// Go's `int64(f)` as upstream's amd64 builds compute it: truncation toward zero, and for NaN or
+/// a value outside the `int64` range the x86 "integer indefinite" `math.MinInt64` (CVTTSD2SQ).
+/// The Go spec leaves this to the platform; arm64 builds saturate instead.
+pub fn go_int64(f: f64) -> i64 {
+    const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+    if f.is_nan() || !(-TWO_POW_63..TWO_POW_63).contains(&f) {
+        return i64::MIN;
+    }
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "f is in range; Go truncates too"
+    )]
+    let truncated = f as i64;
+    truncated
+}
+
+/// The value as the Kubernetes JSON decoder returns it after Go marshalled it: numbers whose
+/// JSON text is an integer that fits become `int64`, at every depth.
+pub fn to_written(mut value: Value) -> Value {
+    written_numbers(&mut value);
+    value
+}
+
+fn written_numbers(value: &mut Value) {
     match value {
-        Value::Number(n) => Value::Number(whole_to_int(n)),
-        Value::Array(items) => Value::Array(items.into_iter().map(to_written).collect()),
-        Value::Object(map) => {
-            Value::Object(map.into_iter().map(|(k, v)| (k, to_written(v))).collect())
+        Value::Number(n) => {
+            if let Some(int) = float_to_int(n) {
+                *n = Number::from(int);
+            }
         }
-        other => other,
+        Value::Array(items) => items.iter_mut().for_each(written_numbers),
+        Value::Object(map) => map.values_mut().for_each(written_numbers),
+        _ => {}
     }
 }
 
-/// Go's JSON-decoding of a number into `int64` when it has no fraction and fits.
-fn whole_to_int(n: Number) -> Number {
-    match n.as_f64() {
-        Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9.223_372_036_854_775e18 =>
-        {
-            #[expect(clippy::cast_possible_truncation, reason = "f is whole and in range")]
-            Number::from(f as i64)
+/// The `int64` a `float64` becomes on a JSON round trip: Go writes it with the shortest digits
+/// (`-3000104996877095400`, not its exact value) and reads that text back as an integer when
+/// it is one and fits.
+fn float_to_int(n: &Number) -> Option<i64> {
+    if !n.is_f64() {
+        return None;
+    }
+    go_json_float(n.as_f64()?).parse().ok()
+}
+
+/// An object after upstream wrote to it: it passes through `unstructured.Unstructured`'s JSON
+/// decoder, which turns its numbers as [`to_written`] does and requires a `kind`.
+///
+/// # Errors
+/// `Object 'Kind' is missing in '<the object as JSON>'` when `kind` is not a non-empty string.
+pub fn settle_written(object: &mut Map<String, Value>) -> Result<(), String> {
+    object.values_mut().for_each(written_numbers);
+    // GroupVersionKind() is empty when apiVersion does not parse (more than one '/').
+    let api_version = object
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    match object.get("kind") {
+        Some(Value::String(kind)) if !kind.is_empty() && api_version.matches('/').count() < 2 => {
+            Ok(())
         }
-        _ => n,
+        _ => Err(format!(
+            "Object 'Kind' is missing in '{}'",
+            go_json(&Value::Object(object.clone()))
+        )),
     }
 }
 
-/// Go's `%T` of the value; `nested` values' numbers are `float64` whatever their storage.
-pub fn go_type(value: &Value, nested: bool) -> &'static str {
+/// Go's `%T` of the value.
+pub fn go_type(value: &Value) -> &'static str {
     match value {
         Value::Null => "<nil>",
         Value::Bool(_) => "bool",
-        Value::Number(n) if !nested && is_int64(n) => "int64",
+        Value::Number(n) if is_int64(n) => "int64",
         Value::Number(_) => "float64",
         Value::String(_) => "string",
         Value::Array(_) => "[]interface {}",
@@ -76,7 +170,7 @@ pub fn go_type(value: &Value, nested: bool) -> &'static str {
 }
 
 /// Every number as a `float64`, at every depth: objects upstream reads from the request (through
-/// `Struct.AsMap`) rather than from a base template or a patch.
+/// `Struct.AsMap`) or parses with `encoding/json`.
 pub fn to_float_numbers(value: &mut Value) {
     match value {
         Value::Number(n) if !n.is_f64() => {
@@ -113,16 +207,16 @@ pub fn json_equal(a: &Value, b: &Value) -> bool {
 /// Go's float format (`1e+21`, `1e-7`).
 pub fn go_json(value: &Value) -> String {
     let mut out = String::new();
-    write_json(&mut out, value, false);
+    write_json(&mut out, value);
     out
 }
 
-fn write_json(out: &mut String, value: &Value, nested: bool) {
+fn write_json(out: &mut String, value: &Value) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => {
-            if !nested && is_int64(n) {
+            if is_int64(n) {
                 let _ = write!(out, "{n}");
             } else {
                 out.push_str(&go_json_float(n.as_f64().unwrap_or(0.0)));
@@ -135,7 +229,7 @@ fn write_json(out: &mut String, value: &Value, nested: bool) {
                 if i > 0 {
                     out.push(',');
                 }
-                write_json(out, item, true);
+                write_json(out, item);
             }
             out.push(']');
         }
@@ -149,7 +243,7 @@ fn write_json(out: &mut String, value: &Value, nested: bool) {
                 }
                 write_json_string(out, key);
                 out.push(':');
-                write_json(out, &map[key], true);
+                write_json(out, &map[key]);
             }
             out.push('}');
         }
@@ -179,7 +273,7 @@ fn write_json_string(out: &mut String, s: &str) {
 
 /// Go's JSON float: shortest digits, `f` format unless below 1e-6 or from 1e21, where it uses
 /// `e` format with a two-digit minimum exponent trimmed to one (`1e-7`, `1e+21`).
-fn go_json_float(f: f64) -> String {
+pub fn go_json_float(f: f64) -> String {
     let abs = f.abs();
     if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
         let text = crate::gofmt::format_float(f, 'e', None);
@@ -212,14 +306,33 @@ mod tests {
 
     #[test]
     fn types_follow_go() {
-        assert_eq!(go_type(&from_resource(json!(5)), false), "float64");
-        assert_eq!(go_type(&int64(5), false), "int64");
-        assert_eq!(go_type(&int64(5), true), "float64");
-        assert_eq!(go_type(&json!({}), false), "map[string]interface {}");
+        assert_eq!(go_type(&parsed(json!(5))), "float64");
+        assert_eq!(go_type(&int64(5)), "int64");
+        assert_eq!(go_type(&json!({})), "map[string]interface {}");
     }
 
     #[test]
     fn written_values_use_integers_for_whole_numbers() {
-        assert_eq!(to_written(json!({"a": [4.0, 4.5]})), json!({"a": [4, 4.5]}));
+        assert_eq!(
+            to_written(
+                json!({"a": [4.0, 4.5, 1e21, -3.000_104_996_877_095_4e18, 9.223_372_036_854_775_807e18]})
+            ),
+            json!({"a": [4, 4.5, 1e21, -3_000_104_996_877_095_400_i64, 9.223_372_036_854_775_807e18]})
+        );
+    }
+
+    #[test]
+    fn written_objects_need_a_kind() {
+        let mut object = parsed(json!({"kind": "K", "n": 2}))
+            .as_object()
+            .unwrap()
+            .clone();
+        settle_written(&mut object).unwrap();
+        assert_eq!(Value::Object(object), json!({"kind": "K", "n": 2}));
+        let mut object = json!({"kind": [], "a": "<"}).as_object().unwrap().clone();
+        assert_eq!(
+            settle_written(&mut object).unwrap_err(),
+            r#"Object 'Kind' is missing in '{"a":"\u003c","kind":[]}'"#
+        );
     }
 }

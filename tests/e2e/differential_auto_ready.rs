@@ -1,0 +1,88 @@
+//! auto-ready against the real function-auto-ready (Go), over gRPC: the inputs of the auto-ready
+//! end-to-end tests and a seeded stream of generated observed states go to both, and the
+//! responses must be equal.
+
+use serde_json::json;
+use xfn_tests::differential::compare::{Pair, differences, report};
+use xfn_tests::differential::run::assert_generated_cases_agree;
+use xfn_tests::differential::upstream::UpstreamFunction;
+use xfn_tests::differential::{Settings, auto_ready_gen};
+use xfn_tests::{TestServer, runner};
+
+use super::auto_ready::{mixed_resources, request_json};
+
+/// Starts both sides: the real function and our server running the `auto-ready` module.
+async fn start() -> (UpstreamFunction, TestServer, Pair) {
+    let upstream = UpstreamFunction::start("auto-ready").await;
+    let ours = TestServer::start(runner(), None).await;
+    let pair = Pair {
+        upstream: upstream.client().await,
+        ours: ours.client().await,
+        module: "auto-ready",
+    };
+    (upstream, ours, pair)
+}
+
+#[tokio::test]
+async fn auto_ready_answers_the_end_to_end_inputs_as_upstream_does() {
+    let (upstream, ours, pair) = start().await;
+    let (observed, desired) = mixed_resources();
+    let inputs = [
+        json!(null),
+        json!({}),
+        json!({"apiVersion": "autoready.fn.crossplane.io/v1beta1", "kind": "Input", "ttl": "1m30s"}),
+    ];
+    let mut failures = Vec::new();
+    for input in inputs {
+        let request = request_json("auto-1", observed.clone(), desired.clone(), input.clone());
+        let answers = pair.call(&request).await.expect("protojson");
+        let found = differences(&answers.upstream, &answers.ours);
+        if !found.is_empty() {
+            failures.push(report(
+                &format!("input {input}"),
+                &request,
+                &answers,
+                &found,
+            ));
+        }
+    }
+    upstream.stop();
+    ours.stop().await;
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Ignored until the open differences of docs/compatibility.md (auto-ready) are fixed: 115 of the
+/// 2,000 cases of the suite's seed differ. `scripts/differential --function auto-ready` runs it.
+#[tokio::test]
+#[ignore = "115 of 2000 generated cases differ from upstream: docs/compatibility.md, auto-ready"]
+async fn auto_ready_answers_generated_inputs_as_upstream_does() {
+    let settings = Settings::from_env(2000);
+    let (mut upstream, ours, pair) = start().await;
+    assert_generated_cases_agree(&pair, &mut upstream, &settings, auto_ready_gen::request).await;
+    upstream.stop();
+    ours.stop().await;
+}
+
+/// The module's `rules` (readiness from JSONPath queries) are its own extension: upstream's
+/// input has no such field and its decoder rejects it. docs/compatibility.md lists this.
+#[tokio::test]
+async fn auto_ready_rules_are_an_extension_upstream_rejects() {
+    let (upstream, ours, pair) = start().await;
+    let observed = json!({"queue": {"resource": {"apiVersion": "sqs.example.org/v1", "kind": "Queue",
+        "status": {"atProvider": {"state": "available"}}}}});
+    let desired =
+        json!({"queue": {"resource": {"apiVersion": "sqs.example.org/v1", "kind": "Queue"}}});
+    let input = json!({"rules": [{"resource": "queue", "jsonPath": "$.status.atProvider.state", "equals": "available"}]});
+    let request = request_json("rules", observed, desired, input);
+    let answers = pair.call(&request).await.expect("protojson");
+    upstream.stop();
+    ours.stop().await;
+    assert_eq!(
+        answers.upstream["results"],
+        json!([{"severity": "SEVERITY_FATAL", "message": "cannot get Function input from *v1.RunFunctionRequest: cannot get function input *v1beta1.Input from *v1.RunFunctionRequest: cannot unmarshal JSON from *structpb.Struct into *v1beta1.Input: json: cannot unmarshal Go value of type v1beta1.Input: unknown name \"rules\"", "target": "TARGET_COMPOSITE"}])
+    );
+    assert_eq!(
+        answers.ours["desired"]["resources"]["queue"]["ready"],
+        json!("READY_TRUE")
+    );
+}

@@ -2,6 +2,7 @@
 
 mod auto_ready;
 mod compile;
+mod components;
 mod crd;
 mod cwasm;
 mod dummy;

@@ -12,9 +12,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest as _, Sha256};
-use wasmtime::{Engine, Module};
+use wasmtime::component::Component;
+use wasmtime::{Engine, Module, Precompiled};
 
 use super::{Error, Result};
+use crate::host::Compiled;
 
 /// Bytes of the sha256 of its contents that ends every cache file.
 const CHECKSUM_BYTES: usize = 32;
@@ -68,7 +70,7 @@ impl CompileCache {
 
     /// The cached compilation of the module with `digest`, or `None` when it is absent, or
     /// truncated or corrupted (then the caller compiles again and [`CompileCache::store`] replaces it).
-    pub(crate) fn load(&self, engine: &Engine, digest: &str) -> Option<Module> {
+    pub(crate) fn load(&self, engine: &Engine, digest: &str) -> Option<Compiled> {
         let path = self.path(engine, digest);
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
@@ -87,12 +89,18 @@ impl CompileCache {
             tracing::warn!(path = %path.display(), "compiled module is truncated or corrupted; compiling again");
             return None;
         };
-        // SAFETY: `code` is what `store` below wrote from `Module::serialize` for the same digest
-        // and engine compatibility hash: its checksum matches, and the directory belongs to this
-        // user and no one else may write to it (checked by `open`). wasmtime also checks the
+        // SAFETY: `code` is what `store` below wrote from `Compiled::serialize` for the same
+        // digest and engine compatibility hash: its checksum matches, and the directory belongs to
+        // this user and no one else may write to it (checked by `open`). wasmtime also checks the
         // header and the engine settings and refuses anything that does not match.
-        match unsafe { Module::deserialize(engine, code) } {
-            Ok(module) => Some(module),
+        let loaded = match Engine::detect_precompiled(code) {
+            Some(Precompiled::Component) => {
+                unsafe { Component::deserialize(engine, code) }.map(Compiled::Component)
+            }
+            _ => unsafe { Module::deserialize(engine, code) }.map(Compiled::Module),
+        };
+        match loaded {
+            Ok(compiled) => Some(compiled),
             Err(error) => {
                 tracing::warn!(path = %path.display(), "ignoring unusable compiled module: {error:#}");
                 None
@@ -102,7 +110,7 @@ impl CompileCache {
 
     /// Writes the compiled form of `module` for `digest`; failures are logged, not returned, since
     /// the cache only saves time.
-    pub(crate) fn store(&self, engine: &Engine, digest: &str, module: &Module) {
+    pub(crate) fn store(&self, engine: &Engine, digest: &str, compiled: &Compiled) {
         /// Makes temporary names unique within this process; the pid makes them unique across.
         static WRITES: AtomicU64 = AtomicU64::new(0);
         let path = self.path(engine, digest);
@@ -111,7 +119,7 @@ impl CompileCache {
             std::process::id(),
             WRITES.fetch_add(1, Ordering::Relaxed)
         ));
-        let written = module
+        let written = compiled
             .serialize()
             .map_err(|e| std::io::Error::other(format!("{e:#}")))
             .and_then(|code| {

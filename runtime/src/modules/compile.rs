@@ -260,8 +260,8 @@ impl Job {
             .as_ref()
             .and_then(|cache| cache.load(engine, &id.digest));
         let from_cache = cached.is_some();
-        let module = match cached {
-            Some(module) => module,
+        let compiled = match cached {
+            Some(compiled) => compiled,
             None => {
                 let bytes = bytes.load(&id)?;
                 if self.origin == Origin::Inline {
@@ -271,14 +271,14 @@ impl Job {
                     })?;
                 }
                 self.compiles.fetch_add(1, Ordering::Relaxed);
-                let module = self.host.compile(&id, &bytes)?;
+                let compiled = self.host.compile(&id, &bytes)?;
                 if let Some(cache) = &self.cache {
-                    cache.store(engine, &id.digest, &module);
+                    cache.store(engine, &id.digest, &compiled);
                 }
-                module
+                compiled
             }
         };
-        let loaded = self.host.prepare(id, &module)?;
+        let loaded = self.host.prepare(id, &compiled)?;
         tracing::info!(
             module = %loaded.id(),
             abi = %loaded.abi(),

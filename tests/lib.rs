@@ -1,6 +1,7 @@
 //! Helpers for the end-to-end tests: servers on loopback, clients, certificates, requests and
 //! modules. The tests themselves are in `main.rs` and its modules.
 
+pub mod faults;
 pub mod logs;
 pub mod process;
 
@@ -323,24 +324,26 @@ pub fn desired_and_context(request: &RunFunctionRequest) -> (Value, Value) {
     )
 }
 
-/// Asserts `response` is a failed step: exactly one FATAL result whose message is `message`, the
-/// tag echoed, and `request`'s desired state and context returned unchanged.
-pub fn assert_fatal(request: &RunFunctionRequest, response: &RunFunctionResponse, message: &str) {
+/// The response of a failed step: exactly one FATAL result whose message is `message`, the tag
+/// echoed, and `request`'s desired state and context returned unchanged.
+pub fn fatal_response(request: &RunFunctionRequest, message: &str) -> Value {
     let (desired, context) = desired_and_context(request);
     let tag = request
         .meta
         .as_ref()
         .map(|m| m.tag.clone())
         .unwrap_or_default();
-    assert_eq!(
-        to_json(response),
-        json!({
-            "meta": {"tag": tag, "ttl": "60s"},
-            "desired": desired,
-            "results": [{"severity": "SEVERITY_FATAL", "message": message}],
-            "context": context,
-        })
-    );
+    json!({
+        "meta": {"tag": tag, "ttl": "60s"},
+        "desired": desired,
+        "results": [{"severity": "SEVERITY_FATAL", "message": message}],
+        "context": context,
+    })
+}
+
+/// Asserts `response` is [`fatal_response`] with `message`.
+pub fn assert_fatal(request: &RunFunctionRequest, response: &RunFunctionResponse, message: &str) {
+    assert_eq!(to_json(response), fatal_response(request, message));
 }
 
 /// How messages name the inline module written in WAT `source`: `module "inline" (sha256:<12 hex>)`.
@@ -351,13 +354,14 @@ pub fn inline_id(source: &str) -> String {
     format!("module \"inline\" (sha256:{})", &digest[..12])
 }
 
-/// Builds the `function-wasmtime` binary with the cargo running the tests (or bench), in `profile`
-/// (`dev` or `release`), and returns its path.
+/// A command running the cargo that runs the tests (or bench), without xfn-tests' package
+/// variables.
 ///
 /// cargo runs tests with the package variables of xfn-tests set; build scripts that watch them
 /// (ring's says `rerun-if-env-changed=CARGO_PKG_NAME`) would see them change and rebuild ring,
 /// rustls and tonic on every run, and again on the next plain `cargo build`. So they are removed.
-pub fn build_binary(profile: &str) -> PathBuf {
+/// `RUSTUP_TOOLCHAIN` stays: a crate outside the repository builds with the pinned toolchain too.
+pub fn cargo() -> std::process::Command {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = std::process::Command::new(cargo);
     for (name, _) in std::env::vars_os() {
@@ -377,7 +381,13 @@ pub fn build_binary(profile: &str) -> PathBuf {
             command.env_remove(&name);
         }
     }
-    let status = command
+    command
+}
+
+/// Builds the `function-wasmtime` binary with [`cargo`], in `profile` (`dev` or `release`), and
+/// returns its path.
+pub fn build_binary(profile: &str) -> PathBuf {
+    let status = cargo()
         .current_dir(root())
         .args([
             "build",

@@ -442,6 +442,7 @@ fn init_logging(debug: bool) {
     });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     if debug {
         builder.init();

@@ -1,5 +1,6 @@
 //! Topics of the end-to-end suite.
 
+mod authoring;
 mod auto_ready;
 mod compile;
 mod components;

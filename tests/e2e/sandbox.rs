@@ -7,27 +7,12 @@ use function_wasmtime::host::Limits;
 use function_wasmtime::modules::{ModuleRequest, ModuleSource};
 use serde_json::json;
 use tracing::Level;
+use xfn_tests::faults::SLEEPER;
 use xfn_tests::logs::{self, LogLine};
 use xfn_tests::{
     TestServer, assert_fatal, desired_and_context, greeting_xr, hello_response, inline_id,
     inline_input, module_input, registry, request, runner_on, to_json,
 };
-
-/// A reactor that asks WASI for a 60 s sleep (one relative monotonic clock subscription), then
-/// answers `{}`.
-pub(crate) const SLEEPER: &str = r#"(module
-  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
-  (import "xfn" "set_output" (func $set_output (param i32 i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 512) "{}")
-  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024)
-  (func (export "xfn_run_v1") (param i32 i32) (result i32)
-    (i32.store8 (i32.const 8) (i32.const 0))
-    (i32.store (i32.const 16) (i32.const 1))
-    (i64.store (i32.const 24) (i64.const 60000000000))
-    (drop (call $poll (i32.const 0) (i32.const 64) (i32.const 1) (i32.const 128)))
-    (call $set_output (i32.const 512) (i32.const 2))
-    i32.const 0))"#;
 
 /// A reactor that counts down from 2^29 (a fraction of a second) and answers `{}`. It ends by
 /// itself, not by a deadline, so it ends even when a failed assertion drops the host (and with it

@@ -11,6 +11,8 @@
 use std::alloc::{self, Layout};
 use std::ptr;
 
+use crate::log::Level;
+
 #[cfg(target_arch = "wasm32")]
 mod imports {
     #[link(wasm_import_module = "xfn")]
@@ -36,15 +38,15 @@ pub(crate) fn set_output(bytes: &[u8]) {
     let _ = bytes;
 }
 
-/// Sends one log line at `level` (0 error ... 4 trace) to the host.
-pub(crate) fn log(level: i32, message: &[u8]) {
+/// Sends one log line at `level` to the host; natively, writes `LEVEL: message` to stderr.
+pub(crate) fn log(level: Level, message: &[u8]) {
     #[cfg(target_arch = "wasm32")]
     // SAFETY: as in `set_output`: a live slice, copied by the host before it returns.
     unsafe {
-        imports::log(level, message.as_ptr(), message.len());
+        imports::log(level.number(), message.as_ptr(), message.len());
     }
     #[cfg(not(target_arch = "wasm32"))]
-    eprintln!("{}: {}", level, String::from_utf8_lossy(message));
+    eprintln!("{level}: {}", String::from_utf8_lossy(message));
 }
 
 /// The `cabi_realloc` export: allocates (`old_len == 0`) or grows a block, as the component

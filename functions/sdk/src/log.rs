@@ -1,7 +1,8 @@
 //! Log lines for the host's log, through the `xfn.log` import.
 //!
 //! The host forwards each line under the module's name, up to a budget per call (64 KiB by
-//! default); lines beyond it are dropped. Natively (in `cargo test`), lines go to stderr.
+//! default); lines beyond it are dropped. Natively (in `cargo test`), lines go to stderr with
+//! the level's name: `INFO: composed a bucket in eu-west-1`.
 //!
 //! Use the functions for plain text and the macros for formatting:
 //!
@@ -12,14 +13,15 @@
 
 use std::fmt;
 
-/// How important a log line is. The numbers are the `level` argument of `xfn.log`.
+/// How important a log line is. The numbers are the `level` argument of `xfn.log`; the names
+/// (`Display`) are the upper-case ones the host's log and `cargo test`'s stderr show.
 ///
 /// # Examples
 /// ```
 /// use xfn_sdk::log::Level;
 ///
 /// assert!(Level::Error < Level::Debug);
-/// assert_eq!(Level::Info.to_string(), "info");
+/// assert_eq!(Level::Info.to_string(), "INFO");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
@@ -56,11 +58,11 @@ impl Level {
 impl fmt::Display for Level {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Level::Error => "error",
-            Level::Warn => "warn",
-            Level::Info => "info",
-            Level::Debug => "debug",
-            Level::Trace => "trace",
+            Level::Error => "ERROR",
+            Level::Warn => "WARN",
+            Level::Info => "INFO",
+            Level::Debug => "DEBUG",
+            Level::Trace => "TRACE",
         })
     }
 }
@@ -74,7 +76,7 @@ impl fmt::Display for Level {
 /// log(Level::Debug, "reading the XR");
 /// ```
 pub fn log(level: Level, message: &str) {
-    crate::abi::log(level.number(), message.as_bytes());
+    crate::abi::log(level, message.as_bytes());
 }
 
 /// Logs `message` at error level. [`error!`](crate::log::error!) formats.
@@ -188,7 +190,7 @@ mod tests {
         ];
         let numbers: Vec<i32> = levels.iter().map(|l| l.number()).collect();
         assert_eq!(numbers, [0, 1, 2, 3, 4]);
-        assert_eq!(Level::Warn.to_string(), "warn");
+        assert_eq!(Level::Warn.to_string(), "WARN");
     }
 
     #[test]

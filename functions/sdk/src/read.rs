@@ -47,6 +47,14 @@ enum Problem {
     Missing,
     /// The value at `path` does not fit the type.
     Invalid(serde_json::Error),
+    /// The resource is of another type than the one asked for.
+    #[cfg(feature = "k8s")]
+    OtherKind {
+        /// Its `apiVersion` and `kind`, e.g. `apps/v1 StatefulSet`.
+        found: String,
+        /// Those of the type asked for, e.g. `apps/v1 Deployment`.
+        expected: String,
+    },
 }
 
 impl ReadError {
@@ -92,11 +100,25 @@ impl ReadError {
             problem: Problem::Missing,
         }
     }
+
+    /// `what` is `found` (`apps/v1 StatefulSet`), not `expected` (`apps/v1 Deployment`).
+    #[cfg(feature = "k8s")]
+    pub(crate) fn other_kind(what: &str, found: String, expected: String) -> ReadError {
+        ReadError {
+            what: what.to_owned(),
+            path: String::new(),
+            problem: Problem::OtherKind { found, expected },
+        }
+    }
 }
 
 impl fmt::Display for ReadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.problem, self.path.is_empty()) {
+            #[cfg(feature = "k8s")]
+            (Problem::OtherKind { found, expected }, _) => {
+                write!(f, "{} is {found}, not {expected}", self.what)
+            }
             (Problem::Missing, true) => write!(f, "the request has no {}", self.what),
             (Problem::Missing, false) => write!(f, "{} has no {}", self.what, self.path),
             (Problem::Invalid(error), true) => write!(f, "{}: {error}", self.what),
@@ -145,6 +167,20 @@ pub(crate) fn read_path<T: DeserializeOwned>(
     let field_path = FieldPath::parse(path).map_err(|_| missing())?;
     let value = field_path.get_in(object).ok_or_else(missing)?;
     read_value(what, path, value)
+}
+
+/// Reads the object under the top-level key `key` of `object` (`spec`, `status`) into `T`. A
+/// missing or null object reads as `{}`, as Kubernetes treats them alike, so a `T` whose fields
+/// all have defaults reads from a resource without one.
+pub(crate) fn read_object_or_empty<T: DeserializeOwned>(
+    what: &str,
+    object: &serde_json::Map<String, Value>,
+    key: &str,
+) -> Result<T, ReadError> {
+    match object.get(key) {
+        None | Some(Value::Null) => read_value(what, key, &Value::Object(serde_json::Map::new())),
+        Some(value) => read_value(what, key, value),
+    }
 }
 
 #[cfg(test)]
@@ -213,6 +249,28 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "xr status.codes[1]: invalid type: string \"two\", expected u8"
+        );
+    }
+
+    #[test]
+    fn a_missing_or_null_object_reads_as_empty() {
+        #[derive(Debug, Default, Deserialize, PartialEq)]
+        #[serde(default)]
+        struct Defaults {
+            replicas: u32,
+        }
+        for body in [json!({}), json!({"spec": null})] {
+            let read = read_object_or_empty::<Defaults>("xr", &object(body), "spec").unwrap();
+            assert_eq!(read, Defaults { replicas: 0 });
+        }
+        let error = read_object_or_empty::<Spec>("xr", &object(json!({})), "spec").unwrap_err();
+        assert_eq!(error.to_string(), "xr spec: missing field `ports`");
+        assert!(!error.is_missing());
+        let error =
+            read_object_or_empty::<Spec>("xr", &object(json!({"spec": 1})), "spec").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "xr spec: invalid type: integer `1`, expected struct Spec"
         );
     }
 

@@ -142,9 +142,12 @@ impl Request {
 
     /// The observed XR's `spec` read into `T`, the usual way to read what the user asked for.
     ///
+    /// An XR without `spec` reads as if it had `spec: {}`, so a `T` whose fields all have
+    /// defaults (`#[serde(default)]`) reads from it; a required field is then missing.
+    ///
     /// # Errors
-    /// [`ReadError`] when there is no observed XR or it has no `spec`
-    /// ([`ReadError::is_missing`]), or naming the field path that does not fit `T`.
+    /// [`ReadError`] when there is no observed XR ([`ReadError::is_missing`]), or naming the
+    /// field path that does not fit `T`.
     ///
     /// # Examples
     /// ```
@@ -165,7 +168,7 @@ impl Request {
     ///     rsp
     /// }
     ///
-    /// let req: Request = serde_json::from_str(r#"{"observed": {"composite": {"resource": {"spec": {}}}}}"#).unwrap();
+    /// let req: Request = serde_json::from_str(r#"{"observed": {"composite": {"resource": {"kind": "XR"}}}}"#).unwrap();
     /// assert_eq!(
     ///     compose(req).results[0].message,
     ///     "my-function: observed composite resource spec: missing field `size`; fix the XR"
@@ -175,7 +178,7 @@ impl Request {
         const WHAT: &str = "observed composite resource";
         self.observed_composite()
             .ok_or_else(|| ReadError::missing(WHAT))?
-            .get_as_for(WHAT, "spec")
+            .object_as(WHAT, "spec")
     }
 
     /// The observed composed resource `name` read into `T`.
@@ -653,6 +656,27 @@ mod tests {
             error.to_string(),
             "invalid type: sequence, expected a RunFunctionRequest at line 1 column 0"
         );
+    }
+
+    #[test]
+    fn spec_as_reads_a_missing_spec_as_empty() {
+        #[derive(Debug, Default, Deserialize, PartialEq)]
+        #[serde(default)]
+        struct Spec {
+            region: Option<String>,
+            versioning: bool,
+        }
+        let req: Request = serde_json::from_value(
+            json!({"observed": {"composite": {"resource": {"kind": "XR"}}}}),
+        )
+        .unwrap();
+        assert_eq!(req.spec_as::<Spec>().unwrap(), Spec::default());
+        let error = Request::default().spec_as::<Spec>().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the request has no observed composite resource"
+        );
+        assert!(error.is_missing());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::de::{Message, next_or_default, nullable, read_message};
 use crate::{
-    NotAnObject, Ready, Request, Requirements, Resource, ResourceSelector, SchemaSelector,
+    Lazy, NotAnObject, Ready, Request, Requirements, Resource, ResourceSelector, SchemaSelector,
     Severity, State, Status, Target, duration,
 };
 
@@ -221,9 +221,19 @@ impl Response {
         body: Value,
     ) -> Result<&mut Resource, NotAnObject> {
         let Resource { resource, .. } = Resource::from_value(body)?;
-        let entry = self.desired_mut().resources.entry(name.into()).or_default();
-        entry.resource = resource;
-        Ok(entry)
+        Ok(self.set_desired_body(name.into(), resource))
+    }
+
+    /// Sets the body of the desired composed resource `name`, keeping the readiness and
+    /// connection details of an existing one.
+    pub(crate) fn set_desired_body(
+        &mut self,
+        name: String,
+        body: Lazy<Map<String, Value>>,
+    ) -> &mut Resource {
+        let entry = self.desired_mut().resources.entry(name).or_default();
+        entry.resource = body;
+        entry
     }
 
     /// The desired composed resource `name`, if there is one.

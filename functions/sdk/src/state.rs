@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::de::{Message, next_or_default, read_message};
 use crate::path::{FieldPath, PathError};
-use crate::read::{ReadError, read_path, read_value};
+use crate::read::{ReadError, read_object_or_empty, read_path, read_value};
 use crate::{Lazy, Ready, Status, base64};
 
 /// A composite or composed resource (`Resource`).
@@ -235,13 +235,15 @@ impl Resource {
     /// );
     /// ```
     pub fn get_as<T: DeserializeOwned>(&self, path: &str) -> Result<T, ReadError> {
-        self.get_as_for(&self.describe(), path)
+        read_path(&self.describe(), &self.resource, path)
     }
 
-    /// `spec` read into `T`: shorthand for [`get_as("spec")`](Resource::get_as).
+    /// `spec` read into `T`. A resource without `spec` reads as if it had `spec: {}`, so a `T`
+    /// whose fields all have defaults (`#[serde(default)]`) reads without one.
     ///
     /// # Errors
-    /// As for [`Resource::get_as`].
+    /// [`ReadError`] naming the resource and the field path of `spec` that does not fit `T`,
+    /// e.g. `XBucket "photos" spec: missing field `region``.
     ///
     /// # Examples
     /// ```
@@ -249,23 +251,28 @@ impl Resource {
     /// use serde_json::json;
     /// use xfn_sdk::Resource;
     ///
-    /// #[derive(Deserialize)]
+    /// #[derive(Debug, Deserialize)]
     /// struct Spec {
     ///     replicas: u32,
     /// }
     ///
     /// let deploy = Resource::from_value(json!({"kind": "Deployment", "spec": {"replicas": 3}})).unwrap();
     /// assert_eq!(deploy.spec_as::<Spec>().unwrap().replicas, 3);
+    /// assert_eq!(
+    ///     Resource::default().spec_as::<Spec>().unwrap_err().to_string(),
+    ///     "resource spec: missing field `replicas`"
+    /// );
     /// ```
     pub fn spec_as<T: DeserializeOwned>(&self) -> Result<T, ReadError> {
-        self.get_as("spec")
+        self.object_as(&self.describe(), "spec")
     }
 
-    /// `status` read into `T`: shorthand for [`get_as("status")`](Resource::get_as).
+    /// `status` read into `T`. An observed resource Crossplane has not reconciled yet often has
+    /// no `status`; it reads as `status: {}`, so a `T` whose fields all have defaults (or are
+    /// `Option`s) reads without one.
     ///
     /// # Errors
-    /// As for [`Resource::get_as`]; an observed resource Crossplane has not reconciled yet
-    /// often has no `status` ([`ReadError::is_missing`]).
+    /// [`ReadError`] naming the resource and the field path of `status` that does not fit `T`.
     ///
     /// # Examples
     /// ```
@@ -275,15 +282,15 @@ impl Resource {
     ///
     /// #[derive(Debug, Deserialize)]
     /// struct Status {
-    ///     endpoint: String,
+    ///     endpoint: Option<String>,
     /// }
     ///
     /// let db = Resource::from_value(json!({"kind": "DB", "status": {"endpoint": "db.local"}})).unwrap();
-    /// assert_eq!(db.status_as::<Status>().unwrap().endpoint, "db.local");
-    /// assert!(Resource::default().status_as::<Status>().unwrap_err().is_missing());
+    /// assert_eq!(db.status_as::<Status>().unwrap().endpoint.as_deref(), Some("db.local"));
+    /// assert_eq!(Resource::default().status_as::<Status>().unwrap().endpoint, None);
     /// ```
     pub fn status_as<T: DeserializeOwned>(&self) -> Result<T, ReadError> {
-        self.get_as("status")
+        self.object_as(&self.describe(), "status")
     }
 
     /// The condition of type `type_` in `status.conditions`, as the object Kubernetes writes
@@ -337,17 +344,18 @@ impl Resource {
         read_value(what, "", &Value::Object((*self.resource).clone()))
     }
 
-    /// [`Resource::get_as`] with `what` naming the resource in errors.
-    pub(crate) fn get_as_for<T: DeserializeOwned>(
+    /// The object under `key` (`spec`, `status`) read into `T`, a missing one as `{}`; `what`
+    /// names the resource in errors.
+    pub(crate) fn object_as<T: DeserializeOwned>(
         &self,
         what: &str,
-        path: &str,
+        key: &str,
     ) -> Result<T, ReadError> {
-        read_path(what, &self.resource, path)
+        read_object_or_empty(what, &self.resource, key)
     }
 
     /// How errors name this resource: `Bucket "name"`, `Bucket`, or `resource`.
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match (self.kind(), self.name()) {
             (Some(kind), Some(name)) => format!("{kind} {name:?}"),
             (Some(kind), None) => kind.to_owned(),

@@ -5,11 +5,13 @@
 //!
 //! ```toml
 //! [dependencies]
-//! xfn-sdk = { path = "../sdk" }
+//! xfn-sdk = "0.1"
 //!
 //! [dev-dependencies]
-//! xfn-sdk = { path = "../sdk", features = ["testing"] }
+//! xfn-sdk = { version = "0.1", features = ["testing"] }
 //! ```
+//!
+//! (or the same with `path = ...`, as the SDK's README describes, until it is published)
 //!
 //! and tests its handler with `cargo test --target x86_64-unknown-linux-gnu` (or whatever the
 //! host's triple is; `rustc -vV` prints it):

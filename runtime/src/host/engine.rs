@@ -20,8 +20,10 @@ const TABLES_PER_CALL: u32 = 4;
 
 /// Linear memory a slot keeps mapped after a call, reset in place: with `PAGEMAP_SCAN` (Linux
 /// 6.7+) only the pages the call dirtied are rewritten, so the next call in the slot takes no page
-/// faults and the process no TLB shootdowns for the memory a typical module touches.
-const KEEP_RESIDENT_BYTES: usize = 16 * 1024 * 1024;
+/// faults and the process no TLB shootdowns for what a typical module touches (a Rust module's
+/// 1 MiB stack, its data and the start of its heap). Memory above it is given back after each
+/// call, so a memory bomb does not stay resident.
+const KEEP_RESIDENT_BYTES: usize = 2 * 1024 * 1024;
 /// The same for tables (function references), which are small.
 const KEEP_RESIDENT_TABLE_BYTES: usize = 1024 * 1024;
 

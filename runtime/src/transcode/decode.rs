@@ -349,6 +349,16 @@ impl<'a, 's> Decoder<'a, 's> {
         value_kind: Kind,
     ) -> Result<(&'a [u8], Option<Value<'a>>), Failure> {
         let mut reader = Reader::new(entry);
+        // What every encoder writes: the key, then the value, each once.
+        if let Ok(Some(first)) = reader.next_field()
+            && let (1, Value::Len(key)) = (first.number, first.value)
+            && let Ok(Some(second)) = reader.next_field()
+            && second.number == 2
+            && reader.position() == entry.len()
+        {
+            return Ok((key, Some(second.value)));
+        }
+        let mut reader = Reader::new(entry);
         let (mut key, mut value) = (&entry[..0], None);
         let mut values = 0;
         while let Some(field) = reader.next_field().map_err(|p| self.malformed(p))? {
@@ -378,13 +388,13 @@ impl<'a, 's> Decoder<'a, 's> {
         let Value::Len(entry) = value else {
             return Err(self.wrong_wire_type(1, value.wire_type(), WireType::Len));
         };
-        let value_kind = Kind::WellKnown(WellKnown::Value);
-        let (key, value) = self.entry_parts(entry, value_kind)?;
+        let (key, value) = self.entry_parts(entry, Kind::WellKnown(WellKnown::Value))?;
         self.separate();
         self.utf8(key)?;
         self.out.push(b':');
         match value {
-            Some(value) => self.value(value_kind, value, Label::Key(key), 2),
+            Some(Value::Len(bytes)) => self.dynamic_value(bytes, Label::Key(key)),
+            Some(other) => Err(self.wrong_wire_type(2, other.wire_type(), WireType::Len)),
             None => {
                 self.out.extend_from_slice(b"null");
                 Ok(())
@@ -455,6 +465,9 @@ impl<'a, 's> Decoder<'a, 's> {
             if (1..=6).contains(&field.number) {
                 nested += u32::from(field.number >= 5);
                 last = Some(field);
+            }
+            if reader.position() == bytes.len() {
+                break;
             }
         }
         let Some(field) = last else {

@@ -35,6 +35,16 @@ enum Command {
     /// Build this function's Crossplane package (.xpkg) without Docker.
     #[command(subcommand)]
     Package(PackageCommand),
+    /// Work with module projects.
+    #[command(subcommand)]
+    Module(ModuleCommand),
+}
+
+/// Subcommands of `module`.
+#[derive(Debug, Subcommand)]
+enum ModuleCommand {
+    /// Write a working module project in DIR: build script, handler, sample request, README.
+    New(crate::scaffold::NewCommand),
 }
 
 impl Cli {
@@ -51,6 +61,7 @@ impl Cli {
                 Ok(())
             }
             Command::Package(PackageCommand::Build(build)) => build.execute(),
+            Command::Module(ModuleCommand::New(new)) => new.execute(),
         }
     }
 }

@@ -94,7 +94,8 @@ fn err(ptr: u32, len: u32) -> String {
 
 /// A component that logs a line at info level and answers with a Normal result.
 fn greeter() -> String {
-    let response = r#"{"results":[{"severity":"SEVERITY_NORMAL","message":"hi from a component"}]}"#;
+    let response =
+        r#"{"results":[{"severity":"SEVERITY_NORMAL","message":"hi from a component"}]}"#;
     component(
         "",
         "",
@@ -113,7 +114,11 @@ fn greeter() -> String {
 async fn a_component_answers_through_the_server_with_desired_and_context_kept() {
     let source = greeter();
     let server = TestServer::start(runner(), None).await;
-    let request = request("c-1", greeting_xr("World"), inline_input(&source, json!({})));
+    let request = request(
+        "c-1",
+        greeting_xr("World"),
+        inline_input(&source, json!({})),
+    );
     let (desired, context) = xfn_tests::desired_and_context(&request);
     let response = server
         .client()
@@ -142,7 +147,11 @@ async fn a_component_returning_err_is_fatal_with_its_message() {
         r#"(data (i32.const 1024) "cannot compose: spec.region is missing")"#,
         &err(1024, 38),
     );
-    let request = request("c-2", greeting_xr("World"), inline_input(&source, json!({})));
+    let request = request(
+        "c-2",
+        greeting_xr("World"),
+        inline_input(&source, json!({})),
+    );
     let response = runner().run(request.clone()).await;
     assert_fatal(
         &request,
@@ -207,7 +216,11 @@ async fn a_component_importing_beyond_wasi_and_the_world_is_refused_naming_the_i
         "",
         &ok(0, 0),
     );
-    let request = request("c-5", greeting_xr("World"), inline_input(&source, json!({})));
+    let request = request(
+        "c-5",
+        greeting_xr("World"),
+        inline_input(&source, json!({})),
+    );
     let response = runner().run(request.clone()).await;
     assert_fatal(
         &request,
@@ -222,7 +235,11 @@ async fn a_component_importing_beyond_wasi_and_the_world_is_refused_naming_the_i
 #[tokio::test]
 async fn malformed_results_are_fatal_naming_the_problem() {
     let outside = component("", "", "", &ok(65_000, 1_000));
-    let request_outside = request("c-6", greeting_xr("World"), inline_input(&outside, json!({})));
+    let request_outside = request(
+        "c-6",
+        greeting_xr("World"),
+        inline_input(&outside, json!({})),
+    );
     let response = runner().run(request_outside.clone()).await;
     assert_fatal(
         &request_outside,
@@ -233,8 +250,17 @@ async fn malformed_results_are_fatal_naming_the_problem() {
         ),
     );
 
-    let garbage = component("", "", r#"(data (i32.const 1024) "{\"results\": 7}")"#, &ok(1024, 14));
-    let request_garbage = request("c-7", greeting_xr("World"), inline_input(&garbage, json!({})));
+    let garbage = component(
+        "",
+        "",
+        r#"(data (i32.const 1024) "{\"results\": 7}")"#,
+        &ok(1024, 14),
+    );
+    let request_garbage = request(
+        "c-7",
+        greeting_xr("World"),
+        inline_input(&garbage, json!({})),
+    );
     let response = runner().run(request_garbage.clone()).await;
     assert_fatal(
         &request_garbage,
@@ -255,7 +281,11 @@ async fn a_response_over_the_output_cap_is_fatal_before_it_is_copied() {
         "",
         &format!("(drop (memory.grow (i32.const 288))) {}", ok(0, 17 << 20)),
     );
-    let request = request("c-8", greeting_xr("World"), inline_input(&source, json!({})));
+    let request = request(
+        "c-8",
+        greeting_xr("World"),
+        inline_input(&source, json!({})),
+    );
     let response = runner().run(request.clone()).await;
     assert_fatal(
         &request,
@@ -269,7 +299,12 @@ async fn a_response_over_the_output_cap_is_fatal_before_it_is_copied() {
 
 #[tokio::test]
 async fn a_component_growing_past_its_memory_limit_is_fatal() {
-    let source = component("", "", "", "(drop (memory.grow (i32.const 1024))) (i32.const 0)");
+    let source = component(
+        "",
+        "",
+        "",
+        "(drop (memory.grow (i32.const 1024))) (i32.const 0)",
+    );
     let request = request(
         "c-9",
         greeting_xr("World"),
@@ -328,7 +363,10 @@ async fn components_sleeping_past_their_deadline_fail_with_the_deadline_and_hell
     let blocking = sleeper("(call $block (i32.load (i32.const 128)))");
     let polling = sleeper("(call $poll (i32.const 128) (i32.const 1) (i32.const 256))");
     let mut calls = Vec::new();
-    for (index, source) in [&blocking, &polling, &blocking, &polling].into_iter().enumerate() {
+    for (index, source) in [&blocking, &polling, &blocking, &polling]
+        .into_iter()
+        .enumerate()
+    {
         let request = request(
             &format!("sleeper-{index}"),
             greeting_xr("World"),

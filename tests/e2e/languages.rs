@@ -36,7 +36,10 @@ fn languages_runner() -> (tempfile::TempDir, Arc<StepRunner>) {
         std::fs::copy(&built, dir.path().join(format!("{name}.wasm")))
             .expect("the built example can be copied");
     }
-    (dir, runner_with(Some(dir.path().to_owned()), Limits::DEFAULT_MAXIMA))
+    (
+        dir,
+        runner_with(Some(dir.path().to_owned()), Limits::DEFAULT_MAXIMA),
+    )
 }
 
 /// An observed Deployment with `ready` ready replicas whose Available condition is `available`.
@@ -157,8 +160,7 @@ const TIMED_CALLS: u32 = 50;
 /// The table of docs/authoring.md: for the deployment-status transform in each language (the Rust
 /// one as the runtime's build script builds it), the module's size and the median wall time of a
 /// call through the step runner (a fresh instance, the request's transcoding both ways). Run it
-/// by hand, in release: `cargo test --release -p xfn-tests --test e2e -- --ignored --nocapture
-/// per_call_time`.
+/// by hand: `cargo test -p xfn-tests --test e2e -- --ignored --nocapture per_call_time`.
 #[tokio::test]
 #[ignore = "a measurement, not a check: run by hand for docs/authoring.md"]
 async fn per_call_time_and_module_size() {
@@ -178,7 +180,11 @@ async fn per_call_time_and_module_size() {
             let started = std::time::Instant::now();
             let response = runner.run(request.clone()).await;
             times.push(started.elapsed());
-            assert!(response.results.is_empty(), "{module}: {:?}", response.results);
+            assert!(
+                response.results.is_empty(),
+                "{module}: {:?}",
+                response.results
+            );
         }
         times.sort();
         let size = std::fs::metadata(dir.path().join(format!("{module}.wasm")))

@@ -77,10 +77,7 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let total = self
-            .total
-            .saturating_sub(current)
-            .saturating_add(desired);
+        let total = self.total.saturating_sub(current).saturating_add(desired);
         if total > self.limit {
             return Err(wasmtime::Error::new(MemoryLimitReached {
                 desired: total,
@@ -111,7 +108,11 @@ mod tests {
     fn the_cap_holds_for_all_memories_together() {
         let mut limiter = MemoryLimiter::new(100);
         assert!(limiter.memory_growing(0, 60, None).expect("within the cap"));
-        assert!(limiter.memory_growing(60, 70, None).expect("within the cap"));
+        assert!(
+            limiter
+                .memory_growing(60, 70, None)
+                .expect("within the cap")
+        );
         let error = limiter
             .memory_growing(0, 40, None)
             .expect_err("a second memory past the cap");

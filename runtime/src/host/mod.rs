@@ -235,7 +235,6 @@ impl Compiled {
             Compiled::Component(component) => component.serialize(),
         }
     }
-
 }
 
 /// How a module is instantiated for a call.

@@ -76,7 +76,11 @@ async fn a_call_that_finds_every_instance_slot_taken_is_unavailable_not_a_module
         }
         holders.push(store);
     }
-    assert_eq!(holders.len(), 2 * host.slots as usize, "two memories per slot");
+    assert_eq!(
+        holders.len(),
+        2 * host.slots as usize,
+        "two memories per slot"
+    );
     let error = host
         .call(loaded.clone(), b"{}".to_vec(), Limits::DEFAULT)
         .await

@@ -76,7 +76,12 @@ pub fn new_project(
     let name = dir
         .file_name()
         .and_then(|name| name.to_str())
-        .with_context(|| format!("{} has no folder name to name the module after", dir.display()))?;
+        .with_context(|| {
+            format!(
+                "{} has no folder name to name the module after",
+                dir.display()
+            )
+        })?;
     if !is_module_name(name) {
         bail!(
             "{name:?} (the name of {}) is not a module name: use lowercase letters, digits and '-', starting with a letter",
@@ -97,7 +102,10 @@ pub fn new_project(
             .next()
             .is_some()
     {
-        bail!("{} is not empty; choose a new or empty folder", dir.display());
+        bail!(
+            "{} is not empty; choose a new or empty folder",
+            dir.display()
+        );
     }
     let files = templates::files(language, name, checkout);
     for (path, contents) in &files {
@@ -112,7 +120,10 @@ pub fn new_project(
             make_executable(&target)?;
         }
     }
-    Ok(files.into_iter().map(|(path, _)| PathBuf::from(path)).collect())
+    Ok(files
+        .into_iter()
+        .map(|(path, _)| PathBuf::from(path))
+        .collect())
 }
 
 /// Whether `name` can name a module: lowercase letters, digits and `-`, starting with a letter.
@@ -163,8 +174,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("a temp dir");
         for language in Language::value_variants() {
             let name = format!("{language:?}").to_lowercase();
-            let written =
-                new_project(*language, &dir.path().join(&name), None).expect("written");
+            let written = new_project(*language, &dir.path().join(&name), None).expect("written");
             for expected in ["build.sh", "README.md", "request.json"] {
                 assert!(
                     written.contains(&PathBuf::from(expected)),

@@ -62,7 +62,10 @@ pub(super) fn files(
         ],
         Language::Go => vec![
             ("go.mod", go_manifest(name, checkout)),
-            ("go.sum", repo!("functions/examples/go-deployment-status/go.sum").to_owned()),
+            (
+                "go.sum",
+                repo!("functions/examples/go-deployment-status/go.sum").to_owned(),
+            ),
             (
                 "compose.go",
                 renamed(repo!("functions/examples/go-deployment-status/compose.go")),
@@ -89,7 +92,10 @@ pub(super) fn files(
                 renamed(repo!("functions/examples/python-deployment-status/app.py")),
             ),
             ("xfn.py", repo!("functions/python/xfn.py").to_owned()),
-            ("requirements.txt", repo!("functions/python/requirements.txt").to_owned()),
+            (
+                "requirements.txt",
+                repo!("functions/python/requirements.txt").to_owned(),
+            ),
             ("wit/function.wit", WIT.to_owned()),
             ("test_app.py", renamed(PYTHON_TEST)),
             (
@@ -105,14 +111,23 @@ pub(super) fn files(
             ),
         ],
         Language::Js => vec![
-            ("app.js", repo!("functions/examples/js-deployment-status/app.js").to_owned()),
+            (
+                "app.js",
+                repo!("functions/examples/js-deployment-status/app.js").to_owned(),
+            ),
             (
                 "compose.js",
                 renamed(repo!("functions/examples/js-deployment-status/compose.js")),
             ),
             ("xfn.js", repo!("functions/javascript/xfn.js").to_owned()),
-            ("package.json", repo!("functions/javascript/package.json").to_owned()),
-            ("package-lock.json", repo!("functions/javascript/package-lock.json").to_owned()),
+            (
+                "package.json",
+                repo!("functions/javascript/package.json").to_owned(),
+            ),
+            (
+                "package-lock.json",
+                repo!("functions/javascript/package-lock.json").to_owned(),
+            ),
             ("wit/function.wit", WIT.to_owned()),
             ("test.mjs", renamed(JS_TEST)),
             (
@@ -128,9 +143,18 @@ pub(super) fn files(
             ),
         ],
         Language::C => vec![
-            ("hello.c", repo!("functions/examples/c-hello/hello.c").to_owned()),
-            ("json.c", repo!("functions/examples/c-hello/json.c").to_owned()),
-            ("json.h", repo!("functions/examples/c-hello/json.h").to_owned()),
+            (
+                "hello.c",
+                repo!("functions/examples/c-hello/hello.c").to_owned(),
+            ),
+            (
+                "json.c",
+                repo!("functions/examples/c-hello/json.c").to_owned(),
+            ),
+            (
+                "json.h",
+                repo!("functions/examples/c-hello/json.h").to_owned(),
+            ),
             (
                 "build.sh",
                 build_script(&format!(

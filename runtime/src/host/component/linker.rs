@@ -3,9 +3,7 @@
 
 use std::time::Instant;
 
-use wasmtime::component::{
-    ComponentType, HasData, Lift, Linker, Resource, ResourceTable, WasmStr,
-};
+use wasmtime::component::{ComponentType, HasData, Lift, Linker, Resource, ResourceTable, WasmStr};
 use wasmtime::{Engine, StoreContextMut, Trap};
 use wasmtime_wasi::p2::DynPollable;
 use wasmtime_wasi::p2::bindings::io::poll as async_poll;
@@ -41,7 +39,10 @@ impl WasiView for ComponentState {
 
 /// `wasmtime:function/log.level`, in the order the WIT declares it.
 #[derive(ComponentType, Lift, Clone, Copy, Debug)]
-#[expect(dead_code, reason = "the variants are made by lifting the guest's value, not in Rust")]
+#[expect(
+    dead_code,
+    reason = "the variants are made by lifting the guest's value, not in Rust"
+)]
 #[component(enum)]
 #[repr(u8)]
 enum Level {

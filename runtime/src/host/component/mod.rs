@@ -66,17 +66,17 @@ pub(super) fn call(
         .instantiate(&mut store)
         .map_err(instantiation_failure)
         .and_then(|instance| {
-            let run = instance
-                .get_typed_func::<(&[u8],), (RunResult,)>(&mut store, &component.run)?;
+            let run =
+                instance.get_typed_func::<(&[u8],), (RunResult,)>(&mut store, &component.run)?;
             let (result,) = run.call(&mut store, (request,))?;
             let max = limits.max_output_bytes;
             match result {
-                Ok(response) if response.len() > max => Err(CallFailure::Wasm(
-                    wasmtime::Error::new(OutputTooLarge {
+                Ok(response) if response.len() > max => {
+                    Err(CallFailure::Wasm(wasmtime::Error::new(OutputTooLarge {
                         len: response.len(),
                         max,
-                    }),
-                )),
+                    })))
+                }
                 Ok(response) => Ok(response.as_le_slice(&store).to_vec()),
                 Err(message) => {
                     let message = message.to_str(&store)?;

@@ -226,7 +226,7 @@ async fn a_component_importing_beyond_wasi_and_the_world_is_refused_naming_the_i
         &request,
         &response,
         &format!(
-            "{}: cannot be linked: component imports instance `example:net/socket@1.0.0`, but a matching implementation was not found in the linker; components may import only WASI 0.2 and wasmtime:function/log@1.x (wit/function.wit)",
+            "{}: cannot be linked: component imports instance `example:net/socket@1.0.0`, but a matching implementation was not found in the linker: instance export `connect` has the wrong type: function implementation is missing; components may import only WASI 0.2 and wasmtime:function/log@1.x (wit/function.wit)",
             inline_id(&source)
         ),
     );
@@ -266,7 +266,7 @@ async fn malformed_results_are_fatal_naming_the_problem() {
         &request_garbage,
         &response,
         &format!(
-            "{}: output is not a RunFunctionResponse: invalid type: integer `7`, expected a sequence at line 1 column 14",
+            "{}: its output is not a RunFunctionResponse: invalid type: integer `7`, expected an array at line 1 column 13; see docs/ABI.md",
             inline_id(&garbage)
         ),
     );

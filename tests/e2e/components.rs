@@ -1,7 +1,6 @@
 //! Components of the world in `wit/function.wit`, written in WAT: what the host does with a good
 //! one, with one of another world or importing more than WASI 0.2, with malformed results, and
-//! with one that sleeps past its deadline. The real components (Python, JavaScript) are in
-//! `languages.rs`.
+//! with one that sleeps past its deadline. The real component (Python) is in `languages.rs`.
 
 use std::time::Duration;
 

@@ -1,5 +1,5 @@
 //! The deployment-status transform written in Go (a reactor on function-sdk-go's types and the
-//! same code as a WASI command), Python (componentize-py) and JavaScript (componentize-js), as
+//! same code as a WASI command) and Python (componentize-py), as
 //! `scripts/build-examples` builds them from `functions/examples`: each through the real server,
 //! answering exactly what the Rust `deployment-status` answers.
 

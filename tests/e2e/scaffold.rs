@@ -1,5 +1,5 @@
 //! `function-wasmtime module new` for every language: the project generated into an empty folder
-//! by the real binary, its native test run where it costs little (Python, JavaScript), built with its own
+//! by the real binary, its native test run where it costs little (Python), built with its own
 //! `build.sh` (on the toolchains `scripts/build-examples` caches under `target/toolchains`), and
 //! the module it builds called through the real server on the project's `request.json`.
 
@@ -51,10 +51,6 @@ fn generate_and_build(parent: &Path, language: &str, name: &str, test: &[&str]) 
             .env(
                 "COMPONENTIZE_PY",
                 toolchains().join("python/bin/componentize-py"),
-            )
-            .env(
-                "COMPONENTIZE_JS",
-                toolchains().join("javascript/node_modules/.bin/componentize-js"),
             )
             // The authoring test's target directory: the same release profile and dependencies.
             .env("CARGO_TARGET_DIR", root().join("target/authoring"));
@@ -119,7 +115,7 @@ fn deployment_status_response() -> Value {
 async fn a_project_of_every_language_builds_and_answers_through_the_server() {
     let parent = tempfile::tempdir().expect("a temp dir");
     let modules = tempfile::tempdir().expect("a temp dir");
-    let projects: [(&str, &str, &[&str], Value); 6] = [
+    let projects: [(&str, &str, &[&str], Value); 5] = [
         ("rust", "my-rust", &[], deployment_status_response()),
         // Its `go test` is left out: it would compile function-sdk-go natively, a minute of CPU.
         ("go", "my-go", &[], deployment_status_response()),

@@ -22,8 +22,6 @@ pub enum Language {
     Go,
     /// Python with componentize-py: a component.
     Python,
-    /// JavaScript with componentize-js: a component.
-    Js,
     /// C with wasi-libc: a reactor.
     C,
     /// AssemblyScript: a reactor.

@@ -4,6 +4,7 @@
 pub mod faults;
 pub mod logs;
 pub mod process;
+pub mod upstream;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

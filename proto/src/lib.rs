@@ -22,8 +22,10 @@
 //!
 //! - `grpc` (default): the tonic client and server for `FunctionRunnerService`, in
 //!   `v1::function_runner_service_client` / `v1::function_runner_service_server` and the same
-//!   for `v1beta1`. Without it the crate has no networking dependencies and builds for
-//!   `wasm32-wasip1`, so guest code can share these types.
+//!   for `v1beta1`. Without it the crate has no networking dependencies: the fuzz targets use
+//!   it so. Guests do not use this crate: `xfn-sdk` keeps its own borrowed, lazily parsed types,
+//!   checked against these descriptors by `tests/e2e/protocol.rs`, and the dummy module's
+//!   tables are generated from them there.
 
 pub use pbjson_types;
 pub use prost;

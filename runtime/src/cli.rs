@@ -301,7 +301,8 @@ impl PackageBuildCommand {
     }
 }
 
-/// Arguments of `render`: `crossplane render`'s, plus `--expect` and `--modules-dir`.
+/// Arguments of `render`: `crossplane render`'s, plus `--expect`, `--modules-dir` and
+/// `--cache-dir`.
 #[derive(Debug, Args)]
 pub struct RenderCommand {
     /// The composite resource (XR) to render: a YAML file.
@@ -321,6 +322,12 @@ pub struct RenderCommand {
         visible_alias = "extra-resources"
     )]
     required_resources: Vec<PathBuf>,
+    /// OpenAPI v3 schemas pipeline steps may require: a directory of JSON files, each what `kubectl get --raw /openapi/v3/<group-version>` prints.
+    #[arg(short = 's', long, value_name = "DIR")]
+    required_schemas: Option<PathBuf>,
+    /// The XRD of the XR: its schema's defaults are applied to the XR, and its scope decides whether the XR is a legacy one.
+    #[arg(long, value_name = "PATH")]
+    xrd: Option<PathBuf>,
     /// A context entry from a file of YAML or JSON. Repeatable.
     #[arg(long, value_name = "KEY=FILE", value_parser = key_value)]
     context_files: Vec<(String, String)>,
@@ -330,13 +337,16 @@ pub struct RenderCommand {
     /// Secrets that steps' credentials name: a YAML file or directory.
     #[arg(long, value_name = "PATH")]
     function_credentials: Option<PathBuf>,
-    /// Print the Functions' normal and warning results as kind: Result documents.
+    /// An annotation set on every Function, replacing its own (e.g. render.crossplane.io/runtime=Development). Repeatable.
+    #[arg(short = 'a', long, value_name = "KEY=VALUE", value_parser = key_value)]
+    function_annotations: Vec<(String, String)>,
+    /// Print every event recorded on the XR, the Functions' normal and warning results among them, as kind: Result documents.
     #[arg(short = 'r', long)]
     include_function_results: bool,
     /// Print the final context as a kind: Context document.
     #[arg(short = 'c', long)]
     include_context: bool,
-    /// Copy the input XR's spec and metadata into the printed XR.
+    /// Print the rendered XR merged over the input XR (its spec and metadata included).
     #[arg(short = 'x', long)]
     include_full_xr: bool,
     /// How long the whole render may take.
@@ -355,14 +365,6 @@ pub struct RenderCommand {
     cache_dir: Option<PathBuf>,
 }
 
-/// Where `render` keeps compiled modules when `--cache-dir` is not given.
-fn default_cache_dir() -> Option<PathBuf> {
-    std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-        .map(|dir| dir.join("function-wasmtime"))
-}
-
 fn key_value(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
@@ -371,15 +373,18 @@ fn key_value(text: &str) -> Result<(String, String), String> {
 }
 
 impl RenderCommand {
-    /// Renders and prints the YAML stream, or checks it against `--expect`.
+    /// Hands the validated flags to [`crate::render::run`].
     ///
     /// # Errors
-    /// Any [`crate::render::Error`], or a host that cannot start.
+    /// Any [`crate::render::Error`].
     pub fn execute(self) -> anyhow::Result<()> {
         let config = crate::render::Config {
             observed_resources: self.observed_resources,
             required_resources: self.required_resources,
+            required_schemas: self.required_schemas,
+            xrd: self.xrd,
             function_credentials: self.function_credentials,
+            function_annotations: self.function_annotations,
             context_files: self
                 .context_files
                 .into_iter()
@@ -390,35 +395,12 @@ impl RenderCommand {
             include_context: self.include_context,
             include_full_xr: self.include_full_xr,
             timeout: self.timeout,
+            expect: self.expect,
+            modules_dir: self.modules_dir,
+            cache_dir: self.cache_dir,
             ..crate::render::Config::new(self.xr, self.composition, self.functions)
         };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .context("cannot start the async runtime")?;
-        let output = runtime.block_on(async {
-            let host = Host::new(HostConfig {
-                maxima: Limits::DEFAULT_MAXIMA,
-                max_concurrency: 1,
-            })?;
-            // A --cache-dir that cannot be used is an error; the default one only saves compile
-            // time, so render goes on without it.
-            let cache = match self.cache_dir {
-                Some(dir) => Some(CompileCache::open(&dir)?),
-                None => default_cache_dir().and_then(|dir| CompileCache::open(&dir).ok()),
-            };
-            let registry = ModuleRegistry::new(Arc::new(host), self.modules_dir, cache);
-            let runner = StepRunner::new(Arc::new(registry));
-            anyhow::Ok(crate::render::run(&config, &runner).await?)
-        })?;
-        match &self.expect {
-            Some(path) => {
-                crate::render::check_expected(path, &output)?;
-                eprintln!("the output matches {}", path.display());
-            }
-            None => print!("{output}"),
-        }
-        Ok(())
+        Ok(crate::render::run(&config)?)
     }
 }
 

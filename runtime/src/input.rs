@@ -1,4 +1,7 @@
 //! The step Input, `wasmtime.fn.crossplane.io/v1alpha1 Module`: its type, its validation, its CRD.
+//! Two drop-in inputs run a bundled module on the input itself: a step written for
+//! function-patch-and-transform (`pt.fn.crossplane.io/v1beta1 Resources`) or function-dummy
+//! (`dummy.fn.crossplane.io/v1beta1 Response`) migrates by changing only its `functionRef`.
 //!
 //! ```yaml
 //! input:
@@ -40,6 +43,18 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(60);
 /// Largest inline module, in bytes after base64 decoding. Crossplane's gRPC client sends requests of
 /// any size, but an XR carrying megabytes of code is a sign the module belongs in `--modules-dir`.
 pub const MAX_INLINE_MODULE_BYTES: usize = 3 * 1024 * 1024;
+
+/// Inputs of the functions that bundled modules replace, as (apiVersion, kind, module): a step
+/// with such an input runs the module with the whole input as its config, under the default
+/// limits and TTL.
+pub const DROP_IN_INPUTS: [(&str, &str, &str); 2] = [
+    (
+        "pt.fn.crossplane.io/v1beta1",
+        "Resources",
+        "patch-and-transform",
+    ),
+    ("dummy.fn.crossplane.io/v1beta1", "Response", "dummy"),
+];
 
 /// Runs a WebAssembly module as one step of a Composition pipeline.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -169,12 +184,15 @@ fn invalid(path: &str, message: impl Into<String>) -> Error {
 }
 
 /// Parses and validates a step's Input (the request's `input`, as JSON text) against the server's
-/// maxima.
+/// maxima. A drop-in input ([`DROP_IN_INPUTS`]) becomes its module's step.
 ///
 /// # Errors
 /// [`Error::Missing`] without an input; [`Error::Invalid`] naming the field otherwise.
 pub fn validate(input: Option<&[u8]>, maxima: Limits) -> Result<Step> {
     let input = input.ok_or(Error::Missing)?;
+    if let Some(step) = drop_in(input, maxima)? {
+        return Ok(step);
+    }
     let mut json = serde_json::Deserializer::from_slice(input);
     let module: Module = serde_path_to_error::deserialize(&mut json).map_err(|error| {
         let path = error.path().to_string();
@@ -193,7 +211,11 @@ impl Module {
         if self.api_version != API_VERSION {
             return Err(invalid(
                 "apiVersion",
-                format!("{:?} is not {API_VERSION}", self.api_version),
+                format!(
+                    "{:?} is not {API_VERSION}, nor the apiVersion of a drop-in input ({})",
+                    self.api_version,
+                    drop_in_list()
+                ),
             ));
         }
         if self.kind != KIND {
@@ -225,11 +247,7 @@ impl Module {
             None => None,
         };
         let spec = self.limits.unwrap_or_default();
-        let mut limits = Limits {
-            max_output_bytes: maxima.max_output_bytes,
-            max_log_bytes: maxima.max_log_bytes,
-            ..Limits::DEFAULT
-        };
+        let mut limits = default_limits(maxima);
         if let Some(text) = spec.timeout {
             limits.timeout = parse_duration(&text)
                 .filter(|d| !d.is_zero())
@@ -286,6 +304,72 @@ impl Module {
             config: self.config,
         })
     }
+}
+
+/// The step a drop-in input stands for, `None` for any other apiVersion.
+///
+/// # Errors
+/// [`Error::Invalid`] at `kind` when the apiVersion is a drop-in's but the kind is not.
+fn drop_in(input: &[u8], maxima: Limits) -> Result<Option<Step>> {
+    /// Only the fields that pick the input's type; the module validates the rest.
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Header {
+        #[serde(default)]
+        api_version: Option<String>,
+        #[serde(default)]
+        kind: Option<String>,
+    }
+    let Ok(header) = serde_json::from_slice::<Header>(input) else {
+        return Ok(None);
+    };
+    let api_version = header.api_version.unwrap_or_default();
+    let Some(&(_, kind, module)) = DROP_IN_INPUTS
+        .iter()
+        .find(|(drop_in, _, _)| *drop_in == api_version)
+    else {
+        return Ok(None);
+    };
+    let found = header.kind.unwrap_or_default();
+    if found != kind {
+        return Err(invalid(
+            "kind",
+            format!(
+                "{found:?} is not {kind}: a {api_version} input runs the bundled {module} module only as kind {kind}"
+            ),
+        ));
+    }
+    let text = std::str::from_utf8(input)
+        .map_err(|error| invalid("", format!("is not UTF-8 JSON: {error}")))?;
+    let config = RawValue::from_string(text.to_owned())
+        .map_err(|error| invalid("", without_position(&error)))?;
+    Ok(Some(Step {
+        module: ModuleRequest {
+            source: ModuleSource::Named(module.to_owned()),
+            sha256: None,
+        },
+        limits: default_limits(maxima),
+        ttl: DEFAULT_TTL,
+        config: Some(Config(config)),
+    }))
+}
+
+/// The limits of a step that asks for none: the defaults, with the server's output and log caps.
+fn default_limits(maxima: Limits) -> Limits {
+    Limits {
+        max_output_bytes: maxima.max_output_bytes,
+        max_log_bytes: maxima.max_log_bytes,
+        ..Limits::DEFAULT
+    }
+}
+
+/// The drop-in inputs as `apiVersion kind` pairs, for messages.
+fn drop_in_list() -> String {
+    DROP_IN_INPUTS
+        .iter()
+        .map(|(api_version, kind, _)| format!("{api_version} {kind}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Whether `name` can name a module: lowercase letters, digits, `-`, `_` and `.`, starting with a
@@ -519,8 +603,11 @@ mod tests {
             "input.kind: \"Resources\" is not Module"
         );
         assert_eq!(
-            message(with("apiVersion", json!("pt.fn.crossplane.io/v1beta1"))),
-            "input.apiVersion: \"pt.fn.crossplane.io/v1beta1\" is not wasmtime.fn.crossplane.io/v1alpha1"
+            message(with(
+                "apiVersion",
+                json!("template.fn.crossplane.io/v1beta1")
+            )),
+            "input.apiVersion: \"template.fn.crossplane.io/v1beta1\" is not wasmtime.fn.crossplane.io/v1alpha1, nor the apiVersion of a drop-in input (pt.fn.crossplane.io/v1beta1 Resources, dummy.fn.crossplane.io/v1beta1 Response)"
         );
         assert_eq!(
             message(with("module", json!("../etc/passwd"))),
@@ -547,6 +634,37 @@ mod tests {
         assert_eq!(
             message(nothing),
             "input: names no module; set input.module to a module name, or input.source.inline to its base64 bytes"
+        );
+    }
+
+    #[test]
+    fn drop_in_inputs_run_their_bundled_module_on_the_whole_input() {
+        let pt = json!({"apiVersion": "pt.fn.crossplane.io/v1beta1", "kind": "Resources", "resources": []});
+        let step = check(pt.clone()).unwrap();
+        assert_eq!(
+            step.module,
+            ModuleRequest {
+                source: ModuleSource::Named("patch-and-transform".into()),
+                sha256: None
+            }
+        );
+        assert_eq!(step.limits, check(base()).unwrap().limits);
+        assert_eq!(step.ttl, DEFAULT_TTL);
+        assert_eq!(step.config.unwrap().get(), pt.to_string());
+        let dummy = json!({"apiVersion": "dummy.fn.crossplane.io/v1beta1", "kind": "Response", "response": {}});
+        let step = check(dummy).unwrap();
+        assert_eq!(step.module.source, ModuleSource::Named("dummy".into()));
+    }
+
+    #[test]
+    fn a_drop_in_apiversion_with_another_kind_names_the_kind_it_needs() {
+        assert_eq!(
+            message(json!({"apiVersion": "pt.fn.crossplane.io/v1beta1", "kind": "Resource"})),
+            "input.kind: \"Resource\" is not Resources: a pt.fn.crossplane.io/v1beta1 input runs the bundled patch-and-transform module only as kind Resources"
+        );
+        assert_eq!(
+            message(json!({"apiVersion": "dummy.fn.crossplane.io/v1beta1"})),
+            "input.kind: \"\" is not Response: a dummy.fn.crossplane.io/v1beta1 input runs the bundled dummy module only as kind Response"
         );
     }
 

@@ -1,14 +1,18 @@
 //! A loop to profile, and its CPU time per call: `cargo bench -p xfn-tests --bench profile --
 //! MODE RESOURCES CALLS`, or under `perf record -g` the binary cargo built. MODE is `transcode`
 //! (`Transcoder::request_json` alone), `step` (`StepRunner::run_bytes` of hello in process) or
-//! `grpc` (a server and a client in this process); RESOURCES is the number of observed
+//! `grpc` (a server and a raw-bytes client in this process); RESOURCES is the number of observed
 //! Deployments in the request.
 
 use std::sync::Arc;
 use std::time::Instant;
 
+use bytes::Bytes;
+use tonic::codegen::http::uri::PathAndQuery;
+
 use function_wasmtime::host::{Host, HostConfig, Limits};
 use function_wasmtime::modules::{CompileCache, ModuleRegistry};
+use function_wasmtime::server::BytesCodec;
 use function_wasmtime::step::StepRunner;
 use serde_json::{Value, json};
 use xfn_proto::prost::Message as _;
@@ -106,14 +110,27 @@ fn main() {
             }
             started
         } else {
+            // The client sends the encoded body as bytes, so the profile is nearly all server.
             let server = TestServer::start(runner, None).await;
-            let mut client = server.client().await;
+            let mut client = tonic::client::Grpc::new(server.channel().await);
+            let path = PathAndQuery::from_static(
+                "/apiextensions.fn.proto.v1.FunctionRunnerService/RunFunction",
+            );
+            let body = Bytes::from(body);
+            let mut call = async || {
+                client.ready().await.unwrap();
+                let request = tonic::Request::new(body.clone());
+                client
+                    .unary::<Bytes, Bytes, BytesCodec>(request, path.clone(), BytesCodec)
+                    .await
+                    .unwrap();
+            };
             for _ in 0..100 {
-                client.run_function(request.clone()).await.unwrap();
+                call().await;
             }
             let started = Instant::now();
             for _ in 0..calls {
-                client.run_function(request.clone()).await.unwrap();
+                call().await;
             }
             started
         };

@@ -296,7 +296,10 @@ fn the_unpacked_package_yaml_holds_one_function_and_only_crds() {
             .iter()
             .map(|(_, _, name)| name.as_str())
             .collect::<Vec<_>>(),
-        ["modules.wasmtime.fn.crossplane.io"]
+        [
+            "resources.pt.fn.crossplane.io",
+            "modules.wasmtime.fn.crossplane.io"
+        ]
     );
 }
 

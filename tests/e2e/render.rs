@@ -5,36 +5,30 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock};
 
 use function_wasmtime::host::Limits;
 use function_wasmtime::render::{self, Config};
 use function_wasmtime::step::StepRunner;
-use xfn_proto::prost::Message as _;
-use xfn_proto::v1::function_runner_service_server::{
-    FunctionRunnerService, FunctionRunnerServiceServer,
-};
 use xfn_proto::v1::{
     Condition, Ready, Requirements, Resource, ResourceSelector, Result as StepResult,
     RunFunctionRequest, RunFunctionResponse, Severity, State, Status, credentials,
     resource_selector,
 };
-use xfn_proto::v1beta1;
-use xfn_proto::v1beta1::function_runner_service_server::{
-    FunctionRunnerService as BetaService, FunctionRunnerServiceServer as BetaServer,
-};
 use xfn_tests::{TestServer, built_module, root, runner_with};
+
+use super::scripted::{self, Scripted};
 
 /// One runner for every render test, with the example modules of `functions/examples` (such as
 /// `environment_configs`) in its modules directory.
-fn runner() -> Arc<StepRunner> {
+pub(super) fn runner() -> Arc<StepRunner> {
     static RUNNER: LazyLock<Arc<StepRunner>> =
         LazyLock::new(|| runner_with(Some(modules_dir()), Limits::DEFAULT_MAXIMA));
     RUNNER.clone()
 }
 
 /// Where cargo puts the modules built from `functions/`.
-fn modules_dir() -> PathBuf {
+pub(super) fn modules_dir() -> PathBuf {
     built_module("hello")
         .parent()
         .expect("a module file is in a directory")
@@ -45,7 +39,7 @@ fn example(name: &str) -> PathBuf {
     root().join("examples").join(name)
 }
 
-fn fixture(name: &str) -> PathBuf {
+pub(super) fn fixture(name: &str) -> PathBuf {
     root().join("tests/fixtures/render").join(name)
 }
 
@@ -81,7 +75,7 @@ fn example_config(name: &str) -> Config {
 /// Renders, or returns the error with its sources joined by ": " and the workspace root removed
 /// from paths, as the binary prints it.
 async fn render(config: &Config) -> Result<String, String> {
-    render::run(config, &runner()).await.map_err(|error| {
+    render::run_with(config, &runner()).await.map_err(|error| {
         let mut message = error.to_string();
         let mut source = std::error::Error::source(&error);
         while let Some(cause) = source {
@@ -306,7 +300,7 @@ async fn a_fatal_result_stops_the_pipeline_with_crossplanes_message() {
 }
 
 /// The `function-wasmtime` binary, built by cargo into the workspace's target directory.
-fn binary() -> PathBuf {
+pub(super) fn binary() -> PathBuf {
     xfn_tests::build_binary("dev")
 }
 
@@ -373,132 +367,23 @@ fn the_binary_checks_an_example_with_expect_and_prints_a_diff_on_a_difference() 
     );
 }
 
-/// A Development-mode function scripted by the test: it answers each call with `respond(call
-/// number, request)` and keeps the requests. Served as v1, or as v1beta1 only.
-struct Scripted {
-    respond: fn(usize, &RunFunctionRequest) -> RunFunctionResponse,
-    requests: Mutex<Vec<RunFunctionRequest>>,
-}
-
-impl Scripted {
-    fn answer(&self, request: RunFunctionRequest) -> RunFunctionResponse {
-        let mut requests = self
-            .requests
-            .lock()
-            .expect("no test panics holding the lock");
-        let response = (self.respond)(requests.len(), &request);
-        requests.push(request);
-        response
-    }
-}
-
-/// Serves `Scripted` on v1.
-struct V1(Arc<Scripted>);
-
-#[tonic::async_trait]
-impl FunctionRunnerService for V1 {
-    async fn run_function(
-        &self,
-        request: tonic::Request<RunFunctionRequest>,
-    ) -> Result<tonic::Response<RunFunctionResponse>, tonic::Status> {
-        Ok(tonic::Response::new(self.0.answer(request.into_inner())))
-    }
-}
-
-/// Serves `Scripted` on v1beta1 only, like a function built before v1 existed.
-struct V1Beta1(Arc<Scripted>);
-
-#[tonic::async_trait]
-impl BetaService for V1Beta1 {
-    async fn run_function(
-        &self,
-        request: tonic::Request<v1beta1::RunFunctionRequest>,
-    ) -> Result<tonic::Response<v1beta1::RunFunctionResponse>, tonic::Status> {
-        let request = RunFunctionRequest::decode(request.into_inner().encode_to_vec().as_slice())
-            .expect("v1 and v1beta1 are wire-identical");
-        let response = self.0.answer(request).encode_to_vec();
-        Ok(tonic::Response::new(
-            v1beta1::RunFunctionResponse::decode(response.as_slice())
-                .expect("v1 and v1beta1 are wire-identical"),
-        ))
-    }
-}
-
-/// Serves `scripted` on loopback (v1, or v1beta1 only when `is_beta`) and writes a functions file
-/// naming it `function-remote` in Development mode. Drop the handle to stop the server.
-async fn serve_scripted(
-    scripted: Arc<Scripted>,
-    is_beta: bool,
-    dir: &Path,
-) -> (PathBuf, tokio::task::JoinHandle<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("loopback has free ports");
-    let address = listener
-        .local_addr()
-        .expect("a bound listener has an address");
-    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
-    let router = if is_beta {
-        tonic::transport::Server::builder().add_service(BetaServer::new(V1Beta1(scripted)))
-    } else {
-        tonic::transport::Server::builder()
-            .add_service(FunctionRunnerServiceServer::new(V1(scripted)))
-    };
-    let server = tokio::spawn(async move {
-        router
-            .serve_with_incoming(incoming)
-            .await
-            .expect("the scripted server serves");
-    });
-    let functions = dir.join("functions.yaml");
-    std::fs::write(
-        &functions,
-        format!(
-            "apiVersion: pkg.crossplane.io/v1\nkind: Function\nmetadata:\n  name: function-remote\n  annotations:\n    render.crossplane.io/runtime: Development\n    render.crossplane.io/runtime-development-target: {address}\n"
-        ),
-    )
-    .expect("the functions file can be written");
-    (functions, server)
-}
-
 #[tokio::test]
 async fn requirements_that_never_settle_stop_after_five_more_calls() {
-    let scripted = Arc::new(Scripted {
-        respond: |call, request| RunFunctionResponse {
-            desired: request.desired.clone(),
-            context: request.context.clone(),
-            requirements: Some(Requirements {
-                resources: HashMap::from([(
-                    "config".to_owned(),
-                    ResourceSelector {
-                        api_version: "v1".to_owned(),
-                        kind: "ConfigMap".to_owned(),
-                        namespace: None,
-                        r#match: Some(resource_selector::Match::MatchName(format!(
-                            "config-{call}"
-                        ))),
-                    },
-                )]),
-                ..Requirements::default()
-            }),
-            ..RunFunctionResponse::default()
-        },
-        requests: Mutex::new(Vec::new()),
-    });
+    let scripted = Scripted::new(unsettled_requirements);
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let (functions, server) = serve_scripted(scripted.clone(), false, dir.path()).await;
+    let server = scripted::serve(scripted.clone(), false, dir.path()).await;
     let result = render(&Config::new(
         fixture("hello-xr.yaml"),
         fixture("remote-composition.yaml"),
-        &functions,
+        &server.functions,
     ))
     .await;
-    server.abort();
+    drop(server);
     assert_eq!(
         result,
         Err("pipeline step \"greet-remotely\": requirements didn't stabilize after the maximum number of iterations (5); the function must return the same requirements once they are met".to_owned())
     );
-    let requests = scripted.requests.lock().expect("the server has stopped");
+    let requests = scripted.requests();
     assert_eq!(requests.len(), 6);
     // Each re-call carries what the previous call required; none exists, so an empty list.
     assert_eq!(
@@ -508,12 +393,96 @@ async fn requirements_that_never_settle_stop_after_five_more_calls() {
     assert!(requests[5].required_resources["config"].items.is_empty());
 }
 
+/// A function that requires another ConfigMap on every call.
+pub(super) fn unsettled_requirements(
+    call: usize,
+    request: &RunFunctionRequest,
+) -> RunFunctionResponse {
+    RunFunctionResponse {
+        desired: request.desired.clone(),
+        context: request.context.clone(),
+        requirements: Some(Requirements {
+            resources: HashMap::from([(
+                "config".to_owned(),
+                ResourceSelector {
+                    api_version: "v1".to_owned(),
+                    kind: "ConfigMap".to_owned(),
+                    namespace: None,
+                    r#match: Some(resource_selector::Match::MatchName(format!(
+                        "config-{call}"
+                    ))),
+                },
+            )]),
+            ..Requirements::default()
+        }),
+        ..RunFunctionResponse::default()
+    }
+}
+
 #[tokio::test]
 async fn a_v1beta1_only_function_gets_the_whole_request_and_its_answer_is_printed() {
-    let scripted = Arc::new(Scripted {
-        respond: |_, request| {
-            let object = |json: serde_json::Value| serde_json::from_value(json).expect("an object");
-            RunFunctionResponse {
+    let scripted = Scripted::new(everything);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let server = scripted::serve(scripted.clone(), true, dir.path()).await;
+    let config = everything_config(dir.path(), &server.functions);
+    let output = render(&config).await;
+    drop(server);
+    let output = output.expect("the scripted pipeline renders");
+    if let Err(error) = render::check_expected(&fixture("scripted-expected.yaml"), &output) {
+        panic!("{error}");
+    }
+    let requests = scripted.requests();
+    let [request] = requests.as_slice() else {
+        panic!("one call expected, got {}", requests.len());
+    };
+    let meta = request.meta.as_ref().expect("render sends meta");
+    assert_eq!(
+        (meta.tag.as_str(), meta.capabilities.as_slice()),
+        ("", &[1, 2, 3, 4, 5][..])
+    );
+    let Some(credentials::Source::CredentialData(data)) = &request.credentials["api"].source else {
+        panic!("credentials from the Secret expected");
+    };
+    assert_eq!(data.data["token"], b"s3cr3t");
+    assert_eq!(
+        request
+            .observed
+            .as_ref()
+            .and_then(|o| o.composite.as_ref())
+            .and_then(|c| c.resource.as_ref())
+            .map(|r| r.fields.contains_key("spec")),
+        Some(true)
+    );
+}
+
+/// The flags of the scripted render that uses everything: credentials, context from a file and
+/// a value, results, context and the full XR; the credentials file is written to `dir`.
+pub(super) fn everything_config(dir: &Path, functions: &Path) -> Config {
+    let credentials = dir.join("credentials.yaml");
+    std::fs::write(
+        &credentials,
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: api\n  namespace: crossplane-system\ndata:\n  token: czNjcjN0\n",
+    )
+    .expect("the credentials file can be written");
+    let mut config = Config::new(
+        fixture("hello-xr.yaml"),
+        fixture("credentials-composition.yaml"),
+        functions,
+    );
+    config.function_credentials = Some(credentials);
+    config.context_files = vec![("seed".to_owned(), fixture("context.json"))];
+    config.context_values = vec![("override".to_owned(), "[1, 2.5, three]".to_owned())];
+    config.include_function_results = true;
+    config.include_context = true;
+    config.include_full_xr = true;
+    config
+}
+
+/// A function that answers with a status, two composed resources (one ready), results of both
+/// kinds, a custom and a system condition, and the context it got.
+pub(super) fn everything(_: usize, request: &RunFunctionRequest) -> RunFunctionResponse {
+    let object = |json: serde_json::Value| serde_json::from_value(json).expect("an object");
+    RunFunctionResponse {
                 desired: Some(State {
                     composite: Some(Resource {
                         resource: Some(object(serde_json::json!({"status": {"phase": "Provisioning"}}))),
@@ -548,54 +517,110 @@ async fn a_v1beta1_only_function_gets_the_whole_request_and_its_answer_is_printe
                 ],
                 ..RunFunctionResponse::default()
             }
-        },
-        requests: Mutex::new(Vec::new()),
-    });
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let (functions, server) = serve_scripted(scripted.clone(), true, dir.path()).await;
-    let credentials = dir.path().join("credentials.yaml");
-    std::fs::write(
-        &credentials,
-        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: api\n  namespace: crossplane-system\ndata:\n  token: czNjcjN0\n",
-    )
-    .expect("the credentials file can be written");
-    let mut config = Config::new(
-        fixture("hello-xr.yaml"),
-        fixture("credentials-composition.yaml"),
-        &functions,
-    );
-    config.function_credentials = Some(credentials);
-    config.context_files = vec![("seed".to_owned(), fixture("context.json"))];
-    config.context_values = vec![("override".to_owned(), "[1, 2.5, three]".to_owned())];
-    config.include_function_results = true;
-    config.include_context = true;
-    config.include_full_xr = true;
-    let output = render(&config).await;
-    server.abort();
-    let output = output.expect("the scripted pipeline renders");
-    if let Err(error) = render::check_expected(&fixture("scripted-expected.yaml"), &output) {
-        panic!("{error}");
+}
+
+/// A render case of `tests/fixtures/render/cases.yaml`.
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct Case {
+    /// What the case is called in failure messages.
+    pub(super) name: String,
+    /// The arguments after `render`, paths relative to the workspace root, the functions file
+    /// third.
+    pub(super) args: Vec<String>,
+    /// For a case that renders: the file holding what `crossplane render` prints for it.
+    #[serde(default)]
+    pub(super) expected: Option<String>,
+    /// For a case that must fail: what upstream's stderr says.
+    #[serde(default)]
+    pub(super) fails: Option<String>,
+}
+
+/// Every case of `tests/fixtures/render/cases.yaml`.
+pub(super) fn cases() -> Vec<Case> {
+    let path = fixture("cases.yaml");
+    let text =
+        std::fs::read_to_string(&path).expect("tests/fixtures/render/cases.yaml is readable");
+    let cases: Vec<Case> =
+        serde_yaml::from_str(&text).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    for case in &cases {
+        assert!(
+            case.expected.is_some() != case.fails.is_some(),
+            "{}: case {} needs exactly one of expected and fails",
+            path.display(),
+            case.name
+        );
     }
-    let requests = scripted.requests.lock().expect("the server has stopped");
-    let [request] = requests.as_slice() else {
-        panic!("one call expected, got {}", requests.len());
+    cases
+}
+
+/// `function-wasmtime render ARGS` with this repository's modules and a compile cache under
+/// target/.
+pub(super) fn our_command(binary: &Path, args: &[String]) -> Command {
+    let mut command = Command::new(binary);
+    command
+        .current_dir(root())
+        .arg("render")
+        .args(args)
+        .arg(format!("--modules-dir={}", modules_dir().display()))
+        .arg(format!(
+            "--cache-dir={}",
+            root().join("target/test-cache").display()
+        ))
+        .arg("--timeout=60s")
+        .env_remove(render::UPDATE_GOLDEN);
+    command
+}
+
+/// The differences docs/compatibility.md allows, removed from an output: Crossplane records
+/// the events of a loop over a Go map (each composed resource that is not ready yet, each
+/// namespace it overrode) in random order, so runs of those Result documents are sorted.
+pub(super) fn normalise(stream: &str) -> String {
+    let mut documents: Vec<&str> = stream.split("---\n").collect();
+    let is_map_ordered = |document: &str| {
+        document.starts_with("apiVersion: render.crossplane.io/v1beta1\nkind: Result\n")
+            && (document.contains("message: Composed resource \"")
+                || document.contains("reason: NamespaceOverridden"))
     };
-    let meta = request.meta.as_ref().expect("render sends meta");
-    assert_eq!(
-        (meta.tag.as_str(), meta.capabilities.as_slice()),
-        ("", &[1, 2, 3, 4, 5][..])
-    );
-    let Some(credentials::Source::CredentialData(data)) = &request.credentials["api"].source else {
-        panic!("credentials from the Secret expected");
-    };
-    assert_eq!(data.data["token"], b"s3cr3t");
-    assert_eq!(
-        request
-            .observed
-            .as_ref()
-            .and_then(|o| o.composite.as_ref())
-            .and_then(|c| c.resource.as_ref())
-            .map(|r| r.fields.contains_key("spec")),
-        Some(true)
-    );
+    let mut start = 0;
+    while start < documents.len() {
+        let mut end = start;
+        while end < documents.len() && is_map_ordered(documents[end]) {
+            end += 1;
+        }
+        documents[start..end].sort_unstable();
+        start = end.max(start + 1);
+    }
+    documents.join("---\n")
+}
+
+/// Every render case through the binary: a case that renders prints its golden file (what the
+/// pinned `crossplane render` printed, kept so by scripts/render-upstream), after [`normalise`];
+/// a case that fails exits non-zero and prints nothing, as upstream does (the exact messages are
+/// the tests above).
+#[test]
+fn every_render_case_prints_what_crossplane_render_printed() {
+    let binary = binary();
+    let mut mismatches = Vec::new();
+    for case in cases() {
+        let output = our_command(&binary, &case.args)
+            .output()
+            .expect("the binary runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        match (&case.expected, output.status.success()) {
+            (Some(golden), true) => {
+                if let Err(error) =
+                    render::check_expected(&root().join(golden), &normalise(&stdout))
+                {
+                    mismatches.push(format!("case {}: {error}", case.name));
+                }
+            }
+            (None, false) if stdout.is_empty() => {}
+            _ => mismatches.push(format!(
+                "case {}: exit {}, stdout:\n{stdout}stderr:\n{stderr}",
+                case.name, output.status
+            )),
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n\n"));
 }

@@ -1,315 +1,264 @@
-//! From the pipeline's desired state to the objects Crossplane would apply: composed resource
-//! metadata (generateName, labels, the composition-resource-name annotation, a controller owner
-//! reference to the XR), and the XR's status with its `Ready` condition computed from READY_TRUE
-//! only, as classic `crossplane render` (v2.2) prints them.
+//! From the pipeline's desired composed resources to the objects Crossplane applies
+//! (crossplane `FunctionComposer.Compose` after the pipeline): an existing resource keeps its
+//! name, namespace and generateName; a namespaced XR's resources move to its namespace; each gets
+//! the `crossplane.io/composite` label, the composition-resource-name annotation and a controller
+//! reference to the XR, and a name derived from the XR's UID when it has none.
 
-use std::collections::BTreeMap;
-
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
-use kube_core::DynamicObject;
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-use xfn_proto::v1::{Ready, Status};
+use serde_json::{Map, Value, json};
+use xfn_proto::v1::{Ready, State};
 
 use super::ANNOTATION_RESOURCE_NAME;
+use super::composite::{Composite, set_in};
 use super::error::{Error, Result};
-use super::load::{Inputs, Xr};
-use super::pipeline::{Outcome, to_json};
+use super::events::Event;
+use super::names;
+use super::pipeline::to_json;
+use super::store::text;
 
 /// The label naming the (root) composite a resource belongs to.
-const LABEL_COMPOSITE: &str = "crossplane.io/composite";
-/// Claim labels, propagated from the XR.
+pub(crate) const LABEL_COMPOSITE: &str = "crossplane.io/composite";
+/// Claim labels, copied from the XR when it has both.
 const LABEL_CLAIM_NAME: &str = "crossplane.io/claim-name";
 const LABEL_CLAIM_NAMESPACE: &str = "crossplane.io/claim-namespace";
 
-/// `lastTransitionTime` of every condition render sets: a fixed time, so output is stable.
-const CONDITION_TIME: &str = "2024-01-01T00:00:00Z";
-
-/// How many unready resources the `Ready` message names before "and N more".
-const UNREADY_NAMED: usize = 3;
-
-/// Condition types Crossplane owns; functions cannot set them.
-const SYSTEM_CONDITIONS: [&str; 3] = ["Ready", "Synced", "Healthy"];
-
-/// The objects render prints.
-#[derive(Debug)]
-pub(crate) struct Rendered {
-    /// The XR: identity plus the desired status.
-    pub xr: Value,
-    /// Composed resources, sorted by composition resource name.
-    pub composed: Vec<Value>,
+/// One composed resource as Crossplane applies it.
+#[derive(Debug, Clone)]
+pub(crate) struct Composed {
+    /// Its composition resource name.
+    pub name: String,
+    /// The object.
+    pub object: Map<String, Value>,
+    /// Whether its step said `READY_TRUE`.
+    pub is_ready: bool,
 }
 
-/// Builds the rendered XR and composed resources.
+/// The composed resources of the desired state, in name order, with their metadata rendered.
+/// A namespaced XR's resource asked for in another namespace adds a warning to `events`.
 ///
 /// # Errors
-/// A desired resource that is not a Kubernetes object, or one controlled by another owner.
-pub(crate) fn compose(inputs: &Inputs, outcome: &Outcome) -> Result<Rendered> {
-    let mut unready = Vec::new();
-    let mut composed = BTreeMap::new();
-    for (name, desired) in &outcome.desired.resources {
-        if desired.ready != Ready::True as i32 {
-            unready.push(name.clone());
-        }
-        let value = desired.resource.as_ref().map_or(Value::Null, to_json);
-        let mut object: DynamicObject =
-            serde_json::from_value(value).map_err(|source| Error::BadDesired {
-                what: format!("composed resource \"{name}\""),
-                source,
-            })?;
-        // A resource that already exists keeps its name, namespace and generateName.
-        if let Some(observed) = inputs.observed.get(name) {
-            let field = |key: &str| {
-                observed
-                    .pointer(&format!("/metadata/{key}"))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            };
-            object.metadata.namespace = field("namespace");
-            object.metadata.name = field("name");
-            object.metadata.generate_name = field("generateName");
-        }
-        set_composed_metadata(&mut object, &inputs.xr, name)?;
-        let value = serde_json::to_value(&object).map_err(|source| Error::BadDesired {
-            what: format!("composed resource \"{name}\""),
-            source,
-        })?;
-        composed.insert(name.clone(), value);
-    }
-
-    let composite = outcome.desired.composite.as_ref();
-    let mut xr = match composite.and_then(|c| c.resource.as_ref()).map(to_json) {
-        Some(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
-    set_identity(&mut xr, &inputs.xr);
-    let ready = match composite.map_or(Ready::Unspecified as i32, |c| c.ready) {
-        r if r == Ready::False as i32 => creating(None),
-        r if r == Ready::Unspecified as i32 && !unready.is_empty() => creating(Some(format!(
-            "Unready resources: {}",
-            some_names(&mut unready)
-        ))),
-        _ => Condition::new("Ready", "True", "Available", None),
-    };
-    let mut conditions = existing_conditions(&xr);
-    set_condition(&mut conditions, ready);
-    for condition in &outcome.conditions {
-        if SYSTEM_CONDITIONS.contains(&condition.r#type.as_str()) {
-            continue;
-        }
-        let status = match Status::try_from(condition.status) {
-            Ok(Status::ConditionTrue) => "True",
-            Ok(Status::ConditionFalse) => "False",
-            _ => "Unknown",
+/// [`Error::OtherController`] for a resource another owner controls, [`Error::InvalidName`] for
+/// a name that is not an RFC 1123 subdomain.
+pub(crate) fn compose(
+    desired: &State,
+    observed: &std::collections::BTreeMap<String, Value>,
+    xr: &Composite,
+    events: &mut Vec<Event>,
+) -> Result<Vec<Composed>> {
+    let mut names: Vec<&String> = desired.resources.keys().collect();
+    names.sort();
+    let mut composed = Vec::with_capacity(names.len());
+    for name in names {
+        let resource = &desired.resources[name];
+        let mut object = match resource.resource.as_ref().map(to_json) {
+            Some(Value::Object(map)) => map,
+            _ => Map::new(),
         };
-        set_condition(
-            &mut conditions,
-            Condition::new(
-                &condition.r#type,
-                status,
-                &condition.reason,
-                condition.message.clone(),
-            ),
-        );
-    }
-    let status = xr
-        .entry("status")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !status.is_object() {
-        *status = Value::Object(Map::new());
-    }
-    status["conditions"] =
-        serde_json::to_value(conditions).expect("conditions always serialise to JSON");
-
-    Ok(Rendered {
-        xr: Value::Object(xr),
-        composed: composed.into_values().collect(),
-    })
-}
-
-/// The XR's apiVersion, kind, name and namespace: functions only return its status.
-fn set_identity(xr: &mut Map<String, Value>, input: &Xr) {
-    xr.insert("apiVersion".into(), input.api_version().into());
-    xr.insert("kind".into(), input.kind().into());
-    let metadata = xr
-        .entry("metadata")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !metadata.is_object() {
-        *metadata = Value::Object(Map::new());
-    }
-    let metadata = metadata
-        .as_object_mut()
-        .expect("metadata was just made an object");
-    metadata.insert("name".into(), input.name().into());
-    match &input.object.metadata.namespace {
-        Some(namespace) if !namespace.is_empty() => {
-            metadata.insert("namespace".into(), namespace.clone().into());
+        if let Some(existing) = observed.get(name) {
+            for field in ["namespace", "name", "generateName"] {
+                set_metadata(
+                    &mut object,
+                    field,
+                    text(existing, &format!("/metadata/{field}")),
+                );
+            }
         }
-        _ => {
-            metadata.remove("namespace");
+        let namespace = text_in(&object, "namespace").to_owned();
+        if !xr.namespace().is_empty() && !namespace.is_empty() && namespace != xr.namespace() {
+            events.push(Event::warning(
+                "NamespaceOverridden",
+                format!(
+                    "cannot create composed resource \"{name}\" in namespace \"{namespace}\", using XR namespace \"{}\" instead",
+                    xr.namespace()
+                ),
+            ));
         }
-    }
-}
-
-/// Crossplane's standard composed resource metadata.
-fn set_composed_metadata(object: &mut DynamicObject, xr: &Xr, name: &str) -> Result<()> {
-    let xr_labels = xr.object.metadata.labels.clone().unwrap_or_default();
-    // Nested XRs carry their root's name in the composite label; use it as the prefix.
-    let prefix = xr_labels
-        .get(LABEL_COMPOSITE)
-        .filter(|prefix| !prefix.is_empty())
-        .map_or_else(|| xr.name().to_owned(), String::clone);
-    let metadata = &mut object.metadata;
-    if metadata.name.as_deref().unwrap_or("").is_empty()
-        && metadata.generate_name.as_deref().unwrap_or("").is_empty()
-    {
-        metadata.generate_name = Some(format!("{prefix}-"));
-    }
-    // A namespaced XR composes only in its own namespace.
-    if let Some(namespace) = xr
-        .object
-        .metadata
-        .namespace
-        .as_ref()
-        .filter(|ns| !ns.is_empty())
-    {
-        metadata.namespace = Some(namespace.clone());
-    }
-    metadata
-        .annotations
-        .get_or_insert_default()
-        .insert(ANNOTATION_RESOURCE_NAME.into(), name.into());
-    let labels = metadata.labels.get_or_insert_default();
-    labels.insert(LABEL_COMPOSITE.into(), prefix);
-    let claim = match (
-        xr_labels.get(LABEL_CLAIM_NAME),
-        xr_labels.get(LABEL_CLAIM_NAMESPACE),
-    ) {
-        (Some(name), Some(namespace)) if !name.is_empty() && !namespace.is_empty() => {
-            Some((name.clone(), namespace.clone()))
+        render_metadata(&mut object, xr, name)?;
+        if text_in(&object, "name").is_empty() && !text_in(&object, "generateName").is_empty() {
+            let child = names::child_name(text_in(&object, "generateName"), xr.uid(), name);
+            set_metadata(&mut object, "name", &child);
         }
-        _ => xr.value.pointer("/spec/claimRef").map(|claim| {
-            let field = |key| {
-                claim
-                    .get(key)
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned()
-            };
-            (field("name"), field("namespace"))
-        }),
-    };
-    if let Some((claim_name, claim_namespace)) = claim {
-        labels.insert(LABEL_CLAIM_NAMESPACE.into(), claim_namespace);
-        labels.insert(LABEL_CLAIM_NAME.into(), claim_name);
-    }
-
-    let owner = OwnerReference {
-        api_version: xr.api_version().to_owned(),
-        kind: xr.kind().to_owned(),
-        name: xr.name().to_owned(),
-        uid: xr.object.metadata.uid.clone().unwrap_or_default(),
-        controller: Some(true),
-        block_owner_deletion: Some(true),
-    };
-    let references = metadata.owner_references.get_or_insert_default();
-    if let Some(other) = references
-        .iter()
-        .find(|r| r.controller == Some(true) && r.uid != owner.uid)
-    {
-        return Err(Error::OtherController {
-            name: name.to_owned(),
-            owner: format!("{} {}", other.kind, other.name),
+        let value = Value::Object(object);
+        if !names::is_valid_name(
+            text(&value, "/metadata/name"),
+            text(&value, "/apiVersion"),
+            text(&value, "/kind"),
+        ) {
+            return Err(Error::InvalidName {
+                resource: name.clone(),
+                name: text(&value, "/metadata/name").to_owned(),
+            });
+        }
+        let Value::Object(object) = value else {
+            unreachable!("it was an object a moment ago")
+        };
+        composed.push(Composed {
+            name: name.clone(),
+            object,
+            is_ready: resource.ready == Ready::True as i32,
         });
     }
-    match references.iter_mut().find(|r| r.uid == owner.uid) {
-        Some(existing) => *existing = owner,
-        None => references.push(owner),
+    Ok(composed)
+}
+
+/// The XR's `resourceRefs` for these resources, sorted as Crossplane sorts them (by apiVersion,
+/// kind, name and namespace run together); without namespaces for a namespaced XR.
+pub(crate) fn resource_refs(composed: &[Composed], is_namespaced: bool) -> Value {
+    let mut refs: Vec<(String, Value)> = composed
+        .iter()
+        .map(|composed| {
+            let object = Value::Object(composed.object.clone());
+            let mut reference = Map::new();
+            for (key, pointer) in [
+                ("apiVersion", "/apiVersion"),
+                ("kind", "/kind"),
+                ("namespace", "/metadata/namespace"),
+                ("name", "/metadata/name"),
+                ("uid", "/metadata/uid"),
+            ] {
+                let value = text(&object, pointer);
+                // A namespaced XR's references name no namespace: its resources are in its own.
+                let is_implied = key == "namespace" && is_namespaced;
+                if !value.is_empty() && !is_implied {
+                    reference.insert(key.to_owned(), value.into());
+                }
+            }
+            let field = |key: &str| reference.get(key).and_then(Value::as_str).unwrap_or("");
+            let sort_key = [
+                field("apiVersion"),
+                field("kind"),
+                field("name"),
+                field("namespace"),
+            ]
+            .concat();
+            (sort_key, Value::Object(reference))
+        })
+        .filter(|(_, reference)| reference.as_object().is_some_and(|r| !r.is_empty()))
+        .collect();
+    refs.sort_by(|a, b| a.0.cmp(&b.0));
+    Value::Array(refs.into_iter().map(|(_, reference)| reference).collect())
+}
+
+/// `RenderComposedResourceMetadata`: generateName, namespace, annotation, labels and the
+/// controller reference.
+fn render_metadata(object: &mut Map<String, Value>, xr: &Composite, name: &str) -> Result<()> {
+    let prefix = xr.label(LABEL_COMPOSITE).to_owned();
+    if text_in(object, "name").is_empty() && text_in(object, "generateName").is_empty() {
+        set_metadata(object, "generateName", &format!("{prefix}-"));
     }
+    if !xr.namespace().is_empty() {
+        set_metadata(object, "namespace", xr.namespace());
+    }
+    set_in(
+        object,
+        &["metadata", "annotations", ANNOTATION_RESOURCE_NAME],
+        name.into(),
+    );
+    set_in(
+        object,
+        &["metadata", "labels", LABEL_COMPOSITE],
+        prefix.into(),
+    );
+    let (claim, claim_namespace) = (xr.label(LABEL_CLAIM_NAME), xr.label(LABEL_CLAIM_NAMESPACE));
+    if !claim.is_empty() && !claim_namespace.is_empty() {
+        set_in(
+            object,
+            &["metadata", "labels", LABEL_CLAIM_NAME],
+            claim.into(),
+        );
+        set_in(
+            object,
+            &["metadata", "labels", LABEL_CLAIM_NAMESPACE],
+            claim_namespace.into(),
+        );
+    }
+    let mut references = owner_references(object);
+    if let Some(other) = references
+        .iter()
+        .find(|r| r.get("controller") == Some(&Value::Bool(true)))
+        .filter(|r| r.get("uid").and_then(Value::as_str).unwrap_or("") != xr.uid())
+    {
+        let field = |key: &str| {
+            other
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        };
+        return Err(Error::OtherController {
+            name: name.to_owned(),
+            owner: format!("{} {} (UID {})", field("kind"), field("name"), field("uid")),
+        });
+    }
+    let controller = json!({
+        "apiVersion": xr.api_version(),
+        "kind": xr.kind(),
+        "name": xr.name(),
+        "uid": xr.uid(),
+        "controller": true,
+        "blockOwnerDeletion": true,
+    });
+    match references
+        .iter_mut()
+        .find(|r| r.get("uid").and_then(Value::as_str).unwrap_or("") == xr.uid())
+    {
+        Some(existing) => *existing = controller,
+        None => references.push(controller),
+    }
+    set_in(
+        object,
+        &["metadata", "ownerReferences"],
+        Value::Array(references),
+    );
     Ok(())
 }
 
-/// A condition as Crossplane writes it on the XR.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Condition {
-    #[serde(rename = "type")]
-    kind: String,
-    status: String,
-    #[serde(default, skip_serializing_if = "is_zero")]
-    observed_generation: i64,
-    #[serde(default)]
-    last_transition_time: String,
-    #[serde(default)]
-    reason: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    message: String,
+/// `metadata.ownerReferences` as Kubernetes' unstructured accessors read them: apiVersion, kind,
+/// name, uid and the two flags; unreadable references are dropped.
+fn owner_references(object: &Map<String, Value>) -> Vec<Value> {
+    let Some(Value::Array(references)) = object
+        .get("metadata")
+        .and_then(|metadata| metadata.get("ownerReferences"))
+    else {
+        return Vec::new();
+    };
+    if !references.iter().all(Value::is_object) {
+        return Vec::new();
+    }
+    references
+        .iter()
+        .map(|reference| {
+            let mut clean = Map::new();
+            for key in ["apiVersion", "kind", "name", "uid"] {
+                let value = reference.get(key).and_then(Value::as_str).unwrap_or("");
+                clean.insert(key.to_owned(), value.into());
+            }
+            for key in ["controller", "blockOwnerDeletion"] {
+                if let Some(flag) = reference.get(key).and_then(Value::as_bool) {
+                    clean.insert(key.to_owned(), flag.into());
+                }
+            }
+            Value::Object(clean)
+        })
+        .collect()
 }
 
-fn is_zero(value: &i64) -> bool {
-    *value == 0
+fn text_in<'a>(object: &'a Map<String, Value>, field: &str) -> &'a str {
+    object
+        .get("metadata")
+        .and_then(|metadata| metadata.get(field))
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
-impl Condition {
-    fn new(kind: &str, status: &str, reason: &str, message: Option<String>) -> Condition {
-        Condition {
-            kind: kind.to_owned(),
-            status: status.to_owned(),
-            observed_generation: 0,
-            last_transition_time: CONDITION_TIME.to_owned(),
-            reason: reason.to_owned(),
-            message: message.unwrap_or_default(),
+/// Kubernetes' unstructured `SetName`/`SetNamespace`/`SetGenerateName`: an empty value removes
+/// the field.
+fn set_metadata(object: &mut Map<String, Value>, field: &str, value: &str) {
+    if value.is_empty() {
+        if let Some(Value::Object(metadata)) = object.get_mut("metadata") {
+            metadata.remove(field);
         }
-    }
-
-    /// Equal but for `lastTransitionTime`.
-    fn is_same(&self, other: &Condition) -> bool {
-        self.kind == other.kind
-            && self.status == other.status
-            && self.reason == other.reason
-            && self.message == other.message
-            && self.observed_generation == other.observed_generation
-    }
-}
-
-fn creating(message: Option<String>) -> Condition {
-    Condition::new("Ready", "False", "Creating", message)
-}
-
-/// Conditions the desired XR status already has; unreadable ones are dropped, as Crossplane does.
-fn existing_conditions(xr: &Map<String, Value>) -> Vec<Condition> {
-    xr.get("status")
-        .and_then(|status| status.get("conditions"))
-        .and_then(|conditions| serde_json::from_value(conditions.clone()).ok())
-        .unwrap_or_default()
-}
-
-/// Replaces the condition of the same type (unless it only differs in time) or appends it.
-fn set_condition(conditions: &mut Vec<Condition>, condition: Condition) {
-    let mut exists = false;
-    for existing in conditions.iter_mut().filter(|c| c.kind == condition.kind) {
-        exists = true;
-        if !existing.is_same(&condition) {
-            *existing = condition.clone();
-        }
-    }
-    if !exists {
-        conditions.push(condition);
-    }
-}
-
-/// Sorted names, the first few and "and N more", like crossplane-runtime's
-/// `StableNAndSomeMore`.
-fn some_names(names: &mut [String]) -> String {
-    names.sort();
-    match names.len() {
-        n if n > UNREADY_NAMED => format!(
-            "{}, and {} more",
-            names[..UNREADY_NAMED].join(", "),
-            n - UNREADY_NAMED
-        ),
-        n if n == UNREADY_NAMED => format!("{}, and {}", names[..n - 1].join(", "), names[n - 1]),
-        _ => names.join(", "),
+    } else {
+        set_in(object, &["metadata", field], value.into());
     }
 }
 
@@ -317,37 +266,45 @@ fn some_names(names: &mut [String]) -> String {
 mod tests {
     use super::*;
 
-    fn names(list: &[&str]) -> Vec<String> {
-        list.iter().map(|name| (*name).to_owned()).collect()
+    fn composed(api_version: &str, kind: &str, name: &str) -> Composed {
+        let object = match json!({"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "namespace": "ns"}})
+        {
+            Value::Object(map) => map,
+            _ => unreachable!(),
+        };
+        Composed {
+            name: name.to_owned(),
+            object,
+            is_ready: true,
+        }
     }
 
     #[test]
-    fn some_names_sorts_and_shortens_like_crossplane() {
-        assert_eq!(some_names(&mut names(&["b", "a"])), "a, b");
-        assert_eq!(some_names(&mut names(&["c", "a", "b"])), "a, b, and c");
-        assert_eq!(
-            some_names(&mut names(&["e", "d", "c", "b", "a"])),
-            "a, b, c, and 2 more"
-        );
-    }
-
-    #[test]
-    fn set_condition_replaces_the_same_type_and_appends_new_ones() {
-        let mut conditions = vec![creating(Some("x".into()))];
-        set_condition(
-            &mut conditions,
-            Condition::new("Ready", "True", "Available", None),
-        );
-        set_condition(
-            &mut conditions,
-            Condition::new("DatabaseReady", "True", "Ok", None),
+    fn resource_refs_sort_by_apiversion_kind_and_name_run_together() {
+        let refs = resource_refs(
+            &[
+                composed("s3.aws.m.upbound.io/v1beta1", "Bucket", "photos-7xq2d"),
+                composed(
+                    "s3.aws.m.upbound.io/v1beta1",
+                    "BucketVersioning",
+                    "photos-6aa",
+                ),
+                composed("iam.aws.m.upbound.io/v1beta1", "Policy", "photos-482"),
+            ],
+            true,
         );
         assert_eq!(
-            conditions,
-            vec![
-                Condition::new("Ready", "True", "Available", None),
-                Condition::new("DatabaseReady", "True", "Ok", None),
-            ]
+            refs,
+            json!([
+                {"apiVersion": "iam.aws.m.upbound.io/v1beta1", "kind": "Policy", "name": "photos-482"},
+                {"apiVersion": "s3.aws.m.upbound.io/v1beta1", "kind": "BucketVersioning", "name": "photos-6aa"},
+                {"apiVersion": "s3.aws.m.upbound.io/v1beta1", "kind": "Bucket", "name": "photos-7xq2d"},
+            ])
+        );
+        let cluster = resource_refs(&[composed("v1", "ConfigMap", "c")], false);
+        assert_eq!(
+            cluster,
+            json!([{"apiVersion": "v1", "kind": "ConfigMap", "name": "c", "namespace": "ns"}])
         );
     }
 }

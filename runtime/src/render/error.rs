@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use super::ANNOTATION_RESOURCE_NAME as ANNOTATION;
+
 /// Why a render failed. Each message is one line that names the file, the document (1-based)
 /// and, for YAML syntax errors, the line; `main` joins the sources with ": ".
 #[derive(Debug, thiserror::Error)]
@@ -177,15 +179,61 @@ pub enum Error {
         /// `namespace/name` of the Secret.
         secret: String,
     },
-    /// A desired resource returned by the pipeline is not a Kubernetes object.
-    #[error("the pipeline's desired {what} is not a Kubernetes object")]
-    BadDesired {
-        /// `composed resource "name"` or `composite resource`.
-        what: String,
-        /// Why.
+    /// A composed resource would get a name Kubernetes refuses.
+    #[error(
+        "desired composed resource \"{resource}\" has the invalid name \"{name}\": it must be a valid RFC 1123 subdomain (lowercase letters, digits, '-' and '.'); fix metadata.name or metadata.generateName in the step that composes it"
+    )]
+    InvalidName {
+        /// The composition resource name.
+        resource: String,
+        /// The name it would get.
+        name: String,
+    },
+    /// Observed resources the XR cannot own; one problem per line.
+    #[error("invalid observed resources:\n{problems}")]
+    ObservedResources {
+        /// Each problem, naming its file and document.
+        problems: String,
+    },
+    /// A resource the XR references has no composition resource name.
+    #[error(
+        "composed resource {name}, referenced by the XR's resourceRefs, has no {} annotation; add it, or remove the reference",
+        ANNOTATION
+    )]
+    AnonymousComposed {
+        /// Its `metadata.name`.
+        name: String,
+    },
+    /// `--required-schemas` names a directory without JSON files.
+    #[error("{}: no .json files in this directory or below; put there what kubectl get --raw /openapi/v3/<group-version> prints", path.display())]
+    NoSchemas {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// A file under `--required-schemas` is not JSON.
+    #[error("{}: not an OpenAPI v3 document in JSON", path.display())]
+    BadSchema {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message with its line and column.
         #[source]
         source: serde_json::Error,
     },
+    /// A step requires a schema with an apiVersion that is not one.
+    #[error("apiVersion {api_version:?} is not GROUP/VERSION or VERSION")]
+    BadApiVersion {
+        /// What the step asked for.
+        api_version: String,
+    },
+    /// The WebAssembly host cannot start.
+    #[error("cannot start the WebAssembly host")]
+    Host(#[source] crate::host::Error),
+    /// The `--cache-dir` given cannot be used (the error names the directory).
+    #[error(transparent)]
+    Cache(crate::modules::Error),
+    /// The async runtime cannot start.
+    #[error("cannot start the async runtime")]
+    Runtime(#[source] std::io::Error),
     /// A desired composed resource is already controlled by another owner.
     #[error(
         "desired composed resource \"{name}\" is already controlled by {owner}; remove its controller ownerReference"
@@ -193,7 +241,7 @@ pub enum Error {
     OtherController {
         /// The composition resource name.
         name: String,
-        /// `Kind name` of the other controller.
+        /// `Kind name (UID uid)` of the other controller.
         owner: String,
     },
     /// A `--context-files`/`--context-values` value is not YAML or JSON.

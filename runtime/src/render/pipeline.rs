@@ -1,116 +1,32 @@
-//! Running a Composition's pipeline the way Crossplane does: desired state starts empty, each
-//! step's `desired` and `context` REPLACE what came before, the first FATAL result stops the
-//! pipeline, and a step is called again while its requirements change (at most
-//! [`MAX_REQUIREMENTS_ITERATIONS`] times after the first call).
+//! Running a Composition's pipeline the way Crossplane's function composer does: desired state
+//! starts empty, each step's `desired` and `context` REPLACE what came before, the first FATAL
+//! result stops the pipeline, other results become events, and a step is called again while its
+//! requirements change (at most [`MAX_REQUIREMENTS_ITERATIONS`] times after the first call),
+//! with required resources read from the engine's [`Store`] and schemas from `--required-schemas`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
 use xfn_proto::pbjson_types::Struct;
 use xfn_proto::v1::{
-    Capability, Condition, CredentialData, Credentials, RequestMeta, Requirements, Resource,
-    ResourceSelector, Resources, RunFunctionRequest, RunFunctionResponse, Schema, Severity, State,
+    Capability, CredentialData, Credentials, RequestMeta, Requirements, Resource, ResourceSelector,
+    Resources, RunFunctionRequest, RunFunctionResponse, Schema, Severity, State, Status,
     credentials, resource_selector,
 };
 
+use super::composition::PipelineStep;
+use super::conditions::Condition;
 use super::error::{Error, Result};
+use super::events::Event;
 use super::functions::Runtimes;
-use super::load::{Inputs, PipelineStep, RequiredResourceSelector};
+use super::load::Inputs;
+use super::store::Store;
 
 /// Calls of one step after the first while its requirements keep changing; Crossplane's
 /// `MaxRequirementsIterations`.
 const MAX_REQUIREMENTS_ITERATIONS: usize = 5;
 
-/// A non-fatal result of a step.
-#[derive(Debug, Clone)]
-pub(crate) struct StepResult {
-    /// The step that returned it.
-    pub step: String,
-    /// Its severity.
-    pub severity: Severity,
-    /// Its message.
-    pub message: String,
-}
-
-/// What the whole pipeline produced.
-#[derive(Debug, Default)]
-pub(crate) struct Outcome {
-    /// The last step's desired state.
-    pub desired: State,
-    /// The last step's context (empty when it returned none).
-    pub context: Map<String, Value>,
-    /// Non-fatal results, in step order.
-    pub results: Vec<StepResult>,
-    /// Conditions returned by the steps, in order.
-    pub conditions: Vec<Condition>,
-}
-
-/// Runs every step of the Composition's pipeline.
-///
-/// # Errors
-/// [`Error::Fatal`] for the first FATAL result, [`Error::Unstable`] when a step's requirements
-/// never settle, [`Error::MissingSecret`] for credentials not given, [`Error::Call`] when a
-/// Development Function fails.
-pub(crate) async fn run(inputs: &Inputs, runtimes: &Runtimes<'_>) -> Result<Outcome> {
-    let observed = State {
-        composite: Some(resource(&inputs.xr.value)),
-        resources: inputs
-            .observed
-            .iter()
-            .map(|(name, value)| (name.clone(), resource(value)))
-            .collect(),
-    };
-    let mut outcome = Outcome::default();
-    let mut desired = State::default();
-    let mut context = Some(to_struct(Value::Object(inputs.context.clone())));
-    for step in &inputs.composition.spec.pipeline {
-        let request = RunFunctionRequest {
-            meta: Some(RequestMeta {
-                // Like `crossplane render` v2.2: capabilities, but no tag.
-                tag: String::new(),
-                capabilities: CAPABILITIES.iter().map(|c| *c as i32).collect(),
-            }),
-            observed: Some(observed.clone()),
-            desired: Some(desired),
-            input: step
-                .input
-                .clone()
-                .map(|input| to_struct(Value::Object(input))),
-            context,
-            credentials: step_credentials(inputs, step)?,
-            required_resources: bootstrap(inputs, step),
-            ..RunFunctionRequest::default()
-        };
-        let response = call_step(inputs, runtimes, step, request).await?;
-        desired = response.desired.unwrap_or_default();
-        context = response.context;
-        outcome.conditions.extend(response.conditions);
-        for result in response.results {
-            let severity = Severity::try_from(result.severity).unwrap_or(Severity::Unspecified);
-            if severity == Severity::Fatal {
-                return Err(Error::Fatal {
-                    step: step.step.clone(),
-                    message: result.message,
-                });
-            }
-            outcome.results.push(StepResult {
-                step: step.step.clone(),
-                severity,
-                message: result.message,
-            });
-        }
-    }
-    outcome.desired = desired;
-    outcome.context = context
-        .map(|context| match to_json(&context) {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        })
-        .unwrap_or_default();
-    Ok(outcome)
-}
-
-/// Every capability, as `crossplane render` advertises.
+/// Every capability, as Crossplane advertises them (`xfn.SupportedCapabilities`).
 const CAPABILITIES: [Capability; 5] = [
     Capability::Capabilities,
     Capability::RequiredResources,
@@ -119,184 +35,314 @@ const CAPABILITIES: [Capability; 5] = [
     Capability::RequiredSchemas,
 ];
 
-/// Calls a step, then again with the resources it requires while its requirements change.
-async fn call_step(
-    inputs: &Inputs,
-    runtimes: &Runtimes<'_>,
-    step: &PipelineStep,
-    mut request: RunFunctionRequest,
-) -> Result<RunFunctionResponse> {
-    let bootstrap = request.required_resources.clone();
-    let mut previous: Option<Requirements> = None;
-    for _ in 0..=MAX_REQUIREMENTS_ITERATIONS {
-        let response = runtimes
-            .call(&step.step, &step.function_ref.name, request.clone())
-            .await?;
-        let is_fatal = response
-            .results
-            .iter()
-            .any(|result| result.severity == Severity::Fatal as i32);
-        if is_fatal || response.requirements == previous {
-            return Ok(response);
+/// The event reason of a result that names none.
+const REASON_COMPOSE: &str = "ComposeResources";
+
+/// What the whole pipeline produced.
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    /// The last step's desired state.
+    pub desired: State,
+    /// The last step's context, as the step after it would receive it.
+    pub context: Option<Map<String, Value>>,
+    /// Non-fatal results as the events Crossplane records, in step order.
+    pub events: Vec<Event>,
+    /// Conditions returned by the steps, in order.
+    pub conditions: Vec<Condition>,
+}
+
+/// What every step's request shares.
+pub(crate) struct Pipeline<'a> {
+    pub inputs: &'a Inputs,
+    pub store: &'a Store,
+    pub runtimes: &'a Runtimes<'a>,
+}
+
+impl Pipeline<'_> {
+    /// Runs every step of the Composition's pipeline on the `observed` state.
+    ///
+    /// # Errors
+    /// [`Error::Fatal`] for the first FATAL result, [`Error::Unstable`] when a step's
+    /// requirements never settle, [`Error::MissingSecret`] for credentials not given,
+    /// [`Error::Call`] when a Development Function fails, [`Error::BadApiVersion`] for a schema
+    /// required with an unparseable apiVersion.
+    pub async fn run(&self, observed: State) -> Result<Outcome> {
+        let mut outcome = Outcome::default();
+        let mut desired = Some(State::default());
+        // Crossplane starts with an empty context; the CLI's seed step adds the given values.
+        let mut context = Some(to_struct(Value::Object(
+            self.inputs.context.clone().unwrap_or_default(),
+        )));
+        for step in &self.inputs.composition.spec.pipeline {
+            let (required_resources, required_schemas) = self.bootstrap(step)?;
+            let request = RunFunctionRequest {
+                meta: Some(RequestMeta {
+                    tag: String::new(),
+                    capabilities: CAPABILITIES.iter().map(|c| *c as i32).collect(),
+                }),
+                observed: Some(observed.clone()),
+                desired,
+                input: step
+                    .input
+                    .clone()
+                    .map(|input| to_struct(Value::Object(input))),
+                context,
+                credentials: self.credentials(step)?,
+                required_resources,
+                required_schemas,
+                ..RunFunctionRequest::default()
+            };
+            let response = self.call(step, request).await?;
+            desired = response.desired;
+            context = response.context;
+            outcome
+                .conditions
+                .extend(response.conditions.iter().map(|condition| {
+                    let status = match Status::try_from(condition.status) {
+                        Ok(Status::ConditionTrue) => "True",
+                        Ok(Status::ConditionFalse) => "False",
+                        _ => "Unknown",
+                    };
+                    Condition::new(
+                        &condition.r#type,
+                        status,
+                        &condition.reason,
+                        condition.message.as_deref().unwrap_or(""),
+                    )
+                }));
+            for result in response.results {
+                let reason = match result.reason.as_deref() {
+                    None | Some("") => REASON_COMPOSE,
+                    Some(reason) => reason,
+                };
+                let detailed =
+                    |message: &str| format!("Pipeline step \"{}\": {message}", step.step);
+                outcome
+                    .events
+                    .push(match Severity::try_from(result.severity) {
+                        Ok(Severity::Fatal) => {
+                            return Err(Error::Fatal {
+                                step: step.step.clone(),
+                                message: result.message,
+                            });
+                        }
+                        Ok(Severity::Warning) => {
+                            Event::warning(reason, detailed(&result.message))
+                        }
+                        Ok(Severity::Normal) => Event::normal(reason, detailed(&result.message)),
+                        Ok(Severity::Unspecified) => Event::warning(
+                            reason,
+                            format!(
+                                "Pipeline step \"{}\" returned a result of unknown severity (assuming warning): {}",
+                                step.step, result.message
+                            ),
+                        ),
+                        // A severity newer than Crossplane's protobuf: Go records a zero event.
+                        Err(_) => Event::default(),
+                    });
+            }
         }
-        let requirements = response.requirements.clone().unwrap_or_default();
-        request.extra_resources = fetch_all(inputs, &requirements.extra_resources);
-        request.required_resources = bootstrap.clone();
-        request
-            .required_resources
-            .extend(fetch_all(inputs, &requirements.resources));
-        // No cluster to read OpenAPI schemas from: every schema is "not found".
-        request.required_schemas = requirements
-            .schemas
-            .keys()
-            .map(|name| (name.clone(), Schema::default()))
-            .collect();
-        request.context = response.context;
-        previous = response.requirements;
+        outcome.desired = desired.unwrap_or_default();
+        outcome.context = context.map(|context| match to_json(&context) {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        });
+        Ok(outcome)
     }
-    Err(Error::Unstable {
-        step: step.step.clone(),
-        max: MAX_REQUIREMENTS_ITERATIONS,
-    })
-}
 
-/// The step's bootstrap `requirements.requiredResources`, fetched from `--required-resources`.
-fn bootstrap(inputs: &Inputs, step: &PipelineStep) -> HashMap<String, Resources> {
-    let Some(requirements) = &step.requirements else {
-        return HashMap::new();
-    };
-    requirements
-        .required_resources
-        .iter()
-        .map(|selector| {
-            (
-                selector.requirement_name.clone(),
-                fetch(&inputs.required, &to_selector(selector)),
-            )
-        })
-        .collect()
-}
-
-fn to_selector(selector: &RequiredResourceSelector) -> ResourceSelector {
-    let r#match = match (&selector.name, &selector.match_labels) {
-        (Some(name), _) => Some(resource_selector::Match::MatchName(name.clone())),
-        (None, Some(labels)) => Some(resource_selector::Match::MatchLabels(
-            xfn_proto::v1::MatchLabels {
-                labels: labels.clone().into_iter().collect(),
-            },
-        )),
-        (None, None) => None,
-    };
-    ResourceSelector {
-        api_version: selector.api_version.clone(),
-        kind: selector.kind.clone(),
-        namespace: selector.namespace.clone(),
-        r#match,
-    }
-}
-
-fn fetch_all(
-    inputs: &Inputs,
-    selectors: &HashMap<String, ResourceSelector>,
-) -> HashMap<String, Resources> {
-    selectors
-        .iter()
-        .map(|(name, selector)| (name.clone(), fetch(&inputs.required, selector)))
-        .collect()
-}
-
-/// The required resources a selector matches, sorted by name: the one with its name, or all
-/// with its labels; in its namespace when it has one. None found is an empty list, as a cluster
-/// answers.
-fn fetch(required: &[Value], selector: &ResourceSelector) -> Resources {
-    let field = |value: &Value, pointer: &str| {
-        value
-            .pointer(pointer)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned()
-    };
-    let mut candidates: Vec<&Value> = required
-        .iter()
-        .filter(|value| {
-            field(value, "/apiVersion") == selector.api_version
-                && field(value, "/kind") == selector.kind
-                && selector
-                    .namespace
-                    .as_ref()
-                    .is_none_or(|namespace| field(value, "/metadata/namespace") == *namespace)
-        })
-        .collect();
-    candidates.sort_by_key(|value| {
-        (
-            field(value, "/metadata/namespace"),
-            field(value, "/metadata/name"),
-        )
-    });
-    let matches = |value: &&Value| match &selector.r#match {
-        Some(resource_selector::Match::MatchName(name)) => field(value, "/metadata/name") == *name,
-        Some(resource_selector::Match::MatchLabels(labels)) => {
-            labels.labels.iter().all(|(key, wanted)| {
-                value
-                    .pointer("/metadata/labels")
-                    .and_then(|labels| labels.get(key))
-                    .and_then(Value::as_str)
-                    == Some(wanted.as_str())
-            })
+    /// Calls a step, then again with what it requires while its requirements change
+    /// (Crossplane's `FetchingFunctionRunner`).
+    async fn call(
+        &self,
+        step: &PipelineStep,
+        mut request: RunFunctionRequest,
+    ) -> Result<RunFunctionResponse> {
+        let bootstrap_resources = request.required_resources.clone();
+        let bootstrap_schemas = request.required_schemas.clone();
+        let mut previous: Option<Requirements> = None;
+        for iteration in 0..=MAX_REQUIREMENTS_ITERATIONS {
+            let response = self
+                .runtimes
+                .call(&step.step, &step.function_ref.name, request.clone())
+                .await?;
+            let is_fatal = response
+                .results
+                .iter()
+                .any(|result| result.severity == Severity::Fatal as i32);
+            if is_fatal || response.requirements == previous {
+                return Ok(response);
+            }
+            let requirements = response.requirements.clone().unwrap_or_default();
+            let mut resources = bootstrap_resources.clone();
+            resources.extend(self.fetch_all(&requirements.resources));
+            let extra = self.fetch_all(&requirements.extra_resources);
+            let mut schemas = bootstrap_schemas.clone();
+            for (name, selector) in &requirements.schemas {
+                schemas.insert(
+                    name.clone(),
+                    self.schema(&selector.api_version, &selector.kind)?,
+                );
+            }
+            // The first request may already hold everything the step asks for (bootstrap
+            // requirements): then its answer is final.
+            if iteration == 0
+                && request.required_resources == resources
+                && request.extra_resources == extra
+                && request.required_schemas == schemas
+            {
+                return Ok(response);
+            }
+            previous = response.requirements;
+            request.required_resources = resources;
+            request.extra_resources = extra;
+            request.required_schemas = schemas;
+            request.context = response.context;
         }
-        None => false,
-    };
-    Resources {
-        items: candidates
-            .into_iter()
-            .filter(matches)
-            .map(resource)
-            .collect(),
+        Err(Error::Unstable {
+            step: step.step.clone(),
+            max: MAX_REQUIREMENTS_ITERATIONS,
+        })
     }
-}
 
-/// The step's credentials: each `source: Secret` entry's Secret data from
-/// `--function-credentials`.
-fn step_credentials(inputs: &Inputs, step: &PipelineStep) -> Result<HashMap<String, Credentials>> {
-    let mut out = HashMap::new();
-    for entry in &step.credentials {
-        let Some(secret_ref) = entry
-            .secret_ref
-            .as_ref()
-            .filter(|_| entry.source == "Secret")
-        else {
-            continue;
+    /// The step's bootstrap `requirements`: resources from the store, schemas from
+    /// `--required-schemas`.
+    fn bootstrap(
+        &self,
+        step: &PipelineStep,
+    ) -> Result<(HashMap<String, Resources>, HashMap<String, Schema>)> {
+        let Some(requirements) = &step.requirements else {
+            return Ok(Default::default());
         };
-        let secret = inputs
-            .secrets
+        let resources = requirements
+            .required_resources
             .iter()
-            .find(|secret| {
-                secret.metadata.name.as_deref() == Some(secret_ref.name.as_str())
-                    && secret.metadata.namespace.as_deref().unwrap_or("") == secret_ref.namespace
+            .map(|declared| {
+                let r#match = match (&declared.name, &declared.match_labels) {
+                    (Some(name), _) => Some(resource_selector::Match::MatchName(name.clone())),
+                    (None, Some(labels)) => Some(resource_selector::Match::MatchLabels(
+                        xfn_proto::v1::MatchLabels {
+                            labels: labels.clone().into_iter().collect(),
+                        },
+                    )),
+                    (None, None) => None,
+                };
+                let selector = ResourceSelector {
+                    api_version: declared.api_version.clone(),
+                    kind: declared.kind.clone(),
+                    namespace: declared.namespace.clone(),
+                    r#match,
+                };
+                (declared.requirement_name.clone(), self.fetch(&selector))
             })
-            .ok_or_else(|| Error::MissingSecret {
-                step: step.step.clone(),
-                name: entry.name.clone(),
-                secret: format!("{}/{}", secret_ref.namespace, secret_ref.name),
-            })?;
-        let data = secret
-            .data
-            .iter()
-            .flatten()
-            .map(|(key, bytes)| (key.clone(), bytes.0.clone()))
             .collect();
-        out.insert(
-            entry.name.clone(),
-            Credentials {
-                source: Some(credentials::Source::CredentialData(CredentialData { data })),
-            },
-        );
+        let schemas = requirements
+            .required_schemas
+            .iter()
+            .map(|selector| {
+                Ok((
+                    selector.requirement_name.clone(),
+                    self.schema(&selector.api_version, &selector.kind)?,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        Ok((resources, schemas))
     }
-    Ok(out)
+
+    fn fetch_all(
+        &self,
+        selectors: &HashMap<String, ResourceSelector>,
+    ) -> HashMap<String, Resources> {
+        selectors
+            .iter()
+            .map(|(name, selector)| (name.clone(), self.fetch(selector)))
+            .collect()
+    }
+
+    /// What a selector selects in the store (Crossplane's `ExistingRequiredResourcesFetcher`):
+    /// by name, the one object of that apiVersion, kind and namespace (none is an empty list);
+    /// otherwise every object of the kind in the namespace (all namespaces when it has none)
+    /// with the labels.
+    fn fetch(&self, selector: &ResourceSelector) -> Resources {
+        let namespace = selector.namespace.as_deref().unwrap_or("");
+        let items: Vec<&Value> = match &selector.r#match {
+            Some(resource_selector::Match::MatchName(name)) => self
+                .store
+                .get(&selector.api_version, &selector.kind, namespace, name)
+                .into_iter()
+                .collect(),
+            other => {
+                let labels: BTreeMap<String, String> = match other {
+                    Some(resource_selector::Match::MatchLabels(labels)) => {
+                        labels.labels.clone().into_iter().collect()
+                    }
+                    _ => BTreeMap::new(),
+                };
+                self.store
+                    .list(&selector.api_version, &selector.kind, namespace, &labels)
+            }
+        };
+        Resources {
+            items: items.into_iter().map(resource).collect(),
+        }
+    }
+
+    fn schema(&self, api_version: &str, kind: &str) -> Result<Schema> {
+        Ok(Schema {
+            openapi_v3: self.inputs.schemas.fetch(api_version, kind)?.map(to_struct),
+        })
+    }
+
+    /// The step's credentials: each `source: Secret` entry's Secret data, from the store.
+    fn credentials(&self, step: &PipelineStep) -> Result<HashMap<String, Credentials>> {
+        let mut out = HashMap::new();
+        for entry in &step.credentials {
+            let Some(secret_ref) = entry
+                .secret_ref
+                .as_ref()
+                .filter(|_| entry.source == "Secret")
+            else {
+                continue;
+            };
+            let secret = self
+                .store
+                .get("v1", "Secret", &secret_ref.namespace, &secret_ref.name)
+                .ok_or_else(|| Error::MissingSecret {
+                    step: step.step.clone(),
+                    name: entry.name.clone(),
+                    secret: format!("{}/{}", secret_ref.namespace, secret_ref.name),
+                })?;
+            out.insert(
+                entry.name.clone(),
+                Credentials {
+                    source: Some(credentials::Source::CredentialData(CredentialData {
+                        data: secret_data(secret),
+                    })),
+                },
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// A Secret's `data`, base64-decoded; entries that are not base64 are left out.
+pub(crate) fn secret_data(secret: &Value) -> HashMap<String, Vec<u8>> {
+    use base64::Engine as _;
+    secret
+        .get("data")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter_map(|(key, value)| {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(value.as_str()?)
+                .ok()?;
+            Some((key.clone(), bytes))
+        })
+        .collect()
 }
 
 /// A protocol `Resource` holding `value`.
-fn resource(value: &Value) -> Resource {
+pub(crate) fn resource(value: &Value) -> Resource {
     Resource {
         resource: Some(to_struct(value.clone())),
         ..Resource::default()

@@ -126,12 +126,6 @@ async fn a_project_of_every_language_builds_and_answers_through_the_server() {
             deployment_status_response(),
         ),
         (
-            "js",
-            "my-js",
-            &["node", "test.mjs"],
-            deployment_status_response(),
-        ),
-        (
             "c",
             "my-c",
             &[],

@@ -22,7 +22,7 @@ const MODULES: [&str; 3] = [
 
 /// `value` with every number as a double, as protobuf's `Struct` holds them: the Go modules'
 /// numbers come back as `4.0` where the others' come back as `4`; both are the double 4.
-fn as_doubles(value: Value) -> Value {
+pub(super) fn as_doubles(value: Value) -> Value {
     match value {
         Value::Number(number) => json!(number.as_f64().expect("finite")),
         Value::Array(items) => Value::Array(items.into_iter().map(as_doubles).collect()),

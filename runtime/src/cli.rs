@@ -41,7 +41,7 @@ enum Command {
     /// Build this function's Crossplane package (.xpkg) without Docker.
     #[command(subcommand)]
     Package(PackageCommand),
-    /// Publish, inspect, check and compile modules.
+    /// Write, publish, inspect, check and compile modules.
     #[command(subcommand)]
     Module(ModuleCommand),
 }

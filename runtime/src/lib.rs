@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod modules;
 pub mod package;
 pub mod render;
+pub mod scaffold;
 pub mod server;
 pub mod step;
 pub mod transcode;

@@ -12,6 +12,8 @@ use crate::modules::oci::{self, OciRef};
 /// Subcommands of `module`.
 #[derive(Debug, Subcommand)]
 pub enum ModuleCommand {
+    /// Write a working module project in DIR: build script, handler, sample request, README.
+    New(crate::scaffold::NewCommand),
     /// Publish a .wasm file as a Wasm OCI artifact (CNCF layout); prints the manifest digest,
     /// sha256:…, that pins it.
     Push(PushCommand),
@@ -36,6 +38,7 @@ impl ModuleCommand {
             .build()
             .context("cannot start the async runtime")?;
         match self {
+            ModuleCommand::New(new) => new.execute(),
             ModuleCommand::Push(push) => runtime.block_on(push.execute()),
             ModuleCommand::Inspect(inspect) => runtime.block_on(inspect.execute()),
             ModuleCommand::Check(check) => runtime.block_on(check.execute()),

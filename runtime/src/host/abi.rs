@@ -1,4 +1,5 @@
-//! Which guest ABI a module speaks, read from its exports (docs/ABI.md).
+//! Which guest ABI a module speaks, read from its exports (docs/ABI.md); components are checked
+//! in `component/exports.rs`.
 
 use wasmtime::{ExternType, Module, ValType};
 
@@ -23,6 +24,8 @@ pub enum Abi {
     },
     /// A WASI command: request on stdin, response on stdout, exit status.
     Command,
+    /// A component of the world in `wit/function.wit`: `run(request) -> result<response, error>`.
+    Component,
 }
 
 impl std::fmt::Display for Abi {
@@ -30,6 +33,7 @@ impl std::fmt::Display for Abi {
         match self {
             Abi::Reactor { .. } => f.write_str("reactor (xfn ABI v1)"),
             Abi::Command => f.write_str("WASI command"),
+            Abi::Component => f.write_str("component (wasmtime:function@1)"),
         }
     }
 }
@@ -42,6 +46,14 @@ pub enum AbiMismatch {
         "exports neither {RUN_EXPORT} (reactor) nor {START_EXPORT} (WASI command); export one of them as docs/ABI.md describes"
     )]
     NoEntryPoint,
+    /// A component does not export the world's interface.
+    #[error(
+        "is a component but does not export wasmtime:function/handler@1.x (it exports {exports}); build it for the world `function` of wit/function.wit"
+    )]
+    NoHandler {
+        /// What it exports instead.
+        exports: String,
+    },
     /// An export the ABI needs is absent.
     #[error("is a {abi} but does not export {name}; export it as docs/ABI.md describes")]
     MissingExport {

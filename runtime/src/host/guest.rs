@@ -68,23 +68,30 @@ impl LogSink {
     /// Keeps at most [`MAX_LOG_MESSAGE_BYTES`] and what is left of the budget, looking at no more
     /// of `message` than it keeps; once the budget is spent, messages are dropped with one warning.
     pub(crate) fn emit(&mut self, level: i32, message: &[u8]) {
-        let limit = MAX_LOG_MESSAGE_BYTES.min(self.budget);
-        if limit == 0 && !message.is_empty() {
+        let head = &message[..message.len().min(MAX_LOG_MESSAGE_BYTES)];
+        self.emit_head(level, head, message.len());
+    }
+
+    /// Emits a message of `len` bytes of which the caller read only `head`, its first
+    /// [`MAX_LOG_MESSAGE_BYTES`] or fewer, as [`LogSink::emit`] does with the whole message.
+    pub(crate) fn emit_head(&mut self, level: i32, head: &[u8], len: usize) {
+        let limit = MAX_LOG_MESSAGE_BYTES.min(self.budget).min(head.len());
+        if self.budget == 0 && len > 0 {
             if !self.has_dropped {
                 self.has_dropped = true;
                 tracing::warn!(module = %self.module, "module log budget used up; dropping further log lines");
             }
             return;
         }
-        let kept = if message.len() <= limit {
-            message.len()
+        let kept = if len <= limit {
+            len
         } else {
-            utf8_boundary(message, limit)
+            utf8_boundary(head, limit)
         };
         self.budget -= kept;
-        let text = String::from_utf8_lossy(&message[..kept]);
-        let text = if kept < message.len() {
-            std::borrow::Cow::Owned(format!("{text}… [truncated from {} bytes]", message.len()))
+        let text = String::from_utf8_lossy(&head[..kept]);
+        let text = if kept < len {
+            std::borrow::Cow::Owned(format!("{text}… [truncated from {len} bytes]"))
         } else {
             text
         };
@@ -111,7 +118,7 @@ impl LogSink {
 }
 
 /// The largest cut at or below `end` that does not split a UTF-8 sequence of `bytes`.
-fn utf8_boundary(bytes: &[u8], end: usize) -> usize {
+pub(crate) fn utf8_boundary(bytes: &[u8], end: usize) -> usize {
     let is_continuation = |i: usize| bytes[i] & 0b1100_0000 == 0b1000_0000;
     let lead = (end.saturating_sub(3)..end)
         .rev()

@@ -1,13 +1,16 @@
 //! The WebAssembly host: one engine, modules prepared once, a fresh sandboxed instance per call.
 //!
-//! Guests get WASI preview 1 with nothing granted (no preopened directories, no environment, no
-//! arguments, no sockets; clocks and randomness work) plus the `xfn` imports. Every call runs under a
-//! deadline (epoch interruption for wasm code, the clock for `poll_oneoff`), a memory cap and output
-//! and log caps ([`Limits`]), on a blocking thread that holds one of the concurrency permits for as
-//! long as its instance lives; calls past the bound wait in a queue.
+//! A module is a core module (a reactor or a WASI command, which get WASI preview 1 and the `xfn`
+//! imports) or a component of the world in `wit/function.wit` (which gets WASI 0.2 and the
+//! world's `log`); the host tells them apart from the bytes. WASI grants nothing (no preopened
+//! directories, no environment, no arguments, no sockets; clocks and randomness work). Every call
+//! runs under a deadline (epoch interruption for wasm code, the clock for the WASI functions that
+//! wait), a memory cap and output and log caps ([`Limits`]), on a blocking thread that holds one of
+//! the concurrency permits for as long as its instance lives; calls past the bound wait in a queue.
 
 mod abi;
 mod command;
+mod component;
 mod engine;
 mod guest;
 mod limits;
@@ -23,6 +26,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
+use wasmtime::component::Component;
 use wasmtime::{
     InstancePre, Linker, Module, PoolConcurrencyLimitError, Store, Trap, WasmBacktrace,
 };
@@ -34,6 +38,7 @@ pub use abi::{Abi, AbiMismatch};
 pub use limits::Limits;
 
 use crate::units::{format_duration, format_quantity};
+use component::{ComponentState, PreparedComponent};
 use guest::{GuestState, LogSink, OutOfBounds, OutputTooLarge};
 use limits::{MemoryLimitReached, MemoryLimiter};
 use poll::CallClock;
@@ -85,14 +90,18 @@ pub enum Error {
         problem: AbiMismatch,
     },
     /// The module imports something the host does not provide.
-    #[error(
-        "{module}: cannot be linked: {reason}; modules may import only wasi_snapshot_preview1 and xfn"
-    )]
+    #[error("{module}: cannot be linked: {reason}; {}", if *is_component {
+        "components may import only WASI 0.2 and wasmtime:function/log@1.x (wit/function.wit)"
+    } else {
+        "modules may import only wasi_snapshot_preview1 and xfn"
+    })]
     Link {
         /// The module.
         module: ModuleId,
         /// The linker's explanation, naming the import.
         reason: String,
+        /// Whether the module is a component (its imports are WASI 0.2 interfaces).
+        is_component: bool,
     },
     /// The call ran past its deadline and was interrupted.
     #[error("{module}: exceeded its {} deadline; raise input.limits.timeout (server maximum {})", format_duration(*timeout), format_duration(*max))]
@@ -143,6 +152,14 @@ pub enum Error {
         module: ModuleId,
         /// The status `xfn_run_v1` returned.
         status: i32,
+        /// The module's message.
+        message: String,
+    },
+    /// A component's `run` returned `err`: the module's own message.
+    #[error("{module}: returned an error: {message}")]
+    Returned {
+        /// The module.
+        module: ModuleId,
         /// The module's message.
         message: String,
     },
@@ -197,11 +214,43 @@ pub struct HostConfig {
     pub max_concurrency: usize,
 }
 
+/// Compiled code of a core module or a component, as [`Host::compile`] makes it and the `.cwasm`
+/// cache keeps it.
+#[derive(Clone)]
+pub enum Compiled {
+    /// A core WebAssembly module: a reactor or a WASI command.
+    Module(Module),
+    /// A component of the world in `wit/function.wit`.
+    Component(Component),
+}
+
+impl Compiled {
+    /// The compiled code as a `.cwasm` image, which `Module::deserialize` or
+    /// `Component::deserialize` (as `Engine::detect_precompiled` tells) load again.
+    ///
+    /// # Errors
+    /// When wasmtime cannot serialise it.
+    pub fn serialize(&self) -> wasmtime::Result<Vec<u8>> {
+        match self {
+            Compiled::Module(module) => module.serialize(),
+            Compiled::Component(component) => component.serialize(),
+        }
+    }
+}
+
+/// How a module is instantiated for a call.
+enum Prepared {
+    /// A core module, linked against WASI preview 1 and `xfn`.
+    Core(InstancePre<GuestState>),
+    /// A component, linked against WASI 0.2 and the world's `log`.
+    Component(PreparedComponent),
+}
+
 /// A module compiled, checked against the ABI and linked, ready for cheap per-call instantiation.
 pub struct LoadedModule {
     id: ModuleId,
     abi: Abi,
-    pre: InstancePre<GuestState>,
+    pre: Prepared,
 }
 
 impl LoadedModule {
@@ -214,17 +263,13 @@ impl LoadedModule {
     pub fn abi(&self) -> Abi {
         self.abi
     }
-
-    /// The compiled module, to prepare it again under another name.
-    pub fn module(&self) -> &Module {
-        self.pre.module()
-    }
 }
 
 /// The engine, the linker with the host imports, and the call queue. One per process.
 pub struct Host {
     engine: wasmtime::Engine,
     linker: Linker<GuestState>,
+    component_linker: wasmtime::component::Linker<ComponentState>,
     maxima: Limits,
     permits: Arc<Semaphore>,
     max_concurrency: usize,
@@ -250,10 +295,13 @@ impl Host {
         .and_then(|()| poll::add_to_linker(&mut linker))
         .and_then(|()| guest::add_to_linker(&mut linker))
         .map_err(|e| Error::Engine(e.into_boxed_dyn_error()))?;
+        let component_linker =
+            component::new_linker(&engine).map_err(|e| Error::Engine(e.into_boxed_dyn_error()))?;
         let ticker = EpochTicker::start(&engine).map_err(Error::Ticker)?;
         Ok(Host {
             engine,
             linker,
+            component_linker,
             maxima: config.maxima,
             permits: Arc::new(Semaphore::new(max_concurrency)),
             max_concurrency,
@@ -279,34 +327,58 @@ impl Host {
         &self.engine
     }
 
-    /// Compiles WebAssembly bytes with Cranelift. Slow (milliseconds to seconds): cache the result.
+    /// Compiles WebAssembly bytes, a core module or a component (told apart by the binary's
+    /// header), with Cranelift. Slow (milliseconds to seconds): cache the result.
     ///
     /// # Errors
-    /// [`Error::Compile`] when the bytes are not a valid module.
-    pub fn compile(&self, id: &ModuleId, bytes: &[u8]) -> Result<Module> {
-        Module::from_binary(&self.engine, bytes).map_err(|e| Error::Compile {
+    /// [`Error::Compile`] when the bytes are not a valid module or component, or a component
+    /// needs more instances, memories or tables than a call may have.
+    pub fn compile(&self, id: &ModuleId, bytes: &[u8]) -> Result<Compiled> {
+        let compiled = if wasmparser::Parser::is_component(bytes) {
+            Component::from_binary(&self.engine, bytes).map(Compiled::Component)
+        } else {
+            Module::from_binary(&self.engine, bytes).map(Compiled::Module)
+        };
+        compiled.map_err(|e| Error::Compile {
             module: id.clone(),
             source: e.into_boxed_dyn_error(),
         })
     }
 
-    /// Checks `module` against the ABI and resolves its imports once, for fast instantiation.
+    /// Checks `compiled` against the ABI and resolves its imports once, for fast instantiation.
     ///
     /// # Errors
-    /// [`Error::Abi`] when its exports fit neither ABI, [`Error::Link`] when it imports anything
-    /// but WASI preview 1 and `xfn`.
-    pub fn prepare(&self, id: ModuleId, module: &Module) -> Result<LoadedModule> {
-        let abi = abi::detect(module).map_err(|problem| Error::Abi {
+    /// [`Error::Abi`] when its exports fit no ABI (for a component: the world of
+    /// `wit/function.wit`), [`Error::Link`] when it imports anything but WASI preview 1 and `xfn`
+    /// (a component: WASI 0.2 and the world's `log`).
+    pub fn prepare(&self, id: ModuleId, compiled: &Compiled) -> Result<LoadedModule> {
+        let abi_error = |problem| Error::Abi {
             module: id.clone(),
             problem,
-        })?;
-        let pre = self
-            .linker
-            .instantiate_pre(module)
-            .map_err(|e| Error::Link {
-                module: id.clone(),
-                reason: format!("{e:#}"),
-            })?;
+        };
+        let link_error = |e: wasmtime::Error| Error::Link {
+            module: id.clone(),
+            reason: format!("{e:#}"),
+            is_component: matches!(compiled, Compiled::Component(_)),
+        };
+        let (abi, pre) = match compiled {
+            Compiled::Module(module) => {
+                let abi = abi::detect(module).map_err(abi_error)?;
+                let pre = self.linker.instantiate_pre(module).map_err(link_error)?;
+                (abi, Prepared::Core(pre))
+            }
+            Compiled::Component(component) => {
+                let run = component::detect(component).map_err(abi_error)?;
+                let pre = self
+                    .component_linker
+                    .instantiate_pre(component)
+                    .map_err(link_error)?;
+                (
+                    Abi::Component,
+                    Prepared::Component(PreparedComponent { pre, run }),
+                )
+            }
+        };
         Ok(LoadedModule { id, abi, pre })
     }
 
@@ -388,6 +460,7 @@ impl Host {
 pub(crate) enum CallFailure {
     Wasm(wasmtime::Error),
     Status { status: i32, message: String },
+    Returned(String),
     Exit { code: i32, stderr_tail: String },
     NoOutput,
     NoMemory,
@@ -402,6 +475,16 @@ impl From<wasmtime::Error> for CallFailure {
     }
 }
 
+/// Why instantiating failed: every pool slot taken (not the module's fault), or the module's own
+/// doing (its start-up trapped, its initial memory is over the limit).
+pub(crate) fn instantiation_failure(error: wasmtime::Error) -> CallFailure {
+    if error.downcast_ref::<PoolConcurrencyLimitError>().is_some() {
+        CallFailure::NoSlot
+    } else {
+        CallFailure::Wasm(error)
+    }
+}
+
 /// What a call runs under: its limits, and the server's, for messages.
 struct Call {
     limits: Limits,
@@ -412,6 +495,22 @@ struct Call {
 impl Call {
     /// Runs `module` on `request` in a fresh instance; the caller holds a permit until it returns.
     fn run(&self, module: &LoadedModule, request: &[u8]) -> Result<Vec<u8>> {
+        let outcome = match &module.pre {
+            Prepared::Core(pre) => self.run_core(module, pre, request),
+            Prepared::Component(prepared) => {
+                component::call(prepared, &module.id, self.limits, request)
+            }
+        };
+        outcome.map_err(|failure| self.describe(&module.id, failure))
+    }
+
+    /// Runs a core module (a reactor or a command) on `request` in a fresh instance of `pre`.
+    fn run_core(
+        &self,
+        module: &LoadedModule,
+        pre: &InstancePre<GuestState>,
+        request: &[u8],
+    ) -> Result<Vec<u8>, CallFailure> {
         let limits = self.limits;
         let stderr = CappedPipe::new(limits.max_log_bytes, Overflow::Drop);
         let stdout = CappedPipe::new(limits.max_output_bytes, Overflow::Trap);
@@ -432,26 +531,23 @@ impl Call {
             started,
             deadline: started.checked_add(limits.timeout).unwrap_or(started),
         };
-        let mut store = Store::new(module.pre.module().engine(), state);
+        let mut store = Store::new(pre.module().engine(), state);
         store.limiter(|state| &mut state.limiter);
         store.set_epoch_deadline(ticker::ticks_for(limits.timeout));
         store.epoch_deadline_trap();
 
-        let outcome = match module.pre.instantiate(&mut store) {
+        let outcome = match pre.instantiate(&mut store) {
+            // A core module is a reactor or a command (`Host::prepare`).
             Ok(instance) => match module.abi {
                 Abi::Reactor { has_initialize } => {
                     reactor::call(&mut store, &instance, has_initialize, request)
                 }
-                Abi::Command => command::call(&mut store, &instance, &stdout, &stderr),
+                _ => command::call(&mut store, &instance, &stdout, &stderr),
             },
-            Err(error) if error.downcast_ref::<PoolConcurrencyLimitError>().is_some() => {
-                Err(CallFailure::NoSlot)
-            }
-            Err(error) => Err(CallFailure::Wasm(error)),
+            Err(error) => Err(instantiation_failure(error)),
         };
         store.data_mut().log.emit_stderr(&stderr.contents());
-        drop(store);
-        outcome.map_err(|failure| self.describe(&module.id, failure))
+        outcome
     }
 
     /// Names the module and says what happened, telling deadlines, memory bombs and big outputs
@@ -468,6 +564,7 @@ impl Call {
                     message,
                 };
             }
+            CallFailure::Returned(message) => return Error::Returned { module, message },
             CallFailure::Exit { code, stderr_tail } => {
                 return Error::Exit {
                     module,

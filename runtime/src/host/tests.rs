@@ -8,7 +8,7 @@ use wasmtime_wasi::WasiCtxBuilder;
 
 use super::guest::{GuestState, LogSink};
 use super::limits::MemoryLimiter;
-use super::{Error, Host, HostConfig, Limits, ModuleId};
+use super::{Compiled, Error, Host, HostConfig, Limits, ModuleId, Prepared};
 
 /// A reactor that answers `{}`.
 const PASS_THROUGH: &str = r#"(module
@@ -51,7 +51,10 @@ async fn a_call_that_finds_every_instance_slot_taken_is_unavailable_not_a_module
     };
     let wasm = wat::parse_str(PASS_THROUGH).expect("valid WAT");
     let module = Module::from_binary(host.engine(), &wasm).expect("compiles");
-    let loaded = Arc::new(host.prepare(id, &module).expect("fits the ABI"));
+    let loaded = Arc::new(
+        host.prepare(id, &Compiled::Module(module))
+            .expect("fits the ABI"),
+    );
 
     let output = host
         .call(loaded.clone(), b"{}".to_vec(), Limits::DEFAULT)
@@ -59,16 +62,25 @@ async fn a_call_that_finds_every_instance_slot_taken_is_unavailable_not_a_module
         .expect("a call with free slots runs");
     assert_eq!(output, b"{}");
 
-    // Only calls instantiate, one per permit, so nothing but this test can fill the pool.
+    // Only calls instantiate, one per permit, so nothing but this test can fill the pool. Each
+    // instance of this module takes a memory; the pool has room for the memories of the largest
+    // call (a component's) in every slot.
+    let Prepared::Core(pre) = &loaded.pre else {
+        panic!("a core module is prepared as one");
+    };
     let mut holders = Vec::new();
-    for _ in 0..host.slots {
+    while holders.len() < 100 {
         let mut store = idle_store(&host);
-        loaded
-            .pre
-            .instantiate(&mut store)
-            .expect("a free slot takes an instance");
+        if pre.instantiate(&mut store).is_err() {
+            break;
+        }
         holders.push(store);
     }
+    assert_eq!(
+        holders.len(),
+        2 * host.slots as usize,
+        "two memories per slot"
+    );
     let error = host
         .call(loaded.clone(), b"{}".to_vec(), Limits::DEFAULT)
         .await

@@ -10,9 +10,11 @@ use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
-use wasmtime::{Engine, Module};
+use wasmtime::component::Component;
+use wasmtime::{Engine, Module, Precompiled};
 
 use super::{Error, Result, atomic};
+use crate::host::Compiled;
 
 /// Bytes of the sha256 of its contents that ends every cache file.
 const CHECKSUM_BYTES: usize = 32;
@@ -107,7 +109,7 @@ impl CompileCache {
 
     /// The cached compilation of the module with `digest`, or `None` when it is absent, or
     /// truncated or corrupted (then the caller compiles again and [`CompileCache::store`] replaces it).
-    pub(crate) fn load(&self, engine: &Engine, digest: &str) -> Option<Module> {
+    pub(crate) fn load(&self, engine: &Engine, digest: &str) -> Option<Compiled> {
         let path = self.path(engine, digest);
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
@@ -126,13 +128,19 @@ impl CompileCache {
             tracing::warn!(path = %path.display(), "compiled module is truncated or corrupted; compiling again");
             return None;
         };
-        // SAFETY: `code` is what `serialize` below wrote from `Module::serialize` for the same
+        // SAFETY: `code` is what `store` below wrote from `Compiled::serialize` for the same
         // digest: its checksum matches, and the directory belongs to this user (or, read-only
         // precompiled modules, to root) and no one else may write to it (checked by `open` and
         // `open_precompiled`). wasmtime also checks the header, its version and the engine
         // settings, and refuses anything that does not match.
-        match unsafe { Module::deserialize(engine, code) } {
-            Ok(module) => Some(module),
+        let loaded = match Engine::detect_precompiled(code) {
+            Some(Precompiled::Component) => {
+                unsafe { Component::deserialize(engine, code) }.map(Compiled::Component)
+            }
+            _ => unsafe { Module::deserialize(engine, code) }.map(Compiled::Module),
+        };
+        match loaded {
+            Ok(compiled) => Some(compiled),
             Err(error) => {
                 tracing::warn!(path = %path.display(), "ignoring unusable compiled module: {error:#}");
                 None
@@ -142,12 +150,12 @@ impl CompileCache {
 
     /// Writes the compiled form of `module` for `digest`; failures are logged, not returned, since
     /// the cache only saves time. A precompiled directory is never written.
-    pub(crate) fn store(&self, engine: &Engine, digest: &str, module: &Module) {
+    pub(crate) fn store(&self, engine: &Engine, digest: &str, compiled: &Compiled) {
         if self.is_precompiled {
             return;
         }
         let path = self.path(engine, digest);
-        if let Err(error) = write_compiled(&path, module) {
+        if let Err(error) = write_compiled(&path, compiled) {
             tracing::warn!(path = %path.display(), "cannot cache compiled module: {error}");
         }
     }
@@ -168,8 +176,8 @@ impl CompileCache {
 ///
 /// # Errors
 /// When the module cannot be serialised or the file written.
-pub(crate) fn write_compiled(path: &Path, module: &Module) -> std::io::Result<()> {
-    let code = module
+pub(crate) fn write_compiled(path: &Path, compiled: &Compiled) -> std::io::Result<()> {
+    let code = compiled
         .serialize()
         .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
     atomic::write(path, &[&code, &Sha256::digest(&code)], 0o600)

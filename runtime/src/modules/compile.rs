@@ -291,8 +291,8 @@ impl Job {
             .iter()
             .find_map(|cache| cache.load(engine, &id.digest));
         let from_cache = cached.is_some();
-        let module = match cached {
-            Some(module) => module,
+        let compiled = match cached {
+            Some(compiled) => compiled,
             None => {
                 let bytes = bytes.load(&id)?;
                 if !self.origin.is_operators() {
@@ -302,14 +302,14 @@ impl Job {
                     })?;
                 }
                 self.compiles.fetch_add(1, Ordering::Relaxed);
-                let module = self.host.compile(&id, &bytes)?;
+                let compiled = self.host.compile(&id, &bytes)?;
                 for cache in &self.caches {
-                    cache.store(engine, &id.digest, &module);
+                    cache.store(engine, &id.digest, &compiled);
                 }
-                module
+                compiled
             }
         };
-        let loaded = self.host.prepare(id, &module)?;
+        let loaded = self.host.prepare(id, &compiled)?;
         tracing::info!(
             module = %loaded.id(),
             abi = %loaded.abi(),

@@ -1,0 +1,91 @@
+//! The component ABI (`wit/function.wit`): the request passed to
+//! `wasmtime:function/handler@1.x`'s `run`, its `result` taken as the response or the module's
+//! error, with WASI 0.2 granting nothing.
+
+mod exports;
+mod linker;
+
+use std::time::Instant;
+
+use wasmtime::Store;
+use wasmtime::component::{ComponentExportIndex, InstancePre, ResourceTable, WasmList, WasmStr};
+use wasmtime_wasi::WasiCtxBuilder;
+
+pub(crate) use exports::detect;
+pub(crate) use linker::{ComponentState, new as new_linker};
+
+use super::guest::{LogSink, OutputTooLarge, utf8_boundary};
+use super::limits::{Limits, MemoryLimiter};
+use super::poll::CallClock;
+use super::stdio::{CappedPipe, Overflow};
+use super::{CallFailure, ModuleId, instantiation_failure, ticker};
+
+/// A component ready to run: its instantiation prepared and its `run` export found.
+pub(crate) struct PreparedComponent {
+    pub(crate) pre: InstancePre<ComponentState>,
+    pub(crate) run: ComponentExportIndex,
+}
+
+/// What `run` returns, read in place: the response or the module's error.
+type RunResult = Result<WasmList<u8>, WasmStr>;
+
+/// Runs one call of `component` on `request` in a fresh instance under `limits`.
+///
+/// The component's stdout and stderr become log lines (it has no other use for them: the response
+/// is `run`'s result); `ok` is the response, `err` the module's own error message.
+pub(super) fn call(
+    component: &PreparedComponent,
+    id: &ModuleId,
+    limits: Limits,
+    request: &[u8],
+) -> Result<Vec<u8>, CallFailure> {
+    let output = CappedPipe::new(limits.max_log_bytes, Overflow::Drop);
+    let started = Instant::now();
+    let wasi = WasiCtxBuilder::new()
+        .stdout(output.clone())
+        .stderr(output.clone())
+        .monotonic_clock(CallClock::new(started))
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false)
+        .build();
+    let state = ComponentState {
+        wasi,
+        table: ResourceTable::new(),
+        limiter: MemoryLimiter::new(limits.memory_bytes),
+        log: LogSink::new(id.name.as_str().into(), limits.max_log_bytes),
+        deadline: started.checked_add(limits.timeout).unwrap_or(started),
+    };
+    let mut store = Store::new(component.pre.engine(), state);
+    store.limiter(|state| &mut state.limiter);
+    store.set_epoch_deadline(ticker::ticks_for(limits.timeout));
+    store.epoch_deadline_trap();
+
+    let outcome = component
+        .pre
+        .instantiate(&mut store)
+        .map_err(instantiation_failure)
+        .and_then(|instance| {
+            let run =
+                instance.get_typed_func::<(&[u8],), (RunResult,)>(&mut store, &component.run)?;
+            let (result,) = run.call(&mut store, (request,))?;
+            let max = limits.max_output_bytes;
+            match result {
+                Ok(response) if response.len() > max => {
+                    Err(CallFailure::Wasm(wasmtime::Error::new(OutputTooLarge {
+                        len: response.len(),
+                        max,
+                    })))
+                }
+                Ok(response) => Ok(response.as_le_slice(&store).to_vec()),
+                Err(message) => {
+                    let message = message.to_str(&store)?;
+                    let kept = utf8_boundary(message.as_bytes(), message.len().min(max));
+                    Err(CallFailure::Returned(message[..kept].to_owned()))
+                }
+            }
+        });
+    let lines = output.contents();
+    store.data_mut().log.emit_stderr(&lines);
+    outcome
+}

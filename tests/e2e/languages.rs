@@ -1,0 +1,213 @@
+//! The deployment-status transform written in Go (a reactor on function-sdk-go's types and the
+//! same code as a WASI command) and Python (componentize-py), as
+//! `scripts/build-examples` builds them from `functions/examples`: each through the real server,
+//! answering exactly what the Rust `deployment-status` answers.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use function_wasmtime::host::Limits;
+use function_wasmtime::step::StepRunner;
+use serde_json::{Value, json};
+use xfn_proto::v1::RunFunctionRequest;
+use xfn_tests::{TestServer, guest_target_dir, module_input, runner_with, to_json};
+
+/// The modules `scripts/build-examples` builds from the Go and Python examples. The JavaScript
+/// one builds but answers with output the host cannot read; it is not run until that is fixed.
+const MODULES: [&str; 3] = [
+    "go-deployment-status",
+    "go-deployment-status-command",
+    "python-deployment-status",
+];
+
+/// `value` with every number as a double, as protobuf's `Struct` holds them: the Go modules'
+/// numbers come back as `4.0` where the others' come back as `4`; both are the double 4.
+pub(super) fn as_doubles(value: Value) -> Value {
+    match value {
+        Value::Number(number) => json!(number.as_f64().expect("finite")),
+        Value::Array(items) => Value::Array(items.into_iter().map(as_doubles).collect()),
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(key, value)| (key, as_doubles(value)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// A runner whose --modules-dir holds every module of [`MODULES`]; the directory lives as long
+/// as the test.
+fn languages_runner() -> (tempfile::TempDir, Arc<StepRunner>) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    for name in MODULES {
+        let built: PathBuf = guest_target_dir()
+            .join("examples")
+            .join(format!("{name}.wasm"));
+        assert!(
+            built.exists(),
+            "{} is missing: run scripts/build-examples to build the example modules (scripts/test does)",
+            built.display()
+        );
+        std::fs::copy(&built, dir.path().join(format!("{name}.wasm")))
+            .expect("the built example can be copied");
+    }
+    let runner = runner_with(Some(dir.path().to_owned()), Limits::DEFAULT_MAXIMA);
+    (dir, runner)
+}
+
+/// An observed Deployment with `ready` ready replicas whose Available condition is `available`.
+fn deployment(ready: u32, available: &str) -> Value {
+    json!({"resource": {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "status": {"readyReplicas": ready, "conditions": [{"type": "Available", "status": available}]},
+    }})
+}
+
+/// A request running `module` for the XR `shop` (image `shop:v2`, 3 replicas, in `team-a`) with
+/// two observed Deployments and a ConfigMap, and an earlier step's desired state.
+fn shop_request(tag: &str, module: &str, spec: Value) -> RunFunctionRequest {
+    serde_json::from_value(json!({
+        "meta": {"tag": tag},
+        "observed": {
+            "composite": {"resource": {
+                "apiVersion": "example.org/v1",
+                "kind": "XApp",
+                "metadata": {"name": "shop", "namespace": "team-a", "labels": {"team": "a"}},
+                "spec": spec,
+            }},
+            "resources": {
+                "blue": deployment(3, "True"),
+                "green": deployment(1, "False"),
+                "cache": {"resource": {"apiVersion": "v1", "kind": "ConfigMap", "status": {"readyReplicas": 9}}},
+            },
+        },
+        "desired": {
+            "composite": {"resource": {"apiVersion": "example.org/v1", "kind": "XApp", "status": {"phase": "x"}}},
+            "resources": {"other": {"resource": {"apiVersion": "v1", "kind": "Secret"}}},
+        },
+        "input": module_input(module, json!({})),
+        "context": {"k": "v"},
+    }))
+    .expect("the test request is valid protojson")
+}
+
+#[tokio::test]
+async fn every_language_composes_the_deployment_and_rolls_up_the_status() {
+    let (_dir, runner) = languages_runner();
+    let server = TestServer::start(runner, None).await;
+    let labels = json!({"team": "a", "app.kubernetes.io/name": "shop"});
+    for module in MODULES {
+        let response = server
+            .client()
+            .await
+            .run_function(shop_request(
+                module,
+                module,
+                json!({"image": "shop:v2", "replicas": 3}),
+            ))
+            .await
+            .unwrap_or_else(|status| panic!("{module}: {status}"))
+            .into_inner();
+        assert_eq!(
+            as_doubles(to_json(&response)),
+            as_doubles(json!({
+                "meta": {"tag": module, "ttl": "60s"},
+                "desired": {
+                    "composite": {"resource": {
+                        "apiVersion": "example.org/v1",
+                        "kind": "XApp",
+                        "status": {"phase": "x", "readyReplicas": 4, "availableDeployments": 1},
+                    }},
+                    "resources": {
+                        "app": {"resource": {
+                            "apiVersion": "apps/v1",
+                            "kind": "Deployment",
+                            "metadata": {"labels": labels, "namespace": "team-a"},
+                            "spec": {
+                                "replicas": 3,
+                                "selector": {"matchLabels": {"app.kubernetes.io/name": "shop"}},
+                                "template": {
+                                    "metadata": {"labels": labels},
+                                    "spec": {"containers": [{"name": "app", "image": "shop:v2"}]},
+                                },
+                            },
+                        }},
+                        "other": {"resource": {"apiVersion": "v1", "kind": "Secret"}},
+                    },
+                },
+                "context": {"k": "v"},
+            })),
+            "{module}"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn every_language_answers_a_missing_image_with_its_own_fatal_result() {
+    let (_dir, runner) = languages_runner();
+    for module in MODULES {
+        let request = shop_request(module, module, json!({"replicas": 2}));
+        let response = runner.run(request.clone()).await;
+        let (desired, context) = xfn_tests::desired_and_context(&request);
+        assert_eq!(
+            to_json(&response),
+            json!({
+                "meta": {"tag": module, "ttl": "60s"},
+                "desired": desired,
+                "results": [{
+                    "severity": "SEVERITY_FATAL",
+                    "message": "deployment-status: the composite resource has no spec.image; set spec.image to the container image to run",
+                }],
+                "context": context,
+            }),
+            "{module}"
+        );
+    }
+}
+
+/// The number of calls [`per_call_time_and_module_size`] times per module.
+const TIMED_CALLS: u32 = 50;
+
+/// The table of docs/authoring.md: for the deployment-status transform in each language (the Rust
+/// one as the runtime's build script builds it), the module's size and the median wall time of a
+/// call through the step runner (a fresh instance, the request's transcoding both ways). Run it
+/// by hand: `cargo test -p xfn-tests --test e2e -- --ignored --nocapture per_call_time`.
+#[tokio::test]
+#[ignore = "a measurement, not a check: run by hand for docs/authoring.md"]
+async fn per_call_time_and_module_size() {
+    let (dir, runner) = languages_runner();
+    std::fs::copy(
+        xfn_tests::built_module("deployment_status"),
+        dir.path().join("rust-deployment-status.wasm"),
+    )
+    .expect("the Rust example is built");
+    println!("| module | size | per call (median of {TIMED_CALLS}) |\n| --- | --- | --- |");
+    for module in ["rust-deployment-status"].into_iter().chain(MODULES) {
+        let request = shop_request(module, module, json!({"image": "shop:v2", "replicas": 3}));
+        // The first call compiles the module (or loads it from the cache); it is not timed.
+        runner.run(request.clone()).await;
+        let mut times = Vec::new();
+        for _ in 0..TIMED_CALLS {
+            let started = std::time::Instant::now();
+            let response = runner.run(request.clone()).await;
+            times.push(started.elapsed());
+            assert!(
+                response.results.is_empty(),
+                "{module}: {:?}",
+                response.results
+            );
+        }
+        times.sort();
+        let size = std::fs::metadata(dir.path().join(format!("{module}.wasm")))
+            .expect("copied")
+            .len();
+        println!(
+            "| {module} | {:.1} MB | {:.2} ms |",
+            size as f64 / 1e6,
+            times[times.len() / 2].as_secs_f64() * 1e3
+        );
+    }
+}

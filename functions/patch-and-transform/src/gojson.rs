@@ -497,7 +497,7 @@ mod tests {
             Err(r#"cannot unmarshal JSON number into Go value of type int64: cannot parse "1.5" as signed integer: invalid syntax"#.to_owned())
         );
         assert_eq!(
-            check_json(math(-9.223_372_036_854_775_808e18)),
+            check_json(math(-9.223_372_036_854_776e18)),
             Err(r#"cannot unmarshal JSON number into Go value of type int64: cannot parse "-9223372036854776000" as signed integer: value out of range"#.to_owned())
         );
         assert_eq!(

@@ -405,7 +405,7 @@ fn counted_repeat(s: &str) -> Option<(usize, bool)> {
         return None;
     }
     let min = if max == -2 { -2 } else { min };
-    let is_valid = !(min < 0 || min > 1000 || max > 1000 || (max >= 0 && min > max));
+    let is_valid = (0..=1000).contains(&min) && max <= 1000 && !(max >= 0 && min > max);
     Some((i + 1, is_valid))
 }
 
@@ -581,8 +581,7 @@ fn hex_escape(s: &str) -> Result<(u32, usize), String> {
         };
     }
     let mut value: u32 = 0;
-    let mut digits = 0;
-    for (i, c) in chars {
+    for (digits, (i, c)) in chars.enumerate() {
         end = i + c.len_utf8();
         if c == '}' {
             return if digits == 0 {
@@ -598,7 +597,6 @@ fn hex_escape(s: &str) -> Result<(u32, usize), String> {
         if value > 0x10_ffff {
             return invalid(end);
         }
-        digits += 1;
     }
     invalid(end)
 }

@@ -418,6 +418,10 @@ pub struct RenderCommand {
     allow_unpinned_modules: bool,
     #[command(flatten)]
     registry: RegistryArgs,
+    /// The least severe module log lines (and host messages) to print on stderr, each with its
+    /// step: error, warn, info or debug.
+    #[arg(long, default_value = "warn", value_parser = ["error", "warn", "info", "debug"])]
+    log_level: String,
 }
 
 fn key_value(text: &str) -> Result<(String, String), String> {
@@ -433,6 +437,13 @@ impl RenderCommand {
     /// # Errors
     /// Any [`crate::render::Error`].
     pub fn execute(self) -> anyhow::Result<()> {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(&self.log_level))
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .without_time()
+            .with_target(false)
+            .with_writer(std::io::stderr)
+            .init();
         let config = crate::render::Config {
             observed_resources: self.observed_resources,
             required_resources: self.required_resources,

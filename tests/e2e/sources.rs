@@ -41,7 +41,30 @@ async fn a_module_in_the_modules_dir_runs_under_its_file_name() {
     assert_eq!(
         missing.results[0].message,
         format!(
-            "module \"absent\" not found: not bundled ({}), not in --modules-dir {}",
+            "module \"absent\" not found: not bundled ({}), not in --modules-dir {} (it holds greeter)",
+            function_wasmtime::modules::bundled_names().join(", "),
+            dir.path().display()
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_missing_module_names_what_the_dir_holds_and_cargo_underscores() {
+    let dir = modules_dir_with(&[("hello", "deploy_fn"), ("hello", "other")]);
+    let runner = runner_with(Some(dir.path().to_owned()), Limits::DEFAULT_MAXIMA);
+    let missing = runner
+        .run(request(
+            "dir",
+            greeting_xr("Dir"),
+            module_input("deploy-fn", json!({})),
+        ))
+        .await;
+    assert_eq!(
+        missing.results[0].message,
+        format!(
+            "module \"deploy-fn\" not found: not bundled ({}), not in --modules-dir {} (it holds \
+             deploy_fn, other); cargo names the file after the crate with underscores: rename \
+             deploy_fn.wasm to deploy-fn.wasm",
             function_wasmtime::modules::bundled_names().join(", "),
             dir.path().display()
         )

@@ -440,7 +440,10 @@ impl Host {
             slots: self.slots,
         };
         let id = module.id.clone();
+        // The caller's span (e.g. render's step) also frames the module's log lines.
+        let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
             let _permit = permit;
             let request = make_request()?;
             let output = call.run(&module, &request)?;

@@ -1,7 +1,7 @@
 //! `module inspect`: what the host sees in a module.
 
 use super::{Loaded, Result, host};
-use crate::host::{ModuleId, describe_extern};
+use crate::host::{Compiled, ModuleId, describe_extern};
 
 /// The report `module inspect` prints: name, digest, size, ABI kind (or why it fits neither),
 /// exports and imports, one per line.
@@ -28,22 +28,37 @@ pub fn report(module: &Loaded) -> Result<String> {
     line(format!("sha256: sha256:{}", module.sha256));
     line(format!("size: {} bytes", module.bytes.len()));
     line(format!("kind: {kind}"));
-    line("exports:".to_owned());
-    for export in compiled.exports() {
-        line(format!(
-            "  {}: {}",
-            export.name(),
-            describe_extern(&export.ty())
-        ));
-    }
-    line("imports:".to_owned());
-    for import in compiled.imports() {
-        line(format!(
-            "  {}.{}: {}",
-            import.module(),
-            import.name(),
-            describe_extern(&import.ty())
-        ));
+    match &compiled {
+        Compiled::Module(core) => {
+            line("exports:".to_owned());
+            for export in core.exports() {
+                line(format!(
+                    "  {}: {}",
+                    export.name(),
+                    describe_extern(&export.ty())
+                ));
+            }
+            line("imports:".to_owned());
+            for import in core.imports() {
+                line(format!(
+                    "  {}.{}: {}",
+                    import.module(),
+                    import.name(),
+                    describe_extern(&import.ty())
+                ));
+            }
+        }
+        Compiled::Component(component) => {
+            let ty = component.component_type();
+            line("exports:".to_owned());
+            for (name, _) in ty.exports(host.engine()) {
+                line(format!("  {name}"));
+            }
+            line("imports:".to_owned());
+            for (name, _) in ty.imports(host.engine()) {
+                line(format!("  {name}"));
+            }
+        }
     }
     Ok(text)
 }

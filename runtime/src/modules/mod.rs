@@ -19,7 +19,7 @@ mod validate;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
@@ -63,7 +63,7 @@ pub struct ModuleRequest {
 pub enum Error {
     /// No bundled module and no file in the modules directory has this name.
     #[error("module \"{name}\" not found: not bundled ({}), {}", bundled.join(", "), match dir {
-        Some(dir) => format!("not in --modules-dir {}", dir.display()),
+        Some(dir) => format!("not in --modules-dir {}{}", dir.display(), found_hint(name, found)),
         None => "and no --modules-dir is set".to_owned(),
     })]
     NotFound {
@@ -73,6 +73,8 @@ pub enum Error {
         bundled: Vec<&'static str>,
         /// The modules directory, when configured.
         dir: Option<PathBuf>,
+        /// The module names (`NAME.wasm`) the modules directory holds, sorted.
+        found: Vec<String>,
     },
     /// The module file exists but cannot be read.
     #[error("module \"{name}\": cannot read {}", path.display())]
@@ -395,6 +397,7 @@ impl ModuleRegistry {
             name: name.to_owned(),
             bundled: bundled::names(),
             dir: self.modules_dir.clone(),
+            found: self.modules_dir.as_deref().map(wasm_names).unwrap_or_default(),
         };
         let path = self
             .modules_dir
@@ -449,4 +452,43 @@ fn check_pin(name: &str, digest: &str, request: &ModuleRequest) -> Result<()> {
         }),
         _ => Ok(()),
     }
+}
+
+/// The names of the `NAME.wasm` files in `dir`, sorted; empty when it cannot be read.
+fn wasm_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let file_name = entry.file_name().into_string().ok()?;
+            file_name.strip_suffix(".wasm").map(str::to_owned)
+        })
+        .collect();
+    names.sort_unstable();
+    names
+}
+
+/// What a modules directory holds instead of `name`, and the likely fix when cargo's underscores
+/// are the difference (cargo names `deploy-fn`'s file `deploy_fn.wasm`).
+fn found_hint(name: &str, found: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut hint = if found.is_empty() {
+        " (it holds no .wasm files)".to_owned()
+    } else {
+        let more = found.len().saturating_sub(SHOWN);
+        let shown = found[..found.len().min(SHOWN)].join(", ");
+        if more > 0 {
+            format!(" (it holds {shown} and {more} more)")
+        } else {
+            format!(" (it holds {shown})")
+        }
+    };
+    let underscored = name.replace('-', "_");
+    if underscored != name && found.contains(&underscored) {
+        hint.push_str(&format!(
+            "; cargo names the file after the crate with underscores: rename {underscored}.wasm to {name}.wasm"
+        ));
+    }
+    hint
 }

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use prost::Message as _;
+use tracing::Instrument as _;
 use tonic::transport::{Channel, Endpoint};
 use xfn_proto::v1::function_runner_service_client::FunctionRunnerServiceClient;
 use xfn_proto::v1::{RunFunctionRequest, RunFunctionResponse};
@@ -75,7 +76,10 @@ impl<'a> Runtimes<'a> {
         let channel = match self.by_name.get(function) {
             Some(Runtime::Development(channel)) => channel.clone(),
             // `start` resolved every step's Function; a step always finds its runtime.
-            _ => return Ok(self.runner.run(request).await),
+            _ => {
+                let span = tracing::warn_span!("step", name = step);
+                return Ok(self.runner.run(request).instrument(span).await);
+            }
         };
         call_development(channel, request)
             .await

@@ -4,7 +4,7 @@
 //! OCI's image config extends. It carries no timestamps, so equal inputs give equal bytes.
 //!
 //! These are this module's own serde types rather than `oci-spec`'s: `oci-spec` serialises the
-//! config and manifest with other fields and field order than go-containerregistry, which
+//! config and manifest to other bytes than go-containerregistry, which
 //! `crossplane xpkg build` uses, so the package digest (and the file name docs/operations.md
 //! promises to match `crossplane xpkg build`'s) would change. Module pulls use `oci-client`.
 

@@ -52,7 +52,7 @@ pub fn load_cases(dir: &Path) -> Vec<Case> {
             .to_string();
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|error| panic!("cannot read {file}: {error}"));
-        let list: Vec<Value> = serde_yaml::from_str(&text)
+        let list: Vec<Value> = serde_yaml_ng::from_str(&text)
             .unwrap_or_else(|error| panic!("{file} is not a YAML list of cases: {error}"));
         for (index, value) in list.into_iter().enumerate() {
             cases.push(parse_case(&file, index, value));

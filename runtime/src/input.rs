@@ -519,7 +519,7 @@ fn remove_closed_objects(schema: &mut Value) {
 
 /// [`crd`] as the YAML document the package ships.
 pub fn crd_yaml() -> String {
-    serde_yaml::to_string(&crd()).expect("a CustomResourceDefinition always serialises to YAML")
+    serde_yaml_ng::to_string(&crd()).expect("a CustomResourceDefinition always serialises to YAML")
 }
 
 #[cfg(test)]

@@ -145,7 +145,7 @@ impl std::fmt::Display for Outcomes {
 async fn assert_request_agrees(pair: &Pair, path: &Path) {
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
-    let request: Value = serde_yaml::from_str(&text)
+    let request: Value = serde_yaml_ng::from_str(&text)
         .unwrap_or_else(|error| panic!("{} is not JSON or YAML: {error}", path.display()));
     let answers = pair
         .call(&request)

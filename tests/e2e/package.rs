@@ -334,9 +334,9 @@ fn the_unpacked_package_yaml_holds_one_function_and_only_crds() {
     let text =
         std::fs::read_to_string(BUILT.bundle.join("rootfs/package.yaml")).expect("package.yaml");
     let mut kinds = Vec::new();
-    for document in serde_yaml::Deserializer::from_str(&text) {
+    for document in serde_yaml_ng::Deserializer::from_str(&text) {
         let value =
-            serde_yaml::Value::deserialize(document).expect("package.yaml is a YAML stream");
+            serde_yaml_ng::Value::deserialize(document).expect("package.yaml is a YAML stream");
         if value.is_null() {
             continue;
         }

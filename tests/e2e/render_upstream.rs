@@ -278,7 +278,7 @@ fn with_development_target(
         return args;
     };
     let mut documents = Vec::new();
-    for document in serde_yaml::Deserializer::from_str(&text) {
+    for document in serde_yaml_ng::Deserializer::from_str(&text) {
         let Ok(mut value) = <Value as serde::Deserialize>::deserialize(document) else {
             // Not YAML: upstream should fail on it as we do.
             return args;
@@ -297,7 +297,7 @@ fn with_development_target(
             annotations["render.crossplane.io/runtime-development-target"] =
                 address.to_string().into();
         }
-        documents.push(serde_yaml::to_string(&value).expect("JSON values print as YAML"));
+        documents.push(serde_yaml_ng::to_string(&value).expect("JSON values print as YAML"));
     }
     let copy = dir.join("functions.yaml");
     std::fs::write(&copy, documents.join("---\n")).expect("the functions copy can be written");

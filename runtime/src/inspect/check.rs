@@ -96,7 +96,7 @@ pub async fn check(
         .map(|result| result.message.clone());
     let json = serde_json::to_value(&response).expect("a response serialises to JSON");
     Ok(Checked {
-        yaml: serde_yaml::to_string(&json).expect("JSON values serialise to YAML"),
+        yaml: serde_yaml_ng::to_string(&json).expect("JSON values serialise to YAML"),
         fatal,
     })
 }
@@ -111,7 +111,7 @@ fn read_request(path: &Path) -> Result<Value> {
         path: path.to_owned(),
         source,
     })?;
-    let value: Value = serde_yaml::from_str(&text).map_err(|error| problem(error.to_string()))?;
+    let value: Value = serde_yaml_ng::from_str(&text).map_err(|error| problem(error.to_string()))?;
     serde_json::from_value::<RunFunctionRequest>(value.clone())
         .map_err(|error| problem(error.to_string()))?;
     Ok(value)

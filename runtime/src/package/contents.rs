@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize as _;
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 use super::error::{Error, Result};
 
@@ -110,7 +110,7 @@ fn find_yaml(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
 /// The non-empty documents of `text`, numbered from 1 as they appear.
 fn documents(path: &Path, text: &str) -> Result<Vec<(usize, Value)>> {
     let mut documents = Vec::new();
-    for (index, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
+    for (index, document) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
         let value = Value::deserialize(document).map_err(|source| Error::Yaml {
             path: path.to_owned(),
             document: index + 1,

@@ -109,7 +109,7 @@ pub enum Error {
         document: usize,
         /// The parser's complaint.
         #[source]
-        source: serde_yaml::Error,
+        source: serde_yaml_ng::Error,
     },
     /// A document the package linter rejects, with what is wrong and what to do.
     #[error("{}: document {document}: {problem}", path.display())]

@@ -2,6 +2,11 @@
 //!
 //! The config is Docker's image config (`application/vnd.docker.container.image.v1+json`), which
 //! OCI's image config extends. It carries no timestamps, so equal inputs give equal bytes.
+//!
+//! These are this module's own serde types rather than `oci-spec`'s: `oci-spec` serialises the
+//! config and manifest to other bytes than go-containerregistry, which
+//! `crossplane xpkg build` uses, so the package digest (and the file name docs/operations.md
+//! promises to match `crossplane xpkg build`'s) would change. Module pulls use `oci-client`.
 
 use std::collections::BTreeMap;
 

@@ -112,7 +112,7 @@ pub(crate) fn read_stream(path: &Path, what: &'static str) -> Result<Vec<Documen
 
 fn parse_stream(path: &Path, text: &str) -> Result<Vec<Document>> {
     let mut documents = Vec::new();
-    for (position, deserializer) in serde_yaml::Deserializer::from_str(text).enumerate() {
+    for (position, deserializer) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
         let index = position + 1;
         let value = Value::deserialize(deserializer).map_err(|source| Error::Syntax {
             path: path.to_owned(),

@@ -34,7 +34,7 @@ pub enum Error {
         document: usize,
         /// The parser's message with its line and column.
         #[source]
-        source: serde_yaml::Error,
+        source: serde_yaml_ng::Error,
     },
     /// A document parses but is not what the file should hold.
     #[error("{}: document {document}{}: {message}", path.display(), describe(object))]
@@ -253,7 +253,7 @@ pub enum Error {
         origin: String,
         /// The parser's message.
         #[source]
-        source: serde_yaml::Error,
+        source: serde_yaml_ng::Error,
     },
     /// The render took longer than `--timeout`.
     #[error("render did not finish within {}s; raise --timeout", .timeout.as_secs_f64())]

@@ -260,7 +260,7 @@ fn load_context(config: &Config) -> Result<Option<Map<String, Value>>> {
 }
 
 fn parse_value(key: &str, origin: &str, text: &str) -> Result<Value> {
-    serde_yaml::from_str(text).map_err(|source| Error::ContextValue {
+    serde_yaml_ng::from_str(text).map_err(|source| Error::ContextValue {
         key: key.to_owned(),
         origin: origin.to_owned(),
         source,

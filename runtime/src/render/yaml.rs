@@ -6,6 +6,10 @@
 //! their key, strings that would read back as another type ("True", "1", "2024-01-01T00:00:00Z")
 //! in double quotes, strings that cannot be plain (": ", leading "- ") in single quotes,
 //! multi-line strings as `|` blocks, and long strings folded at 80 columns.
+//!
+//! It is written here because no Rust YAML library reproduces go-yaml v2's layout (serde_yaml_ng,
+//! which reads every YAML input, quotes, orders and folds differently), and render's output must
+//! equal upstream's byte for byte (`tests/e2e/render_upstream.rs`).
 
 use std::cmp::Ordering;
 

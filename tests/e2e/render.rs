@@ -540,8 +540,8 @@ pub(super) fn cases() -> Vec<Case> {
     let path = fixture("cases.yaml");
     let text =
         std::fs::read_to_string(&path).expect("tests/fixtures/render/cases.yaml is readable");
-    let cases: Vec<Case> =
-        serde_yaml_ng::from_str(&text).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let cases: Vec<Case> = serde_yaml_ng::from_str(&text)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
     for case in &cases {
         assert!(
             case.expected.is_some() != case.fails.is_some(),

@@ -194,7 +194,8 @@ pub fn assert_response_json(rsp: &Response, expected: &Value) {
 
 /// Parses `yaml` into JSON; `what` names it in the panic message.
 fn yaml_to_json(yaml: &str, what: &str) -> Value {
-    serde_yaml_ng::from_str(yaml).unwrap_or_else(|error| panic!("{what} is not valid YAML: {error}"))
+    serde_yaml_ng::from_str(yaml)
+        .unwrap_or_else(|error| panic!("{what} is not valid YAML: {error}"))
 }
 
 fn to_yaml(value: &Value) -> String {

@@ -111,7 +111,8 @@ fn read_request(path: &Path) -> Result<Value> {
         path: path.to_owned(),
         source,
     })?;
-    let value: Value = serde_yaml_ng::from_str(&text).map_err(|error| problem(error.to_string()))?;
+    let value: Value =
+        serde_yaml_ng::from_str(&text).map_err(|error| problem(error.to_string()))?;
     serde_json::from_value::<RunFunctionRequest>(value.clone())
         .map_err(|error| problem(error.to_string()))?;
     Ok(value)

@@ -397,7 +397,11 @@ impl ModuleRegistry {
             name: name.to_owned(),
             bundled: bundled::names(),
             dir: self.modules_dir.clone(),
-            found: self.modules_dir.as_deref().map(wasm_names).unwrap_or_default(),
+            found: self
+                .modules_dir
+                .as_deref()
+                .map(wasm_names)
+                .unwrap_or_default(),
         };
         let path = self
             .modules_dir

@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use prost::Message as _;
-use tracing::Instrument as _;
 use tonic::transport::{Channel, Endpoint};
+use tracing::Instrument as _;
 use xfn_proto::v1::function_runner_service_client::FunctionRunnerServiceClient;
 use xfn_proto::v1::{RunFunctionRequest, RunFunctionResponse};
 use xfn_proto::v1beta1;

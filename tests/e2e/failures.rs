@@ -61,7 +61,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "missing input field",
             input: json!({"apiVersion": "wasmtime.fn.crossplane.io/v1alpha1", "kind": "Module"}),
-            message: "input: names no module; set input.module to a module name, or input.source.inline to its base64 bytes".to_owned(),
+            message: "input: names no module; set input.module to a module name, input.source.inline to its base64 bytes, or input.source.oci to its OCI reference".to_owned(),
         },
         Case {
             name: "pinned digest differs",

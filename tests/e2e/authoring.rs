@@ -66,7 +66,15 @@ fn package_sdk(target_dir: &Path) -> PathBuf {
         ])
         .arg(target_dir));
     let version = sdk_manifest_value("version");
-    target_dir.join(format!("package/xfn-sdk-{version}.crate"))
+    // `cargo publish --dry-run` leaves the crate in package/tmp-crate/ (cargo 1.95); `cargo
+    // package` in package/.
+    let name = format!("xfn-sdk-{version}.crate");
+    let dry_run = target_dir.join("package/tmp-crate").join(&name);
+    if dry_run.exists() {
+        dry_run
+    } else {
+        target_dir.join("package").join(name)
+    }
 }
 
 /// A `key = "value"` line of functions/sdk/Cargo.toml.

@@ -418,8 +418,8 @@ pub struct RenderCommand {
     allow_unpinned_modules: bool,
     #[command(flatten)]
     registry: RegistryArgs,
-    /// The least severe module log lines (and host messages) to print on stderr, each with its
-    /// step: error, warn, info or debug.
+    /// The least severe module log lines (and this host's messages) to print on stderr, each
+    /// with its step: error, warn, info or debug. Libraries log warnings and errors only.
     #[arg(long, default_value = "warn", value_parser = ["error", "warn", "info", "debug"])]
     log_level: String,
 }
@@ -438,7 +438,10 @@ impl RenderCommand {
     /// Any [`crate::render::Error`].
     pub fn execute(self) -> anyhow::Result<()> {
         tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(&self.log_level))
+            .with_env_filter(tracing_subscriber::EnvFilter::new(format!(
+                "warn,function_wasmtime={}",
+                self.log_level
+            )))
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .without_time()
             .with_target(false)

@@ -51,10 +51,9 @@ async fn auto_ready_answers_the_end_to_end_inputs_as_upstream_does() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-/// Ignored until the open differences of docs/compatibility.md (auto-ready) are fixed: 115 of the
-/// 2,000 cases of the suite's seed differ. `scripts/differential --function auto-ready` runs it.
+/// 2,000 generated cases of the suite's seed; `scripts/differential --function auto-ready` runs
+/// any seed and count.
 #[tokio::test]
-#[ignore = "115 of 2000 generated cases differ from upstream: docs/compatibility.md, auto-ready"]
 async fn auto_ready_answers_generated_inputs_as_upstream_does() {
     let settings = Settings::from_env(2000);
     let (mut upstream, ours, pair) = start().await;

@@ -4,7 +4,14 @@
 //! `Ready` condition; the rules below are its rules, field by field. A check that fails does not
 //! make a resource unready: the `Ready` condition is still consulted afterwards.
 
+use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+
+use crate::unstructured::from_unstructured;
 
 /// Whether the observed `resource` passes the health check of its kind; `None` when its kind
 /// has no built-in check.
@@ -13,20 +20,34 @@ pub(crate) fn check(resource: &Value) -> Option<bool> {
     let kind = resource.get("kind")?.as_str()?;
     let healthy = match (api_version, kind) {
         ("v1", "ConfigMap" | "Secret" | "ServiceAccount" | "Namespace") => true,
-        ("v1", "Pod") => pod(resource),
+        ("v1", "Pod") => typed(resource, pod),
         ("v1", "Service") => service(resource),
-        ("v1", "PersistentVolumeClaim") => str_at(resource, &["status", "phase"]) == Some("Bound"),
+        ("v1", "PersistentVolumeClaim") => typed(resource, |claim: PersistentVolumeClaim| {
+            claim.status.and_then(|status| status.phase).as_deref() == Some("Bound")
+        }),
         ("apps/v1", "Deployment") => deployment(resource),
         ("apps/v1", "StatefulSet") => stateful_set(resource),
         ("apps/v1", "DaemonSet") => daemon_set(resource),
-        ("apps/v1", "ReplicaSet") => replica_set(resource),
-        ("batch/v1", "Job") => job(resource),
-        ("batch/v1", "CronJob") => cron_job(resource),
-        ("autoscaling/v2", "HorizontalPodAutoscaler") => horizontal_pod_autoscaler(resource),
+        ("apps/v1", "ReplicaSet") => typed(resource, replica_set),
+        ("batch/v1", "Job") => typed(resource, job),
+        ("batch/v1", "CronJob") => typed(resource, cron_job),
+        ("autoscaling/v2", "HorizontalPodAutoscaler") => typed(resource, horizontal_pod_autoscaler),
         ("networking.k8s.io/v1", "Ingress") => has_load_balancer_ingress(resource),
         _ => return None,
     };
     Some(healthy)
+}
+
+/// The check of a kind that function-auto-ready reads as a typed Kubernetes object: one that
+/// does not convert (a mistyped field anywhere, a timestamp Go cannot parse) is not healthy.
+fn typed<T: DeserializeOwned>(resource: &Value, check: impl FnOnce(T) -> bool) -> bool {
+    match from_unstructured(resource) {
+        Ok(object) => check(object),
+        Err(error) => {
+            xfn_sdk::log::debug!("auto-ready: not healthy, it does not convert: {error}");
+            false
+        }
+    }
 }
 
 /// Every replica updated and available, and an `Available` condition that is `True`.
@@ -84,76 +105,106 @@ fn daemon_set(resource: &Value) -> bool {
 
 /// The controller has seen the latest generation, no `ReplicaFailure`, and at least
 /// `spec.replicas` (default 1) available.
-fn replica_set(resource: &Value) -> bool {
-    let observed_generation = int_at(resource, &["status", "observedGeneration"]).unwrap_or(0);
-    let generation = int_at(resource, &["metadata", "generation"]).unwrap_or(0);
-    if observed_generation < generation {
+fn replica_set(replica_set: ReplicaSet) -> bool {
+    let status = replica_set.status.unwrap_or_default();
+    let generation = replica_set.metadata.generation.unwrap_or(0);
+    if status.observed_generation.unwrap_or(0) < generation {
         return false;
     }
-    if conditions(resource).any(|(type_, status)| type_ == "ReplicaFailure" && status == "True") {
+    let failing = status.conditions.iter().flatten();
+    if failing
+        .into_iter()
+        .any(|c| c.type_ == "ReplicaFailure" && c.status == "True")
+    {
         return false;
     }
-    let replicas = int_at(resource, &["spec", "replicas"]).unwrap_or(1);
-    int_at(resource, &["status", "availableReplicas"]).unwrap_or(0) >= replicas
+    let replicas = replica_set.spec.and_then(|spec| spec.replicas).unwrap_or(1);
+    status.available_replicas.unwrap_or(0) >= replicas
 }
 
 /// The first decisive condition in list order: `Failed` or `Suspended` true is unhealthy,
 /// `Complete` true is healthy; none of them means the job is still running.
-fn job(resource: &Value) -> bool {
-    for (type_, status) in conditions(resource) {
-        if status != "True" {
-            continue;
-        }
-        match type_ {
-            "Failed" | "Suspended" => return false,
-            "Complete" => return true,
-            _ => {}
-        }
-    }
-    false
+fn job(job: Job) -> bool {
+    let conditions = job.status.and_then(|status| status.conditions);
+    first_decisive(
+        conditions
+            .iter()
+            .flatten()
+            .map(|c| (c.type_.as_str(), c.status.as_str())),
+        &["Failed", "Suspended"],
+        &["Complete"],
+    )
 }
 
 /// Suspended, or running a job, or its last scheduled run succeeded.
-fn cron_job(resource: &Value) -> bool {
-    if resource.pointer("/spec/suspend") == Some(&Value::Bool(true)) {
+fn cron_job(cron_job: CronJob) -> bool {
+    if cron_job.spec.and_then(|spec| spec.suspend) == Some(true) {
         return true;
     }
-    let Some(last_schedule) = time_at(resource, &["status", "lastScheduleTime"]) else {
+    let status = cron_job.status.unwrap_or_default();
+    let Some(last_schedule) = status.last_schedule_time else {
         return false;
     };
-    if array_at(resource, &["status", "active"]).is_some_and(|active| !active.is_empty()) {
+    if status.active.is_some_and(|active| !active.is_empty()) {
         return true;
     }
-    time_at(resource, &["status", "lastSuccessfulTime"])
+    status
+        .last_successful_time
         .is_some_and(|last_success| last_success >= last_schedule)
 }
 
 /// The first decisive condition in list order: a failure condition that is true is unhealthy,
 /// `ScalingActive` or `ScalingLimited` true is healthy.
-fn horizontal_pod_autoscaler(resource: &Value) -> bool {
-    for (type_, status) in conditions(resource) {
+fn horizontal_pod_autoscaler(autoscaler: HorizontalPodAutoscaler) -> bool {
+    let conditions = autoscaler.status.and_then(|status| status.conditions);
+    first_decisive(
+        conditions
+            .iter()
+            .flatten()
+            .map(|c| (c.type_.as_str(), c.status.as_str())),
+        &[
+            "FailedGetScale",
+            "FailedUpdateScale",
+            "FailedGetResourceMetric",
+            "InvalidSelector",
+        ],
+        &["ScalingActive", "ScalingLimited"],
+    )
+}
+
+/// Walks `(type, status)` conditions in order: the first true one of an `unhealthy` type
+/// decides false, of a `healthy` type true; none decides false.
+fn first_decisive<'a>(
+    conditions: impl Iterator<Item = (&'a str, &'a str)>,
+    unhealthy: &[&str],
+    healthy: &[&str],
+) -> bool {
+    for (type_, status) in conditions {
         if status != "True" {
             continue;
         }
-        match type_ {
-            "FailedGetScale"
-            | "FailedUpdateScale"
-            | "FailedGetResourceMetric"
-            | "InvalidSelector" => return false,
-            "ScalingActive" | "ScalingLimited" => return true,
-            _ => {}
+        if unhealthy.contains(&type_) {
+            return false;
+        }
+        if healthy.contains(&type_) {
+            return true;
         }
     }
     false
 }
 
 /// Succeeded, or running with restart policy `Always` and a `Ready` condition that is `True`.
-fn pod(resource: &Value) -> bool {
-    match str_at(resource, &["status", "phase"]) {
+fn pod(pod: Pod) -> bool {
+    let status = pod.status.unwrap_or_default();
+    match status.phase.as_deref() {
         Some("Succeeded") => true,
         Some("Running") => {
-            str_at(resource, &["spec", "restartPolicy"]) == Some("Always")
-                && conditions(resource).any(|(type_, status)| type_ == "Ready" && status == "True")
+            pod.spec.and_then(|spec| spec.restart_policy).as_deref() == Some("Always")
+                && status
+                    .conditions
+                    .iter()
+                    .flatten()
+                    .any(|c| c.type_ == "Ready" && c.status == "True")
         }
         _ => false,
     }
@@ -173,7 +224,7 @@ fn has_load_balancer_ingress(resource: &Value) -> bool {
 }
 
 /// The `(type, status)` of each well-formed entry of `status.conditions`, in order.
-pub(crate) fn conditions(resource: &Value) -> impl Iterator<Item = (&str, &str)> {
+fn conditions(resource: &Value) -> impl Iterator<Item = (&str, &str)> {
     array_at(resource, &["status", "conditions"])
         .into_iter()
         .flatten()
@@ -208,78 +259,6 @@ fn int_at(resource: &Value, path: &[&str]) -> Option<i64> {
         )]
         number.as_f64().map(|float| float as i64)
     })
-}
-
-/// A Kubernetes timestamp field, as seconds and nanoseconds since the Unix epoch.
-fn time_at(resource: &Value, path: &[&str]) -> Option<(i64, u32)> {
-    parse_rfc3339(str_at(resource, path)?)
-}
-
-/// Parses an RFC 3339 timestamp (`2024-05-01T10:00:00Z`, with optional fraction and offset),
-/// the form Kubernetes writes `metav1.Time` in.
-fn parse_rfc3339(text: &str) -> Option<(i64, u32)> {
-    let number = |range: std::ops::Range<usize>| -> Option<i64> {
-        let digits = text.get(range)?;
-        if !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        digits.parse().ok()
-    };
-    let bytes = text.as_bytes();
-    let separators = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
-    if separators.iter().any(|&(i, c)| bytes.get(i) != Some(&c))
-        || !matches!(bytes.get(10), Some(b'T' | b't'))
-    {
-        return None;
-    }
-    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
-    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
-        return None;
-    }
-    let mut rest = text.get(19..)?;
-    let mut nanos = 0u32;
-    if let Some(fraction) = rest.strip_prefix('.') {
-        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 || digits > 9 {
-            return None;
-        }
-        let scale = 10u32.pow(u32::try_from(9 - digits).ok()?);
-        nanos = fraction[..digits].parse::<u32>().ok()? * scale;
-        rest = &fraction[digits..];
-    }
-    let offset = match rest {
-        "Z" | "z" => 0,
-        _ => {
-            let sign = match rest.as_bytes().first()? {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let offset = rest.get(1..)?;
-            let (hours, minutes) = offset.split_once(':')?;
-            if hours.len() != 2 || minutes.len() != 2 {
-                return None;
-            }
-            sign * (hours.parse::<i64>().ok()? * 3600 + minutes.parse::<i64>().ok()? * 60)
-        }
-    };
-    let days = days_from_civil(year, month, day);
-    Some((
-        days * 86_400 + hour * 3600 + minute * 60 + second - offset,
-        nanos,
-    ))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_from_march = (month + 9) % 12;
-    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
 }
 
 #[cfg(test)]
@@ -523,17 +502,44 @@ mod tests {
     }
 
     #[test]
-    fn rfc3339() {
-        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some((0, 0)));
+    fn typed_kinds_must_convert_as_apimachinery_converts_them() {
+        let replica_set = |status: Value| {
+            check(&with(
+                "apps/v1",
+                "ReplicaSet",
+                json!({"spec": {"replicas": 2}, "status": status}),
+            ))
+        };
+        assert_eq!(replica_set(json!({"availableReplicas": 2})), Some(true));
+        assert_eq!(replica_set(json!({"availableReplicas": 2.5})), Some(false));
+        assert_eq!(replica_set(json!({"availableReplicas": "3"})), Some(false));
         assert_eq!(
-            parse_rfc3339("2024-02-29T12:30:15.25Z"),
-            Some((1_709_209_815, 250_000_000))
+            replica_set(json!({"availableReplicas": 4_294_967_298_i64})),
+            Some(true),
+            "int32 wraps as Go's conversion wraps: 2^32 + 2 is 2"
         );
         assert_eq!(
-            parse_rfc3339("2024-02-29T14:30:15+02:00"),
-            Some((1_709_209_815, 0))
+            replica_set(json!({"availableReplicas": 2, "replicas": null})),
+            Some(true)
         );
-        assert_eq!(parse_rfc3339("2024-02-29 12:30:15Z"), None);
-        assert_eq!(parse_rfc3339("yesterday"), None);
+        let labelled = with(
+            "apps/v1",
+            "ReplicaSet",
+            json!({"metadata": {"labels": {"team": 5}}, "status": {"availableReplicas": 1}}),
+        );
+        assert_eq!(check(&labelled), Some(false), "a label must be a string");
+        let cron = with(
+            "batch/v1",
+            "CronJob",
+            json!({"status": {"lastScheduleTime": "2024-05-01T10:00:00Z", "active": [{"name": "j"}],
+                              "lastSuccessfulTime": "yesterday"}}),
+        );
+        assert_eq!(check(&cron), Some(false), "a timestamp Go cannot parse");
+        let pod = with(
+            "v1",
+            "Pod",
+            json!({"status": {"phase": "Succeeded", "containerStatuses": [{"name": "c", "restartCount": 1.5}]}}),
+        );
+        assert_eq!(check(&pod), Some(false));
     }
 }

@@ -11,14 +11,21 @@
 //!    Service, ...; listed in the README) and the check passes, it is ready;
 //! 3. if its `Ready` condition has status `True`, it is ready.
 //!
+//! Steps 2 and 3 read the observed object as function-auto-ready does: some kinds as typed
+//! Kubernetes objects (`unstructured`), conditions through Go's JSON decoding (`conditioned`),
+//! so an object with a mistyped field is not ready here either.
+//!
 //! Anything else is left as it came: resources not yet observed, resources an earlier step
 //! marked ready or not ready, the composite resource. The module adds no results unless the
 //! config is invalid, which is a fatal result naming the field, with the desired state
 //! unchanged. The config is documented in the crate's README.
 
+mod conditioned;
 mod config;
+mod gotime;
 mod health;
 mod ttl;
+mod unstructured;
 
 use std::collections::BTreeMap;
 
@@ -80,9 +87,7 @@ fn readiness(rules: &[Rule], name: &str, observed: &Value) -> Option<(Ready, &'s
     if health::check(observed) == Some(true) {
         return Some((Ready::True, "its kind's health check passes"));
     }
-    health::conditions(observed)
-        .find(|(type_, _)| *type_ == "Ready")
-        .is_some_and(|(_, status)| status == "True")
+    (conditioned::status_of(observed, "Ready").as_deref() == Some("True"))
         .then_some((Ready::True, "its Ready condition is True"))
 }
 

@@ -5,6 +5,9 @@
 //! trimmed) for keys with dots or slashes. A bracketed segment is an index when it parses as a
 //! `u32`, otherwise a key. `[*]` is a wildcard only where paths are expanded (`toFieldPath`);
 //! everywhere else it is the literal key `*`.
+//!
+//! The module is public so that a fuzz target can call [`parse`] on arbitrary text and print the
+//! result back with [`Segments`]' `Display`; the composition code reaches it from inside the crate.
 
 use std::fmt;
 

@@ -15,14 +15,15 @@
 //! 6. return the desired XR and composed resources and the environment.
 //!
 //! Everything builds natively too (`crate-type = ["cdylib", "rlib"]`), so [`compose`] runs in
-//! unit tests and benchmarks without a host. The module's README lists where upstream behaves
+//! unit tests and benchmarks without a host. [`fieldpath`] is public too, for the fuzz target
+//! that feeds its parser arbitrary paths. The module's README lists where upstream behaves
 //! surprisingly and this module does the same.
 
 mod compose;
 mod connection;
 mod convert;
 mod error;
-mod fieldpath;
+pub mod fieldpath;
 mod gofmt;
 mod gojson;
 mod goregex;
@@ -42,5 +43,6 @@ mod value;
 mod tests;
 
 pub use compose::{ENVIRONMENT_KEY, compose};
+pub use error::Error;
 
 xfn_sdk::export!(compose);

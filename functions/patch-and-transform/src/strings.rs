@@ -8,8 +8,9 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 
 use crate::error::{Error, Result};
-use crate::gofmt::{quote, sprint_element, sprint_piped, sprintf};
+use crate::gofmt::{sprint_element, sprint_piped, sprintf};
 use crate::goregex;
+use crate::gostrconv::quote;
 use crate::input::StringTransform;
 use crate::value::{Piped, go_json};
 

@@ -21,7 +21,6 @@
 
 mod compose;
 mod connection;
-mod convert;
 mod error;
 pub mod fieldpath;
 mod gofmt;
@@ -34,7 +33,6 @@ mod merge;
 mod patches;
 mod quantity;
 mod readiness;
-mod strings;
 mod transforms;
 mod validate;
 mod value;

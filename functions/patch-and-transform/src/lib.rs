@@ -14,6 +14,24 @@
 //! 5. compose a connection `Secret` for Crossplane v2 XRs;
 //! 6. return the desired XR and composed resources and the environment.
 //!
+//! # Layers
+//!
+//! Each line uses only the lines below it (no module imports one above it or beside it):
+//!
+//! ```text
+//! compose                    one call, in upstream's order
+//! connection, readiness      what observed resources give back: connection details, readiness
+//! patches                    the patch types and policies, PatchSets
+//! transforms/, merge         values through transforms; writes with merge options
+//! validate                   upstream's validation, over the input types
+//! input                      the Resources types, decoded as upstream decodes them
+//! fieldpath                  Crossplane field paths
+//! gofmt, goscan, gojson      Go's fmt.Sprintf, json.Unmarshal, the JSON decoder's checks
+//! value                      JSON values as Go values (int64, float64, NaN), json.Marshal
+//! gostrconv, goregex,        Go's strconv and regexp, Kubernetes quantities, the error chain
+//!   quantity, error
+//! ```
+//!
 //! Everything builds natively too (`crate-type = ["cdylib", "rlib"]`), so [`compose`] runs in
 //! unit tests and benchmarks without a host. [`fieldpath`] is public too, for the fuzz target
 //! that feeds its parser arbitrary paths. The module's README lists where upstream behaves

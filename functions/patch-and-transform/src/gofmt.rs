@@ -33,25 +33,84 @@ struct Spec {
 
 /// `fmt.Sprintf(format, args...)`.
 pub fn sprintf(format: &str, args: &[Piped]) -> String {
-    let mut out = String::new();
+    let mut printer = Printer {
+        out: String::new(),
+        format,
+        args,
+        i: 0,
+        arg_num: 0,
+        is_reordered: false,
+        is_good_arg: true,
+    };
     let bytes = format.as_bytes();
-    let end = bytes.len();
-    let mut arg_num = 0;
-    let mut is_reordered = false;
-    let mut i = 0;
-    while i < end {
-        let start = i;
-        while i < end && bytes[i] != b'%' {
-            i += 1;
+    while printer.i < bytes.len() {
+        let start = printer.i;
+        while printer.i < bytes.len() && bytes[printer.i] != b'%' {
+            printer.i += 1;
         }
-        out.push_str(&format[start..i]);
-        if i >= end {
+        printer.out.push_str(&format[start..printer.i]);
+        if printer.i >= bytes.len() {
             break;
         }
-        i += 1;
+        printer.i += 1;
+        if !printer.directive() {
+            break;
+        }
+    }
+    printer.extra();
+    printer.out
+}
+
+/// One `Sprintf` under way: Go's `pp` and the state of its `doPrintf`.
+struct Printer<'a> {
+    out: String,
+    format: &'a str,
+    args: &'a [Piped],
+    /// The position in `format`.
+    i: usize,
+    /// The argument the next verb takes.
+    arg_num: usize,
+    /// Whether an explicit index (`%[2]d`) appeared; Go then reports no extra arguments.
+    is_reordered: bool,
+    /// Whether the current directive's explicit indexes are valid.
+    is_good_arg: bool,
+}
+
+impl Printer<'_> {
+    /// The directive after a `%`: flags, width, precision and verb. Returns false when the
+    /// format ends before the verb (`%!(NOVERB)`).
+    fn directive(&mut self) -> bool {
+        let bytes = self.format.as_bytes();
+        let end = bytes.len();
+        let mut spec = self.flags();
+        self.is_good_arg = true;
+        let mut after_index = self.arg_number();
+        after_index = self.width(&mut spec, after_index);
+        if self.i + 1 < end && bytes[self.i] == b'.' {
+            after_index = self.precision(&mut spec, after_index);
+        }
+        if !after_index {
+            self.arg_number();
+        }
+        if self.i >= end {
+            self.out.push_str("%!(NOVERB)");
+            return false;
+        }
+        let verb = self.format[self.i..]
+            .chars()
+            .next()
+            .expect("i < end is a char boundary");
+        self.i += verb.len_utf8();
+        self.verb(verb, spec);
+        true
+    }
+
+    /// The flags `# 0 + -` and space.
+    fn flags(&mut self) -> Spec {
+        let bytes = self.format.as_bytes();
         let mut spec = Spec::default();
-        while i < end {
-            match bytes[i] {
+        while self.i < bytes.len() {
+            match bytes[self.i] {
                 b'#' => spec.sharp = true,
                 b'0' => spec.zero = true,
                 b'+' => spec.plus = true,
@@ -59,22 +118,16 @@ pub fn sprintf(format: &str, args: &[Piped]) -> String {
                 b' ' => spec.space = true,
                 _ => break,
             }
-            i += 1;
+            self.i += 1;
         }
-        let mut is_good_arg = true;
-        let (n, next, mut after_index) = arg_number(
-            arg_num,
-            format,
-            i,
-            args.len(),
-            &mut is_reordered,
-            &mut is_good_arg,
-        );
-        arg_num = n;
-        i = next;
-        if i < end && bytes[i] == b'*' {
-            i += 1;
-            match int_arg(args, arg_num) {
+        spec
+    }
+
+    /// The width, from the format or from an argument (`*`). Returns whether an explicit index
+    /// still applies to the verb.
+    fn width(&mut self, spec: &mut Spec, after_index: bool) -> bool {
+        if self.format.as_bytes().get(self.i) == Some(&b'*') {
+            match self.star_arg() {
                 Some(width) => {
                     if width < 0 {
                         spec.minus = true;
@@ -82,103 +135,118 @@ pub fn sprintf(format: &str, args: &[Piped]) -> String {
                     }
                     spec.width = Some(usize::try_from(width.unsigned_abs()).unwrap_or(usize::MAX));
                 }
-                None => out.push_str("%!(BADWIDTH)"),
+                None => self.out.push_str("%!(BADWIDTH)"),
             }
-            arg_num += 1;
-            after_index = false;
-        } else {
-            let (width, next) = parse_number(bytes, i);
-            spec.width = width;
-            i = next;
-            if after_index && width.is_some() {
-                is_good_arg = false;
-            }
+            return false;
         }
-        if i + 1 < end && bytes[i] == b'.' {
-            i += 1;
-            if after_index {
-                is_good_arg = false;
-            }
-            let (n, next, found) = arg_number(
-                arg_num,
-                format,
-                i,
-                args.len(),
-                &mut is_reordered,
-                &mut is_good_arg,
-            );
-            arg_num = n;
-            i = next;
-            after_index = found;
-            if i < end && bytes[i] == b'*' {
-                i += 1;
-                match int_arg(args, arg_num) {
-                    Some(precision) if precision >= 0 => {
-                        spec.precision = usize::try_from(precision).ok();
-                    }
-                    _ => out.push_str("%!(BADPREC)"),
+        let (width, next) = parse_number(self.format.as_bytes(), self.i);
+        spec.width = width;
+        self.i = next;
+        if after_index && width.is_some() {
+            self.is_good_arg = false;
+        }
+        after_index
+    }
+
+    /// The precision after a `.`, from the format or from an argument (`*`). Returns whether an
+    /// explicit index still applies to the verb.
+    fn precision(&mut self, spec: &mut Spec, after_index: bool) -> bool {
+        self.i += 1;
+        if after_index {
+            self.is_good_arg = false;
+        }
+        let after_index = self.arg_number();
+        if self.format.as_bytes().get(self.i) == Some(&b'*') {
+            match self.star_arg() {
+                Some(precision) if precision >= 0 => {
+                    spec.precision = usize::try_from(precision).ok();
                 }
-                arg_num += 1;
-                after_index = false;
-            } else {
-                let (precision, next) = parse_number(bytes, i);
-                spec.precision = Some(precision.unwrap_or(0));
-                i = next;
+                _ => self.out.push_str("%!(BADPREC)"),
+            }
+            return false;
+        }
+        let (precision, next) = parse_number(self.format.as_bytes(), self.i);
+        spec.precision = Some(precision.unwrap_or(0));
+        self.i = next;
+        after_index
+    }
+
+    /// The `int64` argument a `*` at `i` stands for, if the argument is one; it is used up either
+    /// way.
+    fn star_arg(&mut self) -> Option<i64> {
+        self.i += 1;
+        let n = int_arg(self.args, self.arg_num);
+        self.arg_num += 1;
+        n
+    }
+
+    /// Go's `argNumber`: an explicit `[n]` index at `i`, if any, becomes the next argument.
+    /// Returns whether there was one.
+    fn arg_number(&mut self) -> bool {
+        let bytes = self.format.as_bytes();
+        if self.i >= bytes.len() || bytes[self.i] != b'[' {
+            return false;
+        }
+        self.is_reordered = true;
+        let rest = &bytes[self.i..];
+        let (index, width, ok) = match rest.iter().position(|&b| b == b']') {
+            Some(close) if rest.len() >= 3 => match parse_number(rest, 1) {
+                (Some(n), next) if next == close => (n.checked_sub(1), close + 1, true),
+                _ => (None, close + 1, false),
+            },
+            _ => (None, 1, false),
+        };
+        self.i += width;
+        match index {
+            Some(index) if ok && index < self.args.len() => {
+                self.arg_num = index;
+                true
+            }
+            _ => {
+                self.is_good_arg = false;
+                ok
             }
         }
-        if !after_index {
-            let (n, next, _) = arg_number(
-                arg_num,
-                format,
-                i,
-                args.len(),
-                &mut is_reordered,
-                &mut is_good_arg,
-            );
-            arg_num = n;
-            i = next;
-        }
-        if i >= end {
-            out.push_str("%!(NOVERB)");
-            break;
-        }
-        let verb = format[i..]
-            .chars()
-            .next()
-            .expect("i < end is a char boundary");
-        i += verb.len_utf8();
+    }
+
+    /// The verb, with its argument or Go's in-band error.
+    fn verb(&mut self, verb: char, mut spec: Spec) {
         if verb == '%' {
-            out.push('%');
-        } else if !is_good_arg {
-            let _ = write!(out, "%!{verb}(BADINDEX)");
-        } else if arg_num >= args.len() {
-            let _ = write!(out, "%!{verb}(MISSING)");
+            self.out.push('%');
+        } else if !self.is_good_arg {
+            let _ = write!(self.out, "%!{verb}(BADINDEX)");
+        } else if self.arg_num >= self.args.len() {
+            let _ = write!(self.out, "%!{verb}(MISSING)");
         } else {
             if verb == 'v' {
                 spec.sharp_v = spec.sharp;
                 spec.sharp = false;
                 spec.plus = false;
             }
-            format_arg(&mut out, &args[arg_num], verb, spec);
-            arg_num += 1;
+            format_arg(&mut self.out, &self.args[self.arg_num], verb, spec);
+            self.arg_num += 1;
         }
     }
-    if !is_reordered && arg_num < args.len() {
-        out.push_str("%!(EXTRA ");
-        for (n, arg) in args[arg_num..].iter().enumerate() {
+
+    /// `%!(EXTRA type=value, ...)` for the arguments no verb used, unless indexes reordered them.
+    fn extra(&mut self) {
+        if self.is_reordered || self.arg_num >= self.args.len() {
+            return;
+        }
+        self.out.push_str("%!(EXTRA ");
+        for (n, arg) in self.args[self.arg_num..].iter().enumerate() {
             if n > 0 {
-                out.push_str(", ");
+                self.out.push_str(", ");
             }
             if *arg == Piped::Json(Value::Null) {
-                out.push_str("<nil>");
+                self.out.push_str("<nil>");
             } else {
-                let _ = write!(out, "{}=", arg.go_type());
-                format_arg(&mut out, arg, 'v', Spec::default());
+                let _ = write!(self.out, "{}=", arg.go_type());
+                format_arg(&mut self.out, arg, 'v', Spec::default());
             }
         }
-        out.push(')');
+        self.out.push(')');
     }
-    out
 }
 
 /// `fmt.Sprintf("%v", value)`.
@@ -201,37 +269,6 @@ pub fn sprint_element(value: &Value) -> String {
     let mut out = String::new();
     format_value(&mut out, value, 'v', Spec::default(), true);
     out
-}
-
-/// Go's `argNumber`: an explicit `[n]` index at `i`, if any.
-fn arg_number(
-    arg_num: usize,
-    format: &str,
-    i: usize,
-    num_args: usize,
-    is_reordered: &mut bool,
-    is_good_arg: &mut bool,
-) -> (usize, usize, bool) {
-    let bytes = format.as_bytes();
-    if i >= bytes.len() || bytes[i] != b'[' {
-        return (arg_num, i, false);
-    }
-    *is_reordered = true;
-    let rest = &bytes[i..];
-    let (index, width, ok) = match rest.iter().position(|&b| b == b']') {
-        Some(close) if rest.len() >= 3 => match parse_number(rest, 1) {
-            (Some(n), next) if next == close => (n.checked_sub(1), close + 1, true),
-            _ => (None, close + 1, false),
-        },
-        _ => (None, 1, false),
-    };
-    match index {
-        Some(index) if ok && index < num_args => (index, i + width, true),
-        _ => {
-            *is_good_arg = false;
-            (arg_num, i + width, ok)
-        }
-    }
 }
 
 /// Decimal digits at `i`: the number (capped like Go's at 10^6) and where they end.

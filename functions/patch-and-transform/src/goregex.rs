@@ -258,7 +258,7 @@ enum Item {
     VerticalBar,
 }
 
-/// Go's error message: `error parsing regexp: <code>: `<expr>``.
+/// Go's error message: ``error parsing regexp: <code>: `<expr>` ``.
 fn error(code: &str, expr: &str) -> String {
     format!("error parsing regexp: {code}: `{expr}`")
 }

@@ -4,7 +4,7 @@
 //! Its config (the request's `input`) is a `pt.fn.crossplane.io/v1beta1 Resources` object. A
 //! call follows upstream's order:
 //!
-//! 1. decode and [validate](validate) the input; problems are fatal and name the field path;
+//! 1. decode and validate the input; problems are fatal and name the field path;
 //! 2. inline PatchSets and read the Composition environment from the context key
 //!    `apiextensions.crossplane.io/environment`;
 //! 3. run `environment.patches`;
@@ -32,7 +32,7 @@
 //!   quantity, error
 //! ```
 //!
-//! Everything builds natively too (`crate-type = ["cdylib", "rlib"]`), so [`compose`] runs in
+//! Everything builds natively too (`crate-type = ["cdylib", "rlib"]`), so [`compose()`] runs in
 //! unit tests and benchmarks without a host. [`fieldpath`] is public too, for the fuzz target
 //! that feeds its parser arbitrary paths. The module's README lists where upstream behaves
 //! surprisingly and this module does the same.

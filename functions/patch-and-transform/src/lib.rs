@@ -16,20 +16,20 @@
 //!
 //! # Layers
 //!
-//! Each line uses only the lines below it (no module imports one above it or beside it):
+//! Each line uses only the lines below it: no module imports one above it or beside it (a unit
+//! test reads this table and checks every `crate::` path against it).
 //!
 //! ```text
-//! compose                    one call, in upstream's order
-//! connection, readiness      what observed resources give back: connection details, readiness
-//! patches                    the patch types and policies, PatchSets
-//! transforms/, merge         values through transforms; writes with merge options
-//! validate                   upstream's validation, over the input types
-//! input                      the Resources types, decoded as upstream decodes them
-//! fieldpath                  Crossplane field paths
-//! gofmt, goscan, gojson      Go's fmt.Sprintf, json.Unmarshal, the JSON decoder's checks
-//! value                      JSON values as Go values (int64, float64, NaN), json.Marshal
-//! gostrconv, goregex,        Go's strconv and regexp, Kubernetes quantities, the error chain
-//!   quantity, error
+//! compose                              one call, in upstream's order
+//! connection, readiness                what observed resources give: connection details, readiness
+//! patches                              the patch types and policies, PatchSets
+//! transforms, merge                    values through transforms; writes with merge options
+//! validate                             upstream's validation, over the input types
+//! input                                the Resources types, decoded as upstream decodes them
+//! fieldpath                            Crossplane field paths
+//! gofmt, goscan, gojson                Go's fmt.Sprintf, json.Unmarshal, the JSON decoder's checks
+//! value                                JSON values as Go values (int64, float64, NaN), json.Marshal
+//! gostrconv, goregex, quantity, error  Go's strconv and regexp, Kubernetes quantities, errors
 //! ```
 //!
 //! Everything builds natively too (`crate-type = ["cdylib", "rlib"]`), so [`compose()`] runs in
@@ -55,6 +55,8 @@ mod transforms;
 mod validate;
 mod value;
 
+#[cfg(test)]
+mod layers;
 #[cfg(test)]
 mod tests;
 

@@ -8,7 +8,7 @@ use xfn_sdk::{Ready, Request, Resource, Response, State, Target};
 use crate::connection;
 use crate::error::Error;
 use crate::gojson;
-use crate::input::{self, Patch};
+use crate::input::{self, ComposedTemplate, Patch, Resources, WriteConnectionSecretToRef};
 use crate::patches::{self, Objects};
 use crate::readiness;
 use crate::validate;
@@ -83,68 +83,315 @@ struct Failure {
     xr_connection: XrConnection,
 }
 
+/// Runs the call; a failure keeps what was gathered before it.
 fn render(req: &Request) -> Result<Rendered, Failure> {
-    let mut warnings = Vec::new();
-    let mut xr_connection = req
-        .desired_composite()
-        .map(|xr| {
-            decode_details(&xr.connection_details)
-                .into_iter()
-                .map(|(key, value)| (key, (!value.is_empty()).then_some(value)))
-                .collect()
-        })
-        .unwrap_or_default();
-    macro_rules! fatal {
-        ($($arg:tt)*) => {
-            return Err(Failure { warnings, fatal: format!($($arg)*), xr_connection })
-        };
-    }
-    let input = match input::decode(req.input()) {
-        Ok(input) => input,
-        Err(e) => fatal!("cannot get Function input: {e}"),
-    };
-    if let Err(e) = validate::resources(&input) {
-        fatal!("invalid Function input: {e}");
-    }
-
     let empty = Map::new();
     let observed_composite = req.observed_composite().map_or(&empty, |xr| &xr.resource);
-    let mut desired_composite = req.desired_composite().cloned().unwrap_or_default();
-    float_numbers(&mut desired_composite.resource);
-    for key in ["apiVersion", "kind"] {
-        let value = observed_composite
-            .get(key)
-            .cloned()
-            .unwrap_or(Value::String(String::new()));
-        desired_composite.resource.insert(key.into(), value);
+    let mut call = Call::start(req, observed_composite);
+    match call.run() {
+        Ok(skipped) => Ok(call.finish(skipped)),
+        Err(fatal) => Err(Failure {
+            warnings: call.warnings,
+            fatal,
+            xr_connection: call.xr_connection,
+        }),
     }
+}
 
-    // Desired composed resources pass through as body and readiness; upstream drops their
-    // connection details and unknown fields.
-    let mut desired: BTreeMap<String, Resource> = req
-        .desired_resources()
-        .iter()
-        .map(|(name, r)| {
-            (
-                name.clone(),
-                Resource {
-                    resource: r.resource.clone(),
-                    ready: r.ready,
-                    ..Resource::default()
-                },
-            )
-        })
-        .collect();
+/// One call's state, read from the request and then changed step by step as upstream's
+/// `RunFunction` changes it.
+struct Call<'a> {
+    req: &'a Request,
+    observed_composite: &'a Map<String, Value>,
+    desired_composite: Resource,
+    /// The desired composed resources: the request's, then those rendered so far.
+    desired: BTreeMap<String, Resource>,
+    environment: Map<String, Value>,
+    warnings: Vec<String>,
+    /// The desired XR's connection details: the request's, plus those extracted so far.
+    xr_connection: XrConnection,
+}
 
-    let mut templates = Vec::with_capacity(input.resources.len());
-    for template in &input.resources {
-        match patches::inline_patch_sets(&input.patch_sets, &template.patches) {
-            Ok(resolved) => templates.push((template, resolved)),
-            Err(e) => fatal!("cannot resolve PatchSets: {e}"),
+impl<'a> Call<'a> {
+    /// The state before the input is read: nothing here can fail.
+    fn start(req: &'a Request, observed_composite: &'a Map<String, Value>) -> Call<'a> {
+        let xr_connection = req
+            .desired_composite()
+            .map(|xr| {
+                decode_details(&xr.connection_details)
+                    .into_iter()
+                    .map(|(key, value)| (key, (!value.is_empty()).then_some(value)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut desired_composite = req.desired_composite().cloned().unwrap_or_default();
+        float_numbers(&mut desired_composite.resource);
+        for key in ["apiVersion", "kind"] {
+            let value = observed_composite
+                .get(key)
+                .cloned()
+                .unwrap_or(Value::String(String::new()));
+            desired_composite.resource.insert(key.into(), value);
+        }
+        // Desired composed resources pass through as body and readiness; upstream drops their
+        // connection details and unknown fields.
+        let desired = req
+            .desired_resources()
+            .iter()
+            .map(|(name, r)| {
+                (
+                    name.clone(),
+                    Resource {
+                        resource: r.resource.clone(),
+                        ready: r.ready,
+                        ..Resource::default()
+                    },
+                )
+            })
+            .collect();
+        Call {
+            req,
+            observed_composite,
+            desired_composite,
+            desired,
+            environment: read_environment(req),
+            warnings: Vec::new(),
+            xr_connection,
         }
     }
 
-    // Upstream reads the context value's Struct; a value that is not one reads as empty.
+    /// Reads the input and runs it: environment patches, resources, the connection Secret.
+    /// Returns how many resources were left out of the desired state.
+    ///
+    /// # Errors
+    /// The fatal message.
+    fn run(&mut self) -> Result<usize, String> {
+        let input = input::decode(self.req.input())
+            .map_err(|e| format!("cannot get Function input: {e}"))?;
+        validate::resources(&input).map_err(|e| format!("invalid Function input: {e}"))?;
+        let templates = input
+            .resources
+            .iter()
+            .map(|template| {
+                patches::inline_patch_sets(&input.patch_sets, &template.patches)
+                    .map(|resolved| (template, resolved))
+                    .map_err(|e| format!("cannot resolve PatchSets: {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.apply_environment_patches(&input)?;
+        let mut skipped = 0;
+        for (template, patches) in templates {
+            match self.render_resource(template, &patches)? {
+                Some(resource) => {
+                    self.desired.insert(template.name.clone(), resource);
+                }
+                None => skipped += 1,
+            }
+        }
+        self.compose_connection_secret(input.write_connection_secret_to_ref.as_ref())?;
+        Ok(skipped)
+    }
+
+    /// Runs `environment.patches`; a missing source skips a patch unless it is required.
+    fn apply_environment_patches(&mut self, input: &Resources) -> Result<(), String> {
+        for (i, p) in input
+            .environment
+            .iter()
+            .flat_map(|e| e.patches.iter())
+            .enumerate()
+        {
+            if let Err(e) = patches::apply_environment(
+                p,
+                &mut self.environment,
+                self.observed_composite,
+                &mut self.desired_composite.resource,
+            ) {
+                if e.is_not_found() && !p.is_required() {
+                    continue;
+                }
+                return Err(format!(
+                    "cannot apply the {:?} environment patch at index {i}: {e}",
+                    p.type_name()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Renders one template; `None` when a required patch leaves a new resource out.
+    fn render_resource(
+        &mut self,
+        template: &ComposedTemplate,
+        patches: &[&Patch],
+    ) -> Result<Option<Resource>, String> {
+        let mut rendered = self.start_resource(template)?;
+        let observed = self.req.observed_resource(&template.name);
+        let ready = match observed {
+            Some(observed) => self.observe(template, observed, &mut rendered),
+            None => Ready::Unspecified,
+        };
+        if !self.patch_resource(&template.name, patches, observed, &mut rendered)? {
+            return Ok(None);
+        }
+        Ok(Some(Resource {
+            resource: rendered.into(),
+            ready,
+            ..Resource::default()
+        }))
+    }
+
+    /// The object a template starts from: its `base`, or else the desired resource an earlier
+    /// step (or template) produced.
+    fn start_resource(&self, template: &ComposedTemplate) -> Result<Map<String, Value>, String> {
+        let name = &template.name;
+        match &template.base {
+            None => match self.desired.get(name) {
+                Some(previous) => {
+                    let mut previous = (*previous.resource).clone();
+                    float_numbers(&mut previous);
+                    Ok(previous)
+                }
+                None => Err(format!(
+                    "composed resource {name:?} has no base template, and was not produced by a previous Function in the pipeline"
+                )),
+            },
+            Some(base) => parse_base(base).map_err(|e| {
+                format!("cannot parse base template of composed resource {name:?}: {e}")
+            }),
+        }
+    }
+
+    /// What an observed resource gives: its name and namespace, connection details for the XR,
+    /// and whether it is ready (a failed check is a warning).
+    fn observe(
+        &mut self,
+        template: &ComposedTemplate,
+        observed: &Resource,
+        rendered: &mut Map<String, Value>,
+    ) -> Ready {
+        set_or_remove_metadata(rendered, "namespace", observed.namespace());
+        set_or_remove_metadata(rendered, "name", observed.name());
+        let connection = decode_details(&observed.connection_details);
+        let extracted = connection::extract(
+            &observed.resource,
+            &connection,
+            &template.connection_details,
+        );
+        self.xr_connection
+            .extend(extracted.into_iter().map(|(key, value)| (key, Some(value))));
+        match readiness::is_ready(&observed.resource, &template.readiness_checks) {
+            Ok(true) => Ready::True,
+            Ok(false) => Ready::Unspecified,
+            Err(e) => {
+                self.warnings.push(format!(
+                    "cannot check readiness of composed resource {:?}: {e}",
+                    template.name
+                ));
+                Ready::Unspecified
+            }
+        }
+    }
+
+    /// Runs a template's patches on `rendered`. Returns false when a required patch with a
+    /// missing source leaves a new resource out; other missing sources are skipped, with a
+    /// warning when the patch is required.
+    fn patch_resource(
+        &mut self,
+        name: &str,
+        patches: &[&Patch],
+        observed: Option<&Resource>,
+        rendered: &mut Map<String, Value>,
+    ) -> Result<bool, String> {
+        let mut objects = Objects {
+            observed_composite: self.observed_composite,
+            desired_composite: &mut self.desired_composite.resource,
+            observed: observed.map(|o| &*o.resource),
+            desired: rendered,
+            environment: &mut self.environment,
+        };
+        for (i, p) in patches.iter().enumerate() {
+            let Err(e) = patches::apply_composed(p, &mut objects) else {
+                continue;
+            };
+            if !e.is_not_found() {
+                return Err(format!(
+                    "cannot render composed resource {name:?} {:?} patch at index {i}: {e}",
+                    p.type_name()
+                ));
+            }
+            if p.is_required() {
+                if patches::is_to_composed(p) && observed.is_none() {
+                    self.warnings.push(required_warning(name, p, i, &e));
+                    return Ok(false);
+                }
+                self.warnings.push(format!(
+                    "cannot render composed resource {name:?} {:?} patch at index {i}: ignoring 'policy.fromFieldPath: Required' because 'to' resource already exists: {e}",
+                    p.type_name()
+                ));
+            }
+        }
+        Ok(true)
+    }
+
+    /// For an XR without connection details of its own (Crossplane v2), composes the connection
+    /// `Secret` as a desired resource named `<xr>-connection-secret`.
+    fn compose_connection_secret(
+        &mut self,
+        write_to: Option<&WriteConnectionSecretToRef>,
+    ) -> Result<(), String> {
+        if connection::supports_connection_details(self.observed_composite)
+            || self.xr_connection.is_empty()
+        {
+            return Ok(());
+        }
+        let secret =
+            connection::compose_secret(self.observed_composite, &self.xr_connection, write_to)
+                .map_err(|e| format!("cannot compose connection secret: {e}"))?;
+        let xr_name = self
+            .observed_composite
+            .get("metadata")
+            .and_then(|m| m.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        self.desired.insert(
+            format!("{xr_name}-connection-secret"),
+            Resource {
+                resource: secret.into(),
+                ready: Ready::True,
+                ..Resource::default()
+            },
+        );
+        Ok(())
+    }
+
+    /// The desired state after a successful run; the XR is not ready while `skipped` resources
+    /// are left out.
+    fn finish(self, skipped: usize) -> Rendered {
+        let composite = Resource {
+            resource: self.desired_composite.resource,
+            connection_details: encode_details(&self.xr_connection),
+            ready: if skipped > 0 {
+                Ready::False
+            } else {
+                Ready::Unspecified
+            },
+            ..Resource::default()
+        };
+        Rendered {
+            desired: State {
+                composite: Some(composite),
+                resources: self.desired,
+                ..State::default()
+            },
+            environment: self.environment,
+            warnings: self.warnings,
+        }
+    }
+}
+
+/// The Composition environment from the context: upstream reads the value's Struct (a value that
+/// is not one reads as empty) and gives an empty one its own apiVersion and kind.
+fn read_environment(req: &Request) -> Map<String, Value> {
     let mut environment = match req.context_value(ENVIRONMENT_KEY) {
         Some(Value::Object(environment)) => environment.clone(),
         _ => Map::new(),
@@ -157,157 +404,7 @@ fn render(req: &Request) -> Result<Rendered, Failure> {
         );
         environment.insert("kind".into(), Value::String("Environment".into()));
     }
-
-    for (i, p) in input
-        .environment
-        .iter()
-        .flat_map(|e| e.patches.iter())
-        .enumerate()
-    {
-        if let Err(e) = patches::apply_environment(
-            p,
-            &mut environment,
-            observed_composite,
-            &mut desired_composite.resource,
-        ) {
-            if e.is_not_found() && !p.is_required() {
-                continue;
-            }
-            fatal!(
-                "cannot apply the {:?} environment patch at index {i}: {e}",
-                p.type_name()
-            );
-        }
-    }
-
-    let mut skipped = 0;
-    for (template, patches) in templates {
-        let name = &template.name;
-        let mut rendered = match &template.base {
-            None => match desired.get(name) {
-                Some(previous) => {
-                    let mut previous = (*previous.resource).clone();
-                    float_numbers(&mut previous);
-                    previous
-                }
-                None => fatal!(
-                    "composed resource {name:?} has no base template, and was not produced by a previous Function in the pipeline"
-                ),
-            },
-            Some(base) => match parse_base(base) {
-                Ok(base) => base,
-                Err(e) => fatal!("cannot parse base template of composed resource {name:?}: {e}"),
-            },
-        };
-        let observed = req.observed_resource(name);
-        let mut ready = Ready::Unspecified;
-        if let Some(observed) = observed {
-            set_or_remove_metadata(&mut rendered, "namespace", observed.namespace());
-            set_or_remove_metadata(&mut rendered, "name", observed.name());
-            let connection = decode_details(&observed.connection_details);
-            let extracted = connection::extract(
-                &observed.resource,
-                &connection,
-                &template.connection_details,
-            );
-            xr_connection.extend(extracted.into_iter().map(|(key, value)| (key, Some(value))));
-            match readiness::is_ready(&observed.resource, &template.readiness_checks) {
-                Ok(true) => ready = Ready::True,
-                Ok(false) => {}
-                Err(e) => warnings.push(format!(
-                    "cannot check readiness of composed resource {name:?}: {e}"
-                )),
-            }
-        }
-
-        let mut objects = Objects {
-            observed_composite,
-            desired_composite: &mut desired_composite.resource,
-            observed: observed.map(|o| &*o.resource),
-            desired: &mut rendered,
-            environment: &mut environment,
-        };
-        let mut skip = false;
-        for (i, p) in patches.iter().enumerate() {
-            let Err(e) = patches::apply_composed(p, &mut objects) else {
-                continue;
-            };
-            if !e.is_not_found() {
-                fatal!(
-                    "cannot render composed resource {name:?} {:?} patch at index {i}: {e}",
-                    p.type_name()
-                );
-            }
-            if p.is_required() {
-                if patches::is_to_composed(p) && observed.is_none() {
-                    warnings.push(required_warning(name, p, i, &e));
-                    skip = true;
-                    break;
-                }
-                warnings.push(format!(
-                    "cannot render composed resource {name:?} {:?} patch at index {i}: ignoring 'policy.fromFieldPath: Required' because 'to' resource already exists: {e}",
-                    p.type_name()
-                ));
-            }
-        }
-        if skip {
-            skipped += 1;
-            continue;
-        }
-        desired.insert(
-            name.clone(),
-            Resource {
-                resource: rendered.into(),
-                ready,
-                ..Resource::default()
-            },
-        );
-    }
-
-    if !connection::supports_connection_details(observed_composite) && !xr_connection.is_empty() {
-        match connection::compose_secret(
-            observed_composite,
-            &xr_connection,
-            input.write_connection_secret_to_ref.as_ref(),
-        ) {
-            Ok(secret) => {
-                let xr_name = observed_composite
-                    .get("metadata")
-                    .and_then(|m| m.get("name"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                desired.insert(
-                    format!("{xr_name}-connection-secret"),
-                    Resource {
-                        resource: secret.into(),
-                        ready: Ready::True,
-                        ..Resource::default()
-                    },
-                );
-            }
-            Err(e) => fatal!("cannot compose connection secret: {e}"),
-        }
-    }
-
-    let composite = Resource {
-        resource: desired_composite.resource,
-        connection_details: encode_details(&xr_connection),
-        ready: if skipped > 0 {
-            Ready::False
-        } else {
-            Ready::Unspecified
-        },
-        ..Resource::default()
-    };
-    Ok(Rendered {
-        desired: State {
-            composite: Some(composite),
-            resources: desired,
-            ..State::default()
-        },
-        environment,
-        warnings,
-    })
+    environment
 }
 
 fn required_warning(name: &str, p: &Patch, i: usize, e: &Error) -> String {

@@ -5,16 +5,15 @@
 //! and space, width and precision (also `*`), explicit argument indexes (`%[2]s`), and the verbs
 //! `v s q x X d b o O c U t e E f F g G T %`, with Go's in-band errors: `%!d(string=a)`,
 //! `%!s(MISSING)`, `%!(EXTRA float64=5)`, `%!(NOVERB)`, `%!v(BADINDEX)`, `%!(BADWIDTH)`,
-//! `%!(BADPREC)`. Hexadecimal and binary float verbs (`%x`, `%b` on a `float64`) are not
-//! implemented and print as a bad verb.
+//! `%!(BADPREC)`. Floats are written by [`crate::gostrconv`], as Go's `fmt` has `strconv` write them.
 
 use std::fmt::Write as _;
-use std::sync::LazyLock;
-
-use regex::Regex;
 
 use serde_json::{Map, Value};
 
+use crate::gostrconv::{
+    format_binary_float, format_float, format_hex_float, quote, quote_rune, quote_string,
+};
 use crate::value::{Piped, go_float_name, go_type, is_int64};
 
 /// Flags, width and precision of one verb.
@@ -34,25 +33,84 @@ struct Spec {
 
 /// `fmt.Sprintf(format, args...)`.
 pub fn sprintf(format: &str, args: &[Piped]) -> String {
-    let mut out = String::new();
+    let mut printer = Printer {
+        out: String::new(),
+        format,
+        args,
+        i: 0,
+        arg_num: 0,
+        is_reordered: false,
+        is_good_arg: true,
+    };
     let bytes = format.as_bytes();
-    let end = bytes.len();
-    let mut arg_num = 0;
-    let mut is_reordered = false;
-    let mut i = 0;
-    while i < end {
-        let start = i;
-        while i < end && bytes[i] != b'%' {
-            i += 1;
+    while printer.i < bytes.len() {
+        let start = printer.i;
+        while printer.i < bytes.len() && bytes[printer.i] != b'%' {
+            printer.i += 1;
         }
-        out.push_str(&format[start..i]);
-        if i >= end {
+        printer.out.push_str(&format[start..printer.i]);
+        if printer.i >= bytes.len() {
             break;
         }
-        i += 1;
+        printer.i += 1;
+        if !printer.directive() {
+            break;
+        }
+    }
+    printer.extra();
+    printer.out
+}
+
+/// One `Sprintf` under way: Go's `pp` and the state of its `doPrintf`.
+struct Printer<'a> {
+    out: String,
+    format: &'a str,
+    args: &'a [Piped],
+    /// The position in `format`.
+    i: usize,
+    /// The argument the next verb takes.
+    arg_num: usize,
+    /// Whether an explicit index (`%[2]d`) appeared; Go then reports no extra arguments.
+    is_reordered: bool,
+    /// Whether the current directive's explicit indexes are valid.
+    is_good_arg: bool,
+}
+
+impl Printer<'_> {
+    /// The directive after a `%`: flags, width, precision and verb. Returns false when the
+    /// format ends before the verb (`%!(NOVERB)`).
+    fn directive(&mut self) -> bool {
+        let bytes = self.format.as_bytes();
+        let end = bytes.len();
+        let mut spec = self.flags();
+        self.is_good_arg = true;
+        let mut after_index = self.arg_number();
+        after_index = self.width(&mut spec, after_index);
+        if self.i + 1 < end && bytes[self.i] == b'.' {
+            after_index = self.precision(&mut spec, after_index);
+        }
+        if !after_index {
+            self.arg_number();
+        }
+        if self.i >= end {
+            self.out.push_str("%!(NOVERB)");
+            return false;
+        }
+        let verb = self.format[self.i..]
+            .chars()
+            .next()
+            .expect("i < end is a char boundary");
+        self.i += verb.len_utf8();
+        self.verb(verb, spec);
+        true
+    }
+
+    /// The flags `# 0 + -` and space.
+    fn flags(&mut self) -> Spec {
+        let bytes = self.format.as_bytes();
         let mut spec = Spec::default();
-        while i < end {
-            match bytes[i] {
+        while self.i < bytes.len() {
+            match bytes[self.i] {
                 b'#' => spec.sharp = true,
                 b'0' => spec.zero = true,
                 b'+' => spec.plus = true,
@@ -60,22 +118,16 @@ pub fn sprintf(format: &str, args: &[Piped]) -> String {
                 b' ' => spec.space = true,
                 _ => break,
             }
-            i += 1;
+            self.i += 1;
         }
-        let mut is_good_arg = true;
-        let (n, next, mut after_index) = arg_number(
-            arg_num,
-            format,
-            i,
-            args.len(),
-            &mut is_reordered,
-            &mut is_good_arg,
-        );
-        arg_num = n;
-        i = next;
-        if i < end && bytes[i] == b'*' {
-            i += 1;
-            match int_arg(args, arg_num) {
+        spec
+    }
+
+    /// The width, from the format or from an argument (`*`). Returns whether an explicit index
+    /// still applies to the verb.
+    fn width(&mut self, spec: &mut Spec, after_index: bool) -> bool {
+        if self.format.as_bytes().get(self.i) == Some(&b'*') {
+            match self.star_arg() {
                 Some(width) => {
                     if width < 0 {
                         spec.minus = true;
@@ -83,103 +135,118 @@ pub fn sprintf(format: &str, args: &[Piped]) -> String {
                     }
                     spec.width = Some(usize::try_from(width.unsigned_abs()).unwrap_or(usize::MAX));
                 }
-                None => out.push_str("%!(BADWIDTH)"),
+                None => self.out.push_str("%!(BADWIDTH)"),
             }
-            arg_num += 1;
-            after_index = false;
-        } else {
-            let (width, next) = parse_number(bytes, i);
-            spec.width = width;
-            i = next;
-            if after_index && width.is_some() {
-                is_good_arg = false;
-            }
+            return false;
         }
-        if i + 1 < end && bytes[i] == b'.' {
-            i += 1;
-            if after_index {
-                is_good_arg = false;
-            }
-            let (n, next, found) = arg_number(
-                arg_num,
-                format,
-                i,
-                args.len(),
-                &mut is_reordered,
-                &mut is_good_arg,
-            );
-            arg_num = n;
-            i = next;
-            after_index = found;
-            if i < end && bytes[i] == b'*' {
-                i += 1;
-                match int_arg(args, arg_num) {
-                    Some(precision) if precision >= 0 => {
-                        spec.precision = usize::try_from(precision).ok();
-                    }
-                    _ => out.push_str("%!(BADPREC)"),
+        let (width, next) = parse_number(self.format.as_bytes(), self.i);
+        spec.width = width;
+        self.i = next;
+        if after_index && width.is_some() {
+            self.is_good_arg = false;
+        }
+        after_index
+    }
+
+    /// The precision after a `.`, from the format or from an argument (`*`). Returns whether an
+    /// explicit index still applies to the verb.
+    fn precision(&mut self, spec: &mut Spec, after_index: bool) -> bool {
+        self.i += 1;
+        if after_index {
+            self.is_good_arg = false;
+        }
+        let after_index = self.arg_number();
+        if self.format.as_bytes().get(self.i) == Some(&b'*') {
+            match self.star_arg() {
+                Some(precision) if precision >= 0 => {
+                    spec.precision = usize::try_from(precision).ok();
                 }
-                arg_num += 1;
-                after_index = false;
-            } else {
-                let (precision, next) = parse_number(bytes, i);
-                spec.precision = Some(precision.unwrap_or(0));
-                i = next;
+                _ => self.out.push_str("%!(BADPREC)"),
+            }
+            return false;
+        }
+        let (precision, next) = parse_number(self.format.as_bytes(), self.i);
+        spec.precision = Some(precision.unwrap_or(0));
+        self.i = next;
+        after_index
+    }
+
+    /// The `int64` argument a `*` at `i` stands for, if the argument is one; it is used up either
+    /// way.
+    fn star_arg(&mut self) -> Option<i64> {
+        self.i += 1;
+        let n = int_arg(self.args, self.arg_num);
+        self.arg_num += 1;
+        n
+    }
+
+    /// Go's `argNumber`: an explicit `[n]` index at `i`, if any, becomes the next argument.
+    /// Returns whether there was one.
+    fn arg_number(&mut self) -> bool {
+        let bytes = self.format.as_bytes();
+        if self.i >= bytes.len() || bytes[self.i] != b'[' {
+            return false;
+        }
+        self.is_reordered = true;
+        let rest = &bytes[self.i..];
+        let (index, width, ok) = match rest.iter().position(|&b| b == b']') {
+            Some(close) if rest.len() >= 3 => match parse_number(rest, 1) {
+                (Some(n), next) if next == close => (n.checked_sub(1), close + 1, true),
+                _ => (None, close + 1, false),
+            },
+            _ => (None, 1, false),
+        };
+        self.i += width;
+        match index {
+            Some(index) if ok && index < self.args.len() => {
+                self.arg_num = index;
+                true
+            }
+            _ => {
+                self.is_good_arg = false;
+                ok
             }
         }
-        if !after_index {
-            let (n, next, _) = arg_number(
-                arg_num,
-                format,
-                i,
-                args.len(),
-                &mut is_reordered,
-                &mut is_good_arg,
-            );
-            arg_num = n;
-            i = next;
-        }
-        if i >= end {
-            out.push_str("%!(NOVERB)");
-            break;
-        }
-        let verb = format[i..]
-            .chars()
-            .next()
-            .expect("i < end is a char boundary");
-        i += verb.len_utf8();
+    }
+
+    /// The verb, with its argument or Go's in-band error.
+    fn verb(&mut self, verb: char, mut spec: Spec) {
         if verb == '%' {
-            out.push('%');
-        } else if !is_good_arg {
-            let _ = write!(out, "%!{verb}(BADINDEX)");
-        } else if arg_num >= args.len() {
-            let _ = write!(out, "%!{verb}(MISSING)");
+            self.out.push('%');
+        } else if !self.is_good_arg {
+            let _ = write!(self.out, "%!{verb}(BADINDEX)");
+        } else if self.arg_num >= self.args.len() {
+            let _ = write!(self.out, "%!{verb}(MISSING)");
         } else {
             if verb == 'v' {
                 spec.sharp_v = spec.sharp;
                 spec.sharp = false;
                 spec.plus = false;
             }
-            format_arg(&mut out, &args[arg_num], verb, spec);
-            arg_num += 1;
+            format_arg(&mut self.out, &self.args[self.arg_num], verb, spec);
+            self.arg_num += 1;
         }
     }
-    if !is_reordered && arg_num < args.len() {
-        out.push_str("%!(EXTRA ");
-        for (n, arg) in args[arg_num..].iter().enumerate() {
+
+    /// `%!(EXTRA type=value, ...)` for the arguments no verb used, unless indexes reordered them.
+    fn extra(&mut self) {
+        if self.is_reordered || self.arg_num >= self.args.len() {
+            return;
+        }
+        self.out.push_str("%!(EXTRA ");
+        for (n, arg) in self.args[self.arg_num..].iter().enumerate() {
             if n > 0 {
-                out.push_str(", ");
+                self.out.push_str(", ");
             }
             if *arg == Piped::Json(Value::Null) {
-                out.push_str("<nil>");
+                self.out.push_str("<nil>");
             } else {
-                let _ = write!(out, "{}=", arg.go_type());
-                format_arg(&mut out, arg, 'v', Spec::default());
+                let _ = write!(self.out, "{}=", arg.go_type());
+                format_arg(&mut self.out, arg, 'v', Spec::default());
             }
         }
-        out.push(')');
+        self.out.push(')');
     }
-    out
 }
 
 /// `fmt.Sprintf("%v", value)`.
@@ -197,47 +264,11 @@ pub fn sprint_piped(value: &Piped) -> String {
     }
 }
 
-/// Go's `strconv.Quote`: `%q` of a string.
-pub fn quote(s: &str) -> String {
-    go_quote(s, false)
-}
-
 /// `%v` of an element of an array or object (its numbers are `float64`).
 pub fn sprint_element(value: &Value) -> String {
     let mut out = String::new();
     format_value(&mut out, value, 'v', Spec::default(), true);
     out
-}
-
-/// Go's `argNumber`: an explicit `[n]` index at `i`, if any.
-fn arg_number(
-    arg_num: usize,
-    format: &str,
-    i: usize,
-    num_args: usize,
-    is_reordered: &mut bool,
-    is_good_arg: &mut bool,
-) -> (usize, usize, bool) {
-    let bytes = format.as_bytes();
-    if i >= bytes.len() || bytes[i] != b'[' {
-        return (arg_num, i, false);
-    }
-    *is_reordered = true;
-    let rest = &bytes[i..];
-    let (index, width, ok) = match rest.iter().position(|&b| b == b']') {
-        Some(close) if rest.len() >= 3 => match parse_number(rest, 1) {
-            (Some(n), next) if next == close => (n.checked_sub(1), close + 1, true),
-            _ => (None, close + 1, false),
-        },
-        _ => (None, 1, false),
-    };
-    match index {
-        Some(index) if ok && index < num_args => (index, i + width, true),
-        _ => {
-            *is_good_arg = false;
-            (arg_num, i + width, ok)
-        }
-    }
 }
 
 /// Decimal digits at `i`: the number (capped like Go's at 10^6) and where they end.
@@ -425,13 +456,13 @@ fn format_string(out: &mut String, s: &str, verb: char, spec: Spec, value: &Valu
         _ => s,
     };
     match verb {
-        'v' if spec.sharp_v => pad(out, &go_quote(s, false), spec, false),
+        'v' if spec.sharp_v => pad(out, &quote(s), spec, false),
         'v' | 's' => pad(out, s, spec, false),
         'q' => {
             if spec.sharp && !s.contains('`') && s.chars().all(|c| c == '\t' || !c.is_control()) {
                 pad(out, &format!("`{s}`"), spec, false);
             } else {
-                pad(out, &go_quote(s, spec.plus), spec, false);
+                pad(out, &quote_string(s, spec.plus), spec, false);
             }
         }
         'x' | 'X' => {
@@ -453,54 +484,6 @@ fn format_string(out: &mut String, s: &str, verb: char, spec: Spec, value: &Valu
         }
         _ => bad_verb(out, value, verb, spec, nested),
     }
-}
-
-/// Go's `strconv.Quote` (or `QuoteToASCII` when `is_ascii`).
-fn go_quote(s: &str, is_ascii: bool) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        quote_char(&mut out, c, '"', is_ascii);
-    }
-    out.push('"');
-    out
-}
-
-fn quote_char(out: &mut String, c: char, quote: char, is_ascii: bool) {
-    match c {
-        c if c == quote || c == '\\' => {
-            out.push('\\');
-            out.push(c);
-        }
-        '\u{7}' => out.push_str("\\a"),
-        '\u{8}' => out.push_str("\\b"),
-        '\u{c}' => out.push_str("\\f"),
-        '\n' => out.push_str("\\n"),
-        '\r' => out.push_str("\\r"),
-        '\t' => out.push_str("\\t"),
-        '\u{b}' => out.push_str("\\v"),
-        c if (c as u32) < 0x20 || c == '\u{7f}' => {
-            let _ = write!(out, "\\x{:02x}", c as u32);
-        }
-        c if c.is_ascii() => out.push(c),
-        c if is_ascii || !is_go_printable(c) => {
-            if (c as u32) < 0x10000 {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            } else {
-                let _ = write!(out, "\\U{:08x}", c as u32);
-            }
-        }
-        c => out.push(c),
-    }
-}
-
-/// Go's `strconv.IsPrint` beyond ASCII: letters, marks, numbers, punctuation and symbols
-/// (Unicode categories L, M, N, P and S), by the Unicode tables of Rust's `regex` (Go 1.26 has
-/// Unicode 15.0; characters assigned later are printable here only).
-fn is_go_printable(c: char) -> bool {
-    static PRINTABLE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^[\p{L}\p{M}\p{N}\p{P}\p{S}]$").expect("a valid character class")
-    });
-    PRINTABLE.is_match(c.encode_utf8(&mut [0; 4]))
 }
 
 fn format_int(out: &mut String, i: i64, verb: char, spec: Spec, value: &Value) {
@@ -526,10 +509,7 @@ fn format_int(out: &mut String, i: i64, verb: char, spec: Spec, value: &Value) {
                 .ok()
                 .and_then(char::from_u32)
                 .unwrap_or('\u{fffd}');
-            let mut quoted = String::from("'");
-            quote_char(&mut quoted, c, '\'', spec.plus);
-            quoted.push('\'');
-            pad(out, &quoted, spec, false);
+            pad(out, &quote_rune(c, spec.plus), spec, false);
             return;
         }
         'U' => {
@@ -622,101 +602,6 @@ fn format_float_verb(
     );
 }
 
-/// Go's `strconv.FormatFloat(f, 'x', precision, 64)`: a hexadecimal mantissa `1.hhh` and a
-/// binary exponent of at least two digits, e.g. `0x1.4p+02` for 5; `None` is `-1`, all digits.
-fn format_hex_float(f: f64, upper: bool, precision: Option<usize>) -> String {
-    const LEADING: u64 = 1 << 60;
-    let bits = f.to_bits();
-    let mut exp = i64::try_from((bits >> 52) & 0x7ff).unwrap_or(0);
-    let mut mant = bits & ((1 << 52) - 1);
-    if exp == 0 {
-        exp = 1;
-    } else {
-        mant |= 1 << 52;
-    }
-    exp -= 1023;
-    if mant == 0 {
-        exp = 0;
-    }
-    // The leading 1 (if any) at bit 60, as Go's fmtX keeps it.
-    mant <<= 8;
-    while mant != 0 && mant & LEADING == 0 {
-        mant <<= 1;
-        exp -= 1;
-    }
-    if let Some(p) = precision.filter(|p| *p < 15) {
-        let shift = u32::try_from(p * 4).unwrap_or(0);
-        let extra = (mant << shift) & (LEADING - 1);
-        mant >>= 60 - shift;
-        if extra | (mant & 1) > 1 << 59 {
-            mant += 1;
-        }
-        mant <<= 60 - shift;
-        if mant & (1 << 61) != 0 {
-            mant >>= 1;
-            exp += 1;
-        }
-    }
-    let hex: &[u8; 16] = if upper {
-        b"0123456789ABCDEF"
-    } else {
-        b"0123456789abcdef"
-    };
-    let mut out = String::from(if bits >> 63 == 1 { "-0" } else { "0" });
-    out.push(if upper { 'X' } else { 'x' });
-    out.push(if mant & LEADING != 0 { '1' } else { '0' });
-    mant <<= 4;
-    let digits = match precision {
-        None => {
-            let mut digits = String::new();
-            while mant != 0 {
-                digits.push(char::from(
-                    hex[usize::try_from((mant >> 60) & 15).unwrap_or(0)],
-                ));
-                mant <<= 4;
-            }
-            digits
-        }
-        Some(p) => (0..p)
-            .map(|_| {
-                let digit = char::from(hex[usize::try_from((mant >> 60) & 15).unwrap_or(0)]);
-                mant <<= 4;
-                digit
-            })
-            .collect(),
-    };
-    if !digits.is_empty() {
-        out.push('.');
-        out.push_str(&digits);
-    }
-    out.push(if upper { 'P' } else { 'p' });
-    out.push(if exp < 0 { '-' } else { '+' });
-    let magnitude = exp.unsigned_abs();
-    if magnitude < 10 {
-        out.push('0');
-    }
-    out.push_str(&magnitude.to_string());
-    out
-}
-
-/// Go's `strconv.FormatFloat(f, verb, precision, 64)` for `e E f F g G`; `None` is `-1`, the
-/// shortest representation that reads back as `f`.
-/// Go's `strconv.FormatFloat(f, 'b', -1, 64)`: the integer mantissa and the power of two,
-/// `6755399441055744p-52` for 1.5.
-fn format_binary_float(f: f64) -> String {
-    let bits = f.to_bits();
-    let biased = (bits >> 52) & 0x7ff;
-    let mut mantissa = bits & ((1 << 52) - 1);
-    let exponent = if biased == 0 {
-        -1074
-    } else {
-        mantissa |= 1 << 52;
-        i64::try_from(biased).unwrap_or(0) - 1075
-    };
-    let sign = if bits >> 63 == 1 { "-" } else { "" };
-    format!("{sign}{mantissa}p{exponent:+}")
-}
-
 /// Go's `#` flag on a float: always a point, and for `%g`, `%v` and `%x` trailing zeros up to
 /// the precision's count of significant digits (6 by default). Go counts the `x` of a
 /// hexadecimal float's `0x` as a significant digit, so `%#x` of 3 is `0x1.8000p+01`.
@@ -753,127 +638,6 @@ fn keep_point_and_zeros(text: &str, verb: char, precision: Option<usize>) -> Str
         out.push('0');
     }
     out.push_str(exponent);
-    out
-}
-
-pub fn format_float(f: f64, verb: char, precision: Option<usize>) -> String {
-    // Go keeps the sign of a negative zero: "-0".
-    let sign = if f.is_sign_negative() { "-" } else { "" };
-    let f = f.abs();
-    let body = match verb {
-        'f' | 'F' => match precision {
-            Some(p) => format!("{f:.p$}"),
-            None => format!("{f}"),
-        },
-        'e' | 'E' => {
-            let (digits, point) = match precision {
-                Some(p) => decimal_digits(&format!("{f:.p$e}")),
-                None => decimal_digits(&format!("{f:e}")),
-            };
-            let p = precision.unwrap_or(digits.len().saturating_sub(1));
-            format_e(&digits, point, p, verb)
-        }
-        _ => {
-            let (digits, point, eprec, p) = match precision {
-                None => {
-                    let (digits, point) = decimal_digits(&format!("{f:e}"));
-                    let len = digits.len();
-                    (digits, point, 6, len)
-                }
-                Some(p) => {
-                    let p = p.max(1);
-                    let (mut digits, point) = decimal_digits(&format!("{f:.prec$e}", prec = p - 1));
-                    while digits.len() > 1 && digits.ends_with('0') {
-                        digits.pop();
-                    }
-                    let mut eprec = p;
-                    if eprec > digits.len() && i64::try_from(digits.len()).unwrap_or(0) >= point {
-                        eprec = digits.len();
-                    }
-                    (digits, point, eprec, p)
-                }
-            };
-            let exp = point - 1;
-            if exp < -4 || exp >= i64::try_from(eprec).unwrap_or(i64::MAX) {
-                let p = p.min(digits.len());
-                format_e(
-                    &digits,
-                    point,
-                    p.saturating_sub(1),
-                    if verb == 'G' { 'E' } else { 'e' },
-                )
-            } else {
-                let p = if i64::try_from(p).unwrap_or(0) > point {
-                    digits.len()
-                } else {
-                    p
-                };
-                let decimals =
-                    usize::try_from((i64::try_from(p).unwrap_or(0) - point).max(0)).unwrap_or(0);
-                format_f(&digits, point, decimals)
-            }
-        }
-    };
-    format!("{sign}{body}")
-}
-
-/// The significant digits of Rust's `{:e}` output and the decimal point position: the value is
-/// `0.DIGITS × 10^point`.
-fn decimal_digits(scientific: &str) -> (String, i64) {
-    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((scientific, "0"));
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let exponent: i64 = exponent.parse().unwrap_or(0);
-    (digits, exponent + 1)
-}
-
-fn format_e(digits: &str, point: i64, precision: usize, verb: char) -> String {
-    let mut out = String::new();
-    let mut chars = digits.chars();
-    out.push(chars.next().unwrap_or('0'));
-    if precision > 0 {
-        out.push('.');
-        let rest: String = chars
-            .chain(std::iter::repeat('0'))
-            .take(precision)
-            .collect();
-        out.push_str(&rest);
-    }
-    let exp = if digits.trim_start_matches('0').is_empty() {
-        0
-    } else {
-        point - 1
-    };
-    let _ = write!(
-        out,
-        "{}{}{:02}",
-        if verb == 'E' { 'E' } else { 'e' },
-        if exp < 0 { '-' } else { '+' },
-        exp.abs()
-    );
-    out
-}
-
-fn format_f(digits: &str, point: i64, decimals: usize) -> String {
-    let digit_at = |i: i64| -> char {
-        usize::try_from(i)
-            .ok()
-            .and_then(|i| digits.as_bytes().get(i))
-            .map_or('0', |&b| char::from(b))
-    };
-    let mut out = String::new();
-    if point > 0 {
-        for i in 0..point {
-            out.push(digit_at(i));
-        }
-    } else {
-        out.push('0');
-    }
-    if decimals > 0 {
-        out.push('.');
-        for i in 0..i64::try_from(decimals).unwrap_or(0) {
-            out.push(digit_at(point + i));
-        }
-    }
     out
 }
 

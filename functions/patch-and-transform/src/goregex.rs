@@ -10,6 +10,9 @@
 //! Not reproduced: Go's limits on nesting (1000 levels) and program size, and its check that
 //! nested counted repetitions stay below 1000; those patterns fail in Rust's `regex` instead.
 
+use std::iter::Peekable;
+use std::str::Chars;
+
 use regex::{Regex, RegexBuilder};
 
 /// The `\p{...}` names Go 1.26's `regexp` accepts, in its canonical form ([`canonical_name`]):
@@ -255,7 +258,7 @@ enum Item {
     VerticalBar,
 }
 
-/// Go's error message: `error parsing regexp: <code>: `<expr>``.
+/// Go's error message: ``error parsing regexp: <code>: `<expr>` ``.
 fn error(code: &str, expr: &str) -> String {
     format!("error parsing regexp: {code}: `{expr}`")
 }
@@ -663,63 +666,7 @@ fn translate_re2(pattern: &str) -> String {
     let mut in_class = false;
     while let Some(c) = chars.next() {
         match c {
-            '\\' => match chars.next() {
-                Some('Q') => {
-                    let mut literal = String::new();
-                    while let Some(q) = chars.next() {
-                        if q == '\\' && chars.peek() == Some(&'E') {
-                            chars.next();
-                            break;
-                        }
-                        literal.push(q);
-                    }
-                    out.push_str(&regex::escape(&literal));
-                }
-                Some('d') => out.push_str("[0-9]"),
-                Some('D') => out.push_str("[^0-9]"),
-                Some('w') => out.push_str("[0-9A-Za-z_]"),
-                Some('W') => out.push_str("[^0-9A-Za-z_]"),
-                Some('s') => out.push_str("[\\t\\n\\f\\r ]"),
-                Some('S') => out.push_str("[^\\t\\n\\f\\r ]"),
-                Some(boundary @ ('b' | 'B')) if !in_class => {
-                    out.push_str("(?-u:\\");
-                    out.push(boundary);
-                    out.push(')');
-                }
-                Some('x') => {
-                    out.push_str("\\x");
-                    if chars.peek() == Some(&'{') {
-                        for c in chars.by_ref() {
-                            out.push(c);
-                            if c == '}' {
-                                break;
-                            }
-                        }
-                    }
-                }
-                // A Unicode class: Rust understands Go's names, but negates with \P only.
-                Some(class @ ('p' | 'P')) => {
-                    if chars.peek() == Some(&'{') {
-                        let name: String =
-                            chars.by_ref().skip(1).take_while(|&c| c != '}').collect();
-                        let (is_negated, name) = match name.strip_prefix('^') {
-                            Some(name) => (class == 'p', name),
-                            None => (class == 'P', name.as_str()),
-                        };
-                        out.push_str(if is_negated { "\\P{" } else { "\\p{" });
-                        out.push_str(name);
-                        out.push('}');
-                    } else {
-                        out.push('\\');
-                        out.push(class);
-                    }
-                }
-                Some(other) => {
-                    out.push('\\');
-                    out.push(other);
-                }
-                None => out.push('\\'),
-            },
+            '\\' => translate_escape(&mut out, &mut chars, in_class),
             '[' if !in_class => {
                 in_class = true;
                 out.push('[');
@@ -760,6 +707,67 @@ fn translate_re2(pattern: &str) -> String {
         }
     }
     out
+}
+
+/// Rewrites the escape after a `\` of a Go pattern (see [`translate_re2`]); `in_class` is
+/// whether it stands inside a character class.
+fn translate_escape(out: &mut String, chars: &mut Peekable<Chars<'_>>, in_class: bool) {
+    match chars.next() {
+        Some('Q') => {
+            let mut literal = String::new();
+            while let Some(q) = chars.next() {
+                if q == '\\' && chars.peek() == Some(&'E') {
+                    chars.next();
+                    break;
+                }
+                literal.push(q);
+            }
+            out.push_str(&regex::escape(&literal));
+        }
+        Some('d') => out.push_str("[0-9]"),
+        Some('D') => out.push_str("[^0-9]"),
+        Some('w') => out.push_str("[0-9A-Za-z_]"),
+        Some('W') => out.push_str("[^0-9A-Za-z_]"),
+        Some('s') => out.push_str("[\\t\\n\\f\\r ]"),
+        Some('S') => out.push_str("[^\\t\\n\\f\\r ]"),
+        Some(boundary @ ('b' | 'B')) if !in_class => {
+            out.push_str("(?-u:\\");
+            out.push(boundary);
+            out.push(')');
+        }
+        Some('x') => {
+            out.push_str("\\x");
+            if chars.peek() == Some(&'{') {
+                for c in chars.by_ref() {
+                    out.push(c);
+                    if c == '}' {
+                        break;
+                    }
+                }
+            }
+        }
+        // A Unicode class: Rust understands Go's names, but negates with \P only.
+        Some(class @ ('p' | 'P')) => {
+            if chars.peek() == Some(&'{') {
+                let name: String = chars.by_ref().skip(1).take_while(|&c| c != '}').collect();
+                let (is_negated, name) = match name.strip_prefix('^') {
+                    Some(name) => (class == 'p', name),
+                    None => (class == 'P', name.as_str()),
+                };
+                out.push_str(if is_negated { "\\P{" } else { "\\p{" });
+                out.push_str(name);
+                out.push('}');
+            } else {
+                out.push('\\');
+                out.push(class);
+            }
+        }
+        Some(other) => {
+            out.push('\\');
+            out.push(other);
+        }
+        None => out.push('\\'),
+    }
 }
 
 #[cfg(test)]

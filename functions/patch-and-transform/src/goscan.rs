@@ -82,10 +82,28 @@ enum State {
     BeginString,
     EndValue,
     EndTop,
-    InString,
-    InStringEscape,
+    /// Inside a string literal.
+    String(InString),
+    /// Inside a number literal.
+    Number(InNumber),
+    /// Inside a literal: its remaining bytes, and the literal's name for messages.
+    Literal(&'static [u8], &'static str),
+}
+
+/// Where the scanner is inside a string literal.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum InString {
+    /// Between characters.
+    Text,
+    /// After a `\`.
+    Escape,
     /// Inside `\u`, with this many hex digits read.
-    InStringEscapeU(u8),
+    EscapeU(u8),
+}
+
+/// Where the scanner is inside a number literal.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum InNumber {
     Negative,
     /// After a leading `1`-`9` and more digits.
     Digits,
@@ -95,8 +113,6 @@ enum State {
     Exponent,
     ExponentSign,
     ExponentDigits,
-    /// Inside a literal: its remaining bytes, and the literal's name for messages.
-    Literal(&'static [u8], &'static str),
 }
 
 /// Go's `checkValid`: the first syntax error as its scanner words it, else the first number
@@ -186,7 +202,7 @@ impl Scanner {
             State::BeginStringOrEmpty | State::BeginString => {
                 if is_space(c) {
                 } else if c == b'"' {
-                    self.state = State::InString;
+                    self.state = State::String(InString::Text);
                 } else {
                     return Err(invalid(c, "looking for beginning of object key string"));
                 }
@@ -197,60 +213,8 @@ impl Scanner {
                     return Err(invalid(c, "after top-level value"));
                 }
             }
-            State::InString => match c {
-                b'"' => self.state = State::EndValue,
-                b'\\' => self.state = State::InStringEscape,
-                c if c < 0x20 => return Err(invalid(c, "in string literal")),
-                _ => {}
-            },
-            State::InStringEscape => match c {
-                b'b' | b'f' | b'n' | b'r' | b't' | b'\\' | b'/' | b'"' => {
-                    self.state = State::InString;
-                }
-                b'u' => self.state = State::InStringEscapeU(0),
-                _ => return Err(invalid(c, "in string escape code")),
-            },
-            State::InStringEscapeU(read) => {
-                if !c.is_ascii_hexdigit() {
-                    return Err(invalid(c, "in \\u hexadecimal character escape"));
-                }
-                self.state = if read == 3 {
-                    State::InString
-                } else {
-                    State::InStringEscapeU(read + 1)
-                };
-            }
-            State::Negative => match c {
-                b'0' => self.state = State::Zero,
-                b'1'..=b'9' => self.state = State::Digits,
-                _ => return Err(invalid(c, "in numeric literal")),
-            },
-            State::Digits if c.is_ascii_digit() => {}
-            State::Digits | State::Zero => match c {
-                b'.' => self.state = State::Dot,
-                b'e' | b'E' => self.state = State::Exponent,
-                _ => return self.end_number(input, offset, c),
-            },
-            State::Dot => {
-                if !c.is_ascii_digit() {
-                    return Err(invalid(c, "after decimal point in numeric literal"));
-                }
-                self.state = State::Fraction;
-            }
-            State::Fraction => match c {
-                b'0'..=b'9' => {}
-                b'e' | b'E' => self.state = State::Exponent,
-                _ => return self.end_number(input, offset, c),
-            },
-            State::Exponent if matches!(c, b'+' | b'-') => self.state = State::ExponentSign,
-            State::Exponent | State::ExponentSign => {
-                if !c.is_ascii_digit() {
-                    return Err(invalid(c, "in exponent of numeric literal"));
-                }
-                self.state = State::ExponentDigits;
-            }
-            State::ExponentDigits if c.is_ascii_digit() => {}
-            State::ExponentDigits => return self.end_number(input, offset, c),
+            State::String(at) => return self.string_byte(at, c),
+            State::Number(at) => return self.number_byte(at, input, offset, c),
             State::Literal(rest, name) => {
                 let (&expected, rest) = rest.split_first().expect("literal states have bytes left");
                 if c != expected {
@@ -269,6 +233,82 @@ impl Scanner {
         Ok(())
     }
 
+    /// Feeds one byte of a string literal.
+    fn string_byte(&mut self, at: InString, c: u8) -> Result<(), String> {
+        match at {
+            InString::Text => match c {
+                b'"' => self.state = State::EndValue,
+                b'\\' => self.state = State::String(InString::Escape),
+                c if c < 0x20 => return Err(invalid(c, "in string literal")),
+                _ => {}
+            },
+            InString::Escape => match c {
+                b'b' | b'f' | b'n' | b'r' | b't' | b'\\' | b'/' | b'"' => {
+                    self.state = State::String(InString::Text);
+                }
+                b'u' => self.state = State::String(InString::EscapeU(0)),
+                _ => return Err(invalid(c, "in string escape code")),
+            },
+            InString::EscapeU(read) => {
+                if !c.is_ascii_hexdigit() {
+                    return Err(invalid(c, "in \\u hexadecimal character escape"));
+                }
+                self.state = if read == 3 {
+                    State::String(InString::Text)
+                } else {
+                    State::String(InString::EscapeU(read + 1))
+                };
+            }
+        }
+        Ok(())
+    }
+
+    /// Feeds one byte of a number literal; a byte that ends it goes on to [`Self::end_number`].
+    fn number_byte(
+        &mut self,
+        at: InNumber,
+        input: &[u8],
+        offset: usize,
+        c: u8,
+    ) -> Result<(), String> {
+        match at {
+            InNumber::Negative => match c {
+                b'0' => self.state = State::Number(InNumber::Zero),
+                b'1'..=b'9' => self.state = State::Number(InNumber::Digits),
+                _ => return Err(invalid(c, "in numeric literal")),
+            },
+            InNumber::Digits if c.is_ascii_digit() => {}
+            InNumber::Digits | InNumber::Zero => match c {
+                b'.' => self.state = State::Number(InNumber::Dot),
+                b'e' | b'E' => self.state = State::Number(InNumber::Exponent),
+                _ => return self.end_number(input, offset, c),
+            },
+            InNumber::Dot => {
+                if !c.is_ascii_digit() {
+                    return Err(invalid(c, "after decimal point in numeric literal"));
+                }
+                self.state = State::Number(InNumber::Fraction);
+            }
+            InNumber::Fraction => match c {
+                b'0'..=b'9' => {}
+                b'e' | b'E' => self.state = State::Number(InNumber::Exponent),
+                _ => return self.end_number(input, offset, c),
+            },
+            InNumber::Exponent if matches!(c, b'+' | b'-') => {
+                self.state = State::Number(InNumber::ExponentSign)
+            }
+            InNumber::Exponent | InNumber::ExponentSign => {
+                if !c.is_ascii_digit() {
+                    return Err(invalid(c, "in exponent of numeric literal"));
+                }
+                self.state = State::Number(InNumber::ExponentDigits);
+            }
+            InNumber::ExponentDigits if c.is_ascii_digit() => {}
+            InNumber::ExponentDigits => return self.end_number(input, offset, c),
+        }
+        Ok(())
+    }
+
     fn begin_value(&mut self, offset: usize, c: u8) -> Result<(), String> {
         self.state = match c {
             c if is_space(c) => return Ok(()),
@@ -280,18 +320,18 @@ impl Scanner {
                 self.push(Container::Array)?;
                 State::BeginValueOrEmpty
             }
-            b'"' => State::InString,
+            b'"' => State::String(InString::Text),
             b'-' => {
                 self.number_start = Some(offset);
-                State::Negative
+                State::Number(InNumber::Negative)
             }
             b'0' => {
                 self.number_start = Some(offset);
-                State::Zero
+                State::Number(InNumber::Zero)
             }
             b'1'..=b'9' => {
                 self.number_start = Some(offset);
-                State::Digits
+                State::Number(InNumber::Digits)
             }
             b't' => State::Literal(b"rue", "true"),
             b'f' => State::Literal(b"alse", "false"),

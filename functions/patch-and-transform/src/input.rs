@@ -2,7 +2,7 @@
 //! upstream's `input/v1beta1` types.
 //!
 //! Enumerations stay strings here: upstream decodes any string and rejects unknown values in
-//! validation (see [`crate::validate`]), with messages that name the field path.
+//! validation (`validate`, which builds on these types), with messages that name the field path.
 
 use std::collections::BTreeMap;
 

@@ -4,7 +4,7 @@
 //! Its config (the request's `input`) is a `pt.fn.crossplane.io/v1beta1 Resources` object. A
 //! call follows upstream's order:
 //!
-//! 1. decode and [validate](validate) the input; problems are fatal and name the field path;
+//! 1. decode and validate the input; problems are fatal and name the field path;
 //! 2. inline PatchSets and read the Composition environment from the context key
 //!    `apiextensions.crossplane.io/environment`;
 //! 3. run `environment.patches`;
@@ -14,14 +14,31 @@
 //! 5. compose a connection `Secret` for Crossplane v2 XRs;
 //! 6. return the desired XR and composed resources and the environment.
 //!
-//! Everything builds natively too (`crate-type = ["cdylib", "rlib"]`), so [`compose`] runs in
+//! # Layers
+//!
+//! Each line uses only the lines below it: no module imports one above it or beside it (a unit
+//! test reads this table and checks every `crate::` path against it).
+//!
+//! ```text
+//! compose                              one call, in upstream's order
+//! connection, readiness                what observed resources give: connection details, readiness
+//! patches                              the patch types and policies, PatchSets
+//! transforms, merge                    values through transforms; writes with merge options
+//! validate                             upstream's validation, over the input types
+//! input                                the Resources types, decoded as upstream decodes them
+//! fieldpath                            Crossplane field paths
+//! gofmt, goscan, gojson                Go's fmt.Sprintf, json.Unmarshal, the JSON decoder's checks
+//! value                                JSON values as Go values (int64, float64, NaN), json.Marshal
+//! gostrconv, goregex, quantity, error  Go's strconv and regexp, Kubernetes quantities, errors
+//! ```
+//!
+//! Everything builds natively too (`crate-type = ["cdylib", "rlib"]`), so [`compose()`] runs in
 //! unit tests and benchmarks without a host. [`fieldpath`] is public too, for the fuzz target
 //! that feeds its parser arbitrary paths. The module's README lists where upstream behaves
 //! surprisingly and this module does the same.
 
 mod compose;
 mod connection;
-mod convert;
 mod error;
 pub mod fieldpath;
 mod gofmt;
@@ -34,11 +51,12 @@ mod merge;
 mod patches;
 mod quantity;
 mod readiness;
-mod strings;
 mod transforms;
 mod validate;
 mod value;
 
+#[cfg(test)]
+mod layers;
 #[cfg(test)]
 mod tests;
 

@@ -209,42 +209,13 @@ fn patch(p: &Patch, kind: PatchKind) -> Result {
                 ));
             }
         }
-        patch_type::PATCH_SET => {
-            if kind != PatchKind::Composed {
-                // Environment patches of this type are rejected before they get here.
-                return Err(FieldError::invalid(
-                    "type",
-                    Some(type_name),
-                    format!(
-                        "patch type *v1beta1.PatchSetPatch does not support patch of type {type_name}"
-                    ),
-                ));
-            }
-            if p.patch_set_name.as_deref().unwrap_or("").is_empty() {
-                return Err(FieldError::required(
-                    "patchSetName",
-                    format!("patchSetName must be set for patch type {type_name}"),
-                ));
-            }
-        }
+        patch_type::PATCH_SET => patch_set_patch(p, kind)?,
         patch_type::COMBINE_FROM_COMPOSITE
         | patch_type::COMBINE_TO_COMPOSITE
         | patch_type::COMBINE_FROM_ENVIRONMENT
         | patch_type::COMBINE_TO_ENVIRONMENT => {
-            let Some(c) = &p.combine else {
-                return Err(FieldError::required(
-                    "combine",
-                    format!("combine must be set for patch type {type_name}"),
-                ));
-            };
-            if p.to_field_path().is_empty() {
-                return Err(FieldError::required(
-                    "toFieldPath",
-                    format!("toFieldPath must be set for patch type {type_name}"),
-                ));
-            }
             // Upstream returns here: transforms and policy of Combine patches are not validated.
-            return combine(c).map_err(|e| e.under("combine"));
+            return combine_patch(p);
         }
         other => {
             return Err(FieldError::invalid(
@@ -258,34 +229,75 @@ fn patch(p: &Patch, kind: PatchKind) -> Result {
         transform(t).map_err(|e| e.under(format!("transforms[{i}]")))?;
     }
     if p.policy.is_some() {
-        match p.to_policy() {
-            "Replace"
-            | "MergeObjects"
-            | "MergeObjectsAppendArrays"
-            | "ForceMergeObjects"
-            | "ForceMergeObjectsAppendArrays"
-            | "MergeObject"
-            | "AppendArray" => {}
-            other => {
-                return Err(FieldError::invalid(
-                    "policy.toFieldPathPolicy",
-                    Some(other),
-                    "unknown toFieldPathPolicy",
-                ));
-            }
-        }
-        match p.source_policy() {
-            "Required" | "Optional" => {}
-            other => {
-                return Err(FieldError::invalid(
-                    "policy.fromFieldPathPolicy",
-                    Some(other),
-                    "unknown fromFieldPathPolicy",
-                ));
-            }
-        }
+        policy(p)?;
     }
     Ok(())
+}
+
+/// A `PatchSet` patch: composed resources only, and it names its set.
+fn patch_set_patch(p: &Patch, kind: PatchKind) -> Result {
+    let type_name = p.type_name();
+    if kind != PatchKind::Composed {
+        // Environment patches of this type are rejected before they get here.
+        return Err(FieldError::invalid(
+            "type",
+            Some(type_name),
+            format!("patch type *v1beta1.PatchSetPatch does not support patch of type {type_name}"),
+        ));
+    }
+    if p.patch_set_name.as_deref().unwrap_or("").is_empty() {
+        return Err(FieldError::required(
+            "patchSetName",
+            format!("patchSetName must be set for patch type {type_name}"),
+        ));
+    }
+    Ok(())
+}
+
+/// A `Combine*` patch: its `combine` and `toFieldPath`.
+fn combine_patch(p: &Patch) -> Result {
+    let type_name = p.type_name();
+    let Some(c) = &p.combine else {
+        return Err(FieldError::required(
+            "combine",
+            format!("combine must be set for patch type {type_name}"),
+        ));
+    };
+    if p.to_field_path().is_empty() {
+        return Err(FieldError::required(
+            "toFieldPath",
+            format!("toFieldPath must be set for patch type {type_name}"),
+        ));
+    }
+    combine(c).map_err(|e| e.under("combine"))
+}
+
+/// A patch's `policy`: known `toFieldPath` and `fromFieldPath` policies.
+fn policy(p: &Patch) -> Result {
+    match p.to_policy() {
+        "Replace"
+        | "MergeObjects"
+        | "MergeObjectsAppendArrays"
+        | "ForceMergeObjects"
+        | "ForceMergeObjectsAppendArrays"
+        | "MergeObject"
+        | "AppendArray" => {}
+        other => {
+            return Err(FieldError::invalid(
+                "policy.toFieldPathPolicy",
+                Some(other),
+                "unknown toFieldPathPolicy",
+            ));
+        }
+    }
+    match p.source_policy() {
+        "Required" | "Optional" => Ok(()),
+        other => Err(FieldError::invalid(
+            "policy.fromFieldPathPolicy",
+            Some(other),
+            "unknown fromFieldPathPolicy",
+        )),
+    }
 }
 
 fn combine(c: &Combine) -> Result {

@@ -276,14 +276,14 @@ fn write_json_string(out: &mut String, s: &str) {
 pub fn go_json_float(f: f64) -> String {
     let abs = f.abs();
     if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-        let text = crate::gofmt::format_float(f, 'e', None);
+        let text = crate::gostrconv::format_float(f, 'e', None);
         // Go cleans up e-09 to e-9.
         match text.rsplit_once("e-0") {
             Some((mantissa, digit)) if digit.len() == 1 => format!("{mantissa}e-{digit}"),
             _ => text,
         }
     } else {
-        crate::gofmt::format_float(f, 'f', None)
+        crate::gostrconv::format_float(f, 'f', None)
     }
 }
 

@@ -1,8 +1,10 @@
 //! The host side of ABI v1 as the guest sees it: the `xfn` imports and the allocator the host
-//! calls. Only this module (and [`crate::run`]'s entry point) uses `unsafe`.
+//! calls. Only this module (and the entry point in `run`) uses `unsafe`. It is the SDK's lowest
+//! layer: it imports nothing from the rest of the crate.
 //!
-//! The imports exist only on `wasm32`; natively `set_output` is a no-op and `log` writes to
-//! stderr, so that the SDK and handlers can be tested with `cargo test` on the host.
+//! The imports exist only on `wasm32`; natively `set_output` is a no-op and there is no `log`
+//! (the `log` module writes to stderr instead), so that the SDK and handlers can be tested with
+//! `cargo test` on the host.
 #![allow(
     unsafe_code,
     reason = "the ABI is raw pointers and lengths across the wasm boundary"
@@ -10,8 +12,6 @@
 
 use std::alloc::{self, Layout};
 use std::ptr;
-
-use crate::log::Level;
 
 #[cfg(target_arch = "wasm32")]
 mod imports {
@@ -38,15 +38,13 @@ pub(crate) fn set_output(bytes: &[u8]) {
     let _ = bytes;
 }
 
-/// Sends one log line at `level` to the host; natively, writes `LEVEL: message` to stderr.
-pub(crate) fn log(level: Level, message: &[u8]) {
-    #[cfg(target_arch = "wasm32")]
+/// Sends one log line to the host; `level` is the number `xfn.log` takes (0 error to 4 trace).
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn log(level: i32, message: &[u8]) {
     // SAFETY: as in `set_output`: a live slice, copied by the host before it returns.
     unsafe {
-        imports::log(level.number(), message.as_ptr(), message.len());
+        imports::log(level, message.as_ptr(), message.len());
     }
-    #[cfg(not(target_arch = "wasm32"))]
-    eprintln!("{level}: {}", String::from_utf8_lossy(message));
 }
 
 /// The `cabi_realloc` export: allocates (`old_len == 0`) or grows a block, as the component

@@ -76,7 +76,10 @@ impl fmt::Display for Level {
 /// log(Level::Debug, "reading the XR");
 /// ```
 pub fn log(level: Level, message: &str) {
-    crate::abi::log(level, message.as_bytes());
+    #[cfg(target_arch = "wasm32")]
+    crate::abi::log(level.number(), message.as_bytes());
+    #[cfg(not(target_arch = "wasm32"))]
+    eprintln!("{level}: {message}");
 }
 
 /// Logs `message` at error level. [`error!`](crate::log::error!) formats.

@@ -4,7 +4,6 @@
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::gofmt::format_float;
 use crate::input::ConvertTransform;
 use crate::value::{Piped, go_float_name, go_int64, int64};
 use crate::{goscan, gostrconv, quantity};
@@ -46,7 +45,7 @@ pub fn resolve_convert(transform: &ConvertTransform, input: Piped) -> Result<Pip
     if let Some(f) = float {
         return match (to, format) {
             ("string", "none") => json(Value::String(if f.is_finite() {
-                format_float(f, 'f', None)
+                gostrconv::format_float(f, 'f', None)
             } else {
                 go_float_name(f).to_owned()
             })),

@@ -5,7 +5,7 @@
 //! hexadecimal floats (`0x1.8p1`), and it refuses a sign before NaN (`+NaN`). A finite number
 //! too large for a `float64` is an error ("value out of range").
 
-use crate::gofmt::quote;
+use super::quote;
 
 /// `strconv.ParseInt(s, 10, 64)`: digits are read left to right, so an overflow before a bad
 /// character is "value out of range".

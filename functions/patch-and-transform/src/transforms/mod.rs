@@ -1,16 +1,23 @@
 //! Transforms: `map`, `match`, `math`, `string` and `convert`, with upstream's semantics and
-//! error texts. Values are Go values as [`crate::value`] describes.
+//! error texts. Values are Go values as [`crate::value`] describes. `string` and `convert`, the
+//! two with many kinds, have a file each; `map`, `match` and `math` are here.
+//!
+//! `math` and `convert` check their configuration again with [`crate::validate`] before they run,
+//! as upstream's do.
+
+mod convert;
+mod string;
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::convert::resolve_convert;
 use crate::error::{Error, Result};
 use crate::goregex;
 use crate::input::{MatchPattern, MatchTransform, MathTransform, Transform};
-use crate::strings::resolve_string;
 use crate::value::{Piped, go_int64, int64, is_int64, parsed};
+use convert::resolve_convert;
+use string::resolve_string;
 
 /// Runs `transforms` in order on `input`.
 ///

@@ -8,9 +8,10 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 
 use crate::error::{Error, Result};
-use crate::gofmt::{quote, sprint_element, sprint_piped, sprintf};
+use crate::gofmt::{sprint_element, sprint_piped, sprintf};
 use crate::goregex;
-use crate::input::StringTransform;
+use crate::gostrconv::quote;
+use crate::input::{StringRegexp, StringTransform};
 use crate::value::{Piped, go_json};
 
 /// Runs a `string` transform on `input`.
@@ -47,50 +48,18 @@ pub fn resolve_string(transform: &StringTransform, input: &Piped) -> Result<Stri
             };
             Ok(trimmed.map_or_else(|| text.clone(), str::to_owned))
         }
-        "Regexp" => {
-            let regexp = transform.regexp.as_ref().ok_or_else(|| unset("regexp"))?;
-            let regex = goregex::compile(&regexp.match_)
-                .map_err(|e| Error::new(e).wrap("could not compile regexp"))?;
-            let group = regexp.group.unwrap_or(0);
-            let text = sprint_piped(input);
-            let found = regex.captures(&text).and_then(|captures| {
-                let index = usize::try_from(group).ok()?;
-                if index >= captures.len() {
-                    return None;
-                }
-                Some(captures.get(index).map_or("", |m| m.as_str()).to_owned())
-            });
-            found.ok_or_else(|| {
-                Error::new(format!(
-                    "regexp {} had no matches for group {group}",
-                    quote(&regexp.match_)
-                ))
-            })
-        }
-        "Join" => {
-            let separator = &transform
+        "Regexp" => regexp(
+            transform.regexp.as_ref().ok_or_else(|| unset("regexp"))?,
+            input,
+        ),
+        "Join" => join(
+            &transform
                 .join
                 .as_ref()
                 .ok_or_else(|| unset("join"))?
-                .separator;
-            let Piped::Json(Value::Array(items)) = input else {
-                return Err(Error::new("could not parse input array"));
-            };
-            if items.is_empty() {
-                return Ok(String::new());
-            }
-            let mut joined = String::new();
-            for item in items {
-                joined.push_str(&sprint_element(item));
-                joined.push_str(separator);
-            }
-            // Upstream drops one byte of the trailing separator, whatever its length.
-            let mut bytes = joined.into_bytes();
-            if !separator.is_empty() {
-                bytes.pop();
-            }
-            Ok(go_lossy(&bytes))
-        }
+                .separator,
+            input,
+        ),
         "Replace" => {
             let replace = transform.replace.as_ref().ok_or_else(|| unset("replace"))?;
             Ok(sprint_piped(input).replace(&replace.search, &replace.replace))
@@ -99,6 +68,49 @@ pub fn resolve_string(transform: &StringTransform, input: &Piped) -> Result<Stri
             "type {other} is not supported for string transform type"
         ))),
     }
+}
+
+/// `Regexp`: the match of `group` (0, the whole match, by default) in the input's `%v`.
+fn regexp(regexp: &StringRegexp, input: &Piped) -> Result<String> {
+    let regex = goregex::compile(&regexp.match_)
+        .map_err(|e| Error::new(e).wrap("could not compile regexp"))?;
+    let group = regexp.group.unwrap_or(0);
+    let text = sprint_piped(input);
+    let found = regex.captures(&text).and_then(|captures| {
+        let index = usize::try_from(group).ok()?;
+        if index >= captures.len() {
+            return None;
+        }
+        Some(captures.get(index).map_or("", |m| m.as_str()).to_owned())
+    });
+    found.ok_or_else(|| {
+        Error::new(format!(
+            "regexp {} had no matches for group {group}",
+            quote(&regexp.match_)
+        ))
+    })
+}
+
+/// `Join`: the `%v` of each element of an array, each followed by `separator`, less the final
+/// byte.
+fn join(separator: &str, input: &Piped) -> Result<String> {
+    let Piped::Json(Value::Array(items)) = input else {
+        return Err(Error::new("could not parse input array"));
+    };
+    if items.is_empty() {
+        return Ok(String::new());
+    }
+    let mut joined = String::new();
+    for item in items {
+        joined.push_str(&sprint_element(item));
+        joined.push_str(separator);
+    }
+    // Upstream drops one byte of the trailing separator, whatever its length.
+    let mut bytes = joined.into_bytes();
+    if !separator.is_empty() {
+        bytes.pop();
+    }
+    Ok(go_lossy(&bytes))
 }
 
 fn convert(kind: &str, input: &Piped) -> Result<String> {

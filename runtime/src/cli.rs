@@ -5,18 +5,13 @@ mod registry;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-use tokio::net::TcpListener;
 
-use crate::host::{Host, HostConfig, Limits};
-use crate::modules::oci::PullConfig;
-use crate::modules::{CompileCache, ModuleRegistry};
-use crate::server::{self, ServerConfig};
-use crate::step::StepRunner;
+use crate::host::Limits;
+use crate::server::{self, ListenConfig};
 use crate::units::{parse_duration, parse_quantity};
 pub use module::ModuleCommand;
 pub use registry::RegistryArgs;
@@ -157,7 +152,8 @@ fn quantity(text: &str) -> Result<u64, String> {
 }
 
 impl ServeCommand {
-    /// Starts the server and blocks until SIGTERM or SIGINT has drained it.
+    /// Hands the validated flags to [`server::run`], which blocks until SIGTERM or SIGINT has
+    /// drained the server.
     ///
     /// # Errors
     /// Bad flags, a port in use, unreadable certificates.
@@ -173,98 +169,29 @@ impl ServeCommand {
         let max_concurrency = self
             .max_concurrency
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
-        let maxima = Limits {
-            timeout: self.max_timeout,
-            memory_bytes: self.max_memory,
-            ..Limits::DEFAULT_MAXIMA
-        };
-        let server_config = ServerConfig {
-            tls_certs_dir,
-            max_recv_bytes: self.max_recv_message_size.saturating_mul(1024 * 1024),
-        };
-        let cache = self
-            .cache_dir
-            .as_deref()
-            .map(CompileCache::open)
-            .transpose()?;
-        let precompiled = self
-            .modules_dir
-            .as_deref()
-            .map(CompileCache::open_precompiled)
-            .transpose()?
-            .flatten();
-        let pulls = PullConfig {
-            access: self.registry.access()?,
-            is_unpinned_allowed: self.allow_unpinned_modules,
-            refresh: self.module_refresh,
-            max_module_bytes: self.max_module_size,
-            // Pulled manifests and layers live beside the compiled code, so replicas sharing the
-            // cache volume share them too.
-            store: self.cache_dir.as_ref().map(|dir| dir.join("oci")),
-        };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .context("cannot start the async runtime")?;
-        let served = runtime.block_on(async move {
-            let host = Arc::new(Host::new(HostConfig { maxima, max_concurrency })?);
-            let registry = Arc::new(
-                ModuleRegistry::new(host, self.modules_dir, cache)
-                    .with_inline_modules(self.allow_inline_modules)
-                    .with_precompiled(precompiled)
-                    .with_pulls(pulls)?,
-            );
-            let runner = Arc::new(StepRunner::with_request_memory(
-                registry.clone(),
-                self.max_request_memory.saturating_mul(1024 * 1024),
-            ));
-            let listener = TcpListener::bind(self.address)
-                .await
-                .with_context(|| format!("cannot listen on {}; is another server using the port? Choose another with --address", self.address))?;
-            tracing::info!(address = %self.address, tls = server_config.tls_certs_dir.is_some(), max_concurrency, allow_inline_modules = self.allow_inline_modules, "serving RunFunction");
-            let metrics_listener = TcpListener::bind(self.metrics_address)
-                .await
-                .with_context(|| format!("cannot listen on {} for metrics; choose another with --metrics-address", self.metrics_address))?;
-            // Off the serving path: calls are answered while modules compile, each on its own
-            // thread; a call that needs one still compiling waits for it.
-            tokio::spawn(async move { registry.warm(registry.startup_modules()).await });
-            let (stopping, stopped) = tokio::sync::watch::channel(false);
-            let (ready, readiness) = tokio::sync::watch::channel(true);
-            let (metrics_done, metrics_stop) = tokio::sync::oneshot::channel::<()>();
-            let metrics = tokio::spawn(server::serve_metrics(metrics_listener, runner.clone(), readiness, async move {
-                let _ = metrics_stop.await;
-            }));
-            let shutdown = async move {
-                shutdown_signal().await;
-                // Not ready from now on, so Kubernetes stops sending calls while the drain runs.
-                let _ = ready.send(false);
-                let _ = stopping.send(true);
-            };
-            let serving = server::serve(listener, runner, server_config, shutdown);
-            // Draining waits for clients to close their connections; one that never does must not
-            // keep the pod from terminating, so the drain gets a deadline.
-            let drain_timeout = self.drain_timeout;
-            let mut drain_started = stopped;
-            let drain_deadline = async move {
-                let _ = drain_started.changed().await;
-                tokio::time::sleep(drain_timeout).await;
-            };
-            tokio::select! {
-                served = serving => {
-                    served?;
-                    tracing::info!("drained; exiting");
-                }
-                () = drain_deadline => {
-                    tracing::warn!("drain did not finish within {}; exiting with connections still open", crate::units::format_duration(drain_timeout));
-                }
-            }
-            let _ = metrics_done.send(());
-            let _ = metrics.await;
-            anyhow::Ok(())
-        });
-        // Tasks still holding connections or compiling modules must not keep the process alive.
-        runtime.shutdown_timeout(Duration::from_secs(1));
-        served
+        server::run(server::Config {
+            address: self.address,
+            metrics_address: self.metrics_address,
+            server: ListenConfig {
+                tls_certs_dir,
+                max_recv_bytes: self.max_recv_message_size.saturating_mul(1024 * 1024),
+            },
+            maxima: Limits {
+                timeout: self.max_timeout,
+                memory_bytes: self.max_memory,
+                ..Limits::DEFAULT_MAXIMA
+            },
+            max_concurrency,
+            max_request_memory: self.max_request_memory.saturating_mul(1024 * 1024),
+            modules_dir: self.modules_dir,
+            cache_dir: self.cache_dir,
+            allow_inline_modules: self.allow_inline_modules,
+            registry: self.registry.access()?,
+            allow_unpinned_modules: self.allow_unpinned_modules,
+            module_refresh: self.module_refresh,
+            max_module_size: self.max_module_size,
+            drain_timeout: self.drain_timeout,
+        })
     }
 }
 
@@ -473,26 +400,6 @@ impl RenderCommand {
         };
         Ok(crate::render::run(&config)?)
     }
-}
-
-/// Completes on SIGTERM (Kubernetes stopping the pod) or SIGINT (Ctrl-C).
-async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::warn!("cannot watch for SIGTERM: {error}");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
-    }
-    tracing::info!("shutting down: draining in-flight calls");
 }
 
 fn init_logging(debug: bool) {

@@ -25,15 +25,19 @@ pub mod step;
 pub mod transcode;
 pub mod units;
 
-/// An error and its sources, joined with ": ", as one message: how the edges (FATAL results, `main`)
-/// print a failure, and how messages that carry a library's error as their cause print it.
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
+/// An error and its sources, joined with ": ", as one message: how the edges (FATAL results,
+/// `main`, render's report of a Function it cannot reach) print a failure, and how messages that
+/// carry a library's error as their cause print it. A source whose text repeats the previous one
+/// (libraries that wrap and also print their cause) is said once.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut parts = vec![error.to_string()];
     let mut source = error.source();
     while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
+        let text = cause.to_string();
+        if parts.last() != Some(&text) {
+            parts.push(text);
+        }
         source = cause.source();
     }
-    message
+    parts.join(": ")
 }

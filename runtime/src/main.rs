@@ -9,7 +9,10 @@ fn main() -> ExitCode {
     match cli.execute() {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("function-wasmtime: {error:#}");
+            eprintln!(
+                "function-wasmtime: {}",
+                function_wasmtime::error_chain(error.as_ref())
+            );
             ExitCode::FAILURE
         }
     }

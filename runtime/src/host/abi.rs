@@ -17,21 +17,30 @@ pub(crate) const MEMORY_EXPORT: &str = "memory";
 /// How the host talks to a module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Abi {
-    /// Request written into guest memory, `xfn_run_v1` called, response taken from `xfn.set_output`.
-    Reactor {
-        /// Whether the module exports `_initialize`, which runs before anything else.
-        has_initialize: bool,
-    },
+    /// Request written into guest memory, `xfn_run_v1` called, response taken from `xfn.set_output`
+    /// (after `_initialize`, when the module exports it).
+    Reactor,
     /// A WASI command: request on stdin, response on stdout, exit status.
     Command,
     /// A component of the world in `wit/function.wit`: `run(request) -> result<response, error>`.
     Component,
 }
 
+impl Abi {
+    /// The ABI's short name in messages: `reactor`, `WASI command`, `component`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Abi::Reactor => "reactor",
+            Abi::Command => "WASI command",
+            Abi::Component => "component",
+        }
+    }
+}
+
 impl std::fmt::Display for Abi {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Abi::Reactor { .. } => f.write_str("reactor (xfn ABI v1)"),
+            Abi::Reactor => f.write_str("reactor (xfn ABI v1)"),
             Abi::Command => f.write_str("WASI command"),
             Abi::Component => f.write_str("component (wasmtime:function@1)"),
         }
@@ -55,10 +64,10 @@ pub enum AbiMismatch {
         exports: String,
     },
     /// An export the ABI needs is absent.
-    #[error("is a {abi} but does not export {name}; export it as docs/ABI.md describes")]
+    #[error("is a {} but does not export {name}; export it as docs/ABI.md describes", abi.name())]
     MissingExport {
         /// The ABI the module was detected as.
-        abi: &'static str,
+        abi: Abi,
         /// The missing export.
         name: &'static str,
     },
@@ -87,7 +96,7 @@ pub(crate) fn detect(module: &Module) -> Result<Abi, AbiMismatch> {
             &[ValType::I32],
             "func(i32, i32) -> i32",
         )?;
-        expect_present(module, REALLOC_EXPORT, "reactor")?;
+        expect_present(module, REALLOC_EXPORT, Abi::Reactor)?;
         expect_func(
             module,
             REALLOC_EXPORT,
@@ -95,33 +104,28 @@ pub(crate) fn detect(module: &Module) -> Result<Abi, AbiMismatch> {
             &[ValType::I32],
             "func(i32, i32, i32, i32) -> i32",
         )?;
-        expect_memory(module, "reactor")?;
-        let has_initialize = module.get_export(INITIALIZE_EXPORT).is_some();
-        if has_initialize {
+        expect_memory(module, Abi::Reactor)?;
+        if module.get_export(INITIALIZE_EXPORT).is_some() {
             expect_func(module, INITIALIZE_EXPORT, &[], &[], "func()")?;
         }
-        return Ok(Abi::Reactor { has_initialize });
+        return Ok(Abi::Reactor);
     }
     if module.get_export(START_EXPORT).is_some() {
         expect_func(module, START_EXPORT, &[], &[], "func()")?;
-        expect_memory(module, "WASI command")?;
+        expect_memory(module, Abi::Command)?;
         return Ok(Abi::Command);
     }
     Err(AbiMismatch::NoEntryPoint)
 }
 
-fn expect_present(
-    module: &Module,
-    name: &'static str,
-    abi: &'static str,
-) -> Result<(), AbiMismatch> {
+fn expect_present(module: &Module, name: &'static str, abi: Abi) -> Result<(), AbiMismatch> {
     match module.get_export(name) {
         Some(_) => Ok(()),
         None => Err(AbiMismatch::MissingExport { abi, name }),
     }
 }
 
-fn expect_memory(module: &Module, abi: &'static str) -> Result<(), AbiMismatch> {
+fn expect_memory(module: &Module, abi: Abi) -> Result<(), AbiMismatch> {
     match module.get_export(MEMORY_EXPORT) {
         Some(ExternType::Memory(memory)) if !memory.is_64() => Ok(()),
         Some(other) => Err(AbiMismatch::WrongSignature {

@@ -3,10 +3,10 @@
 use wasmtime::{Instance, Store};
 use wasmtime_wasi::I32Exit;
 
-use super::CallFailure;
 use super::abi::START_EXPORT;
 use super::guest::GuestState;
 use super::stdio::CappedPipe;
+use super::{CallFailure, Failure};
 
 /// How much of a failed command's stderr goes into its error message, in bytes.
 const STDERR_TAIL_BYTES: usize = 2048;
@@ -30,14 +30,15 @@ pub(super) fn call(
         },
     };
     if code != 0 {
-        return Err(CallFailure::Exit {
+        return Err(Failure::Exit {
             code,
             stderr_tail: tail(&stderr.contents(), STDERR_TAIL_BYTES),
-        });
+        }
+        .into());
     }
     let output = stdout.contents();
     if output.is_empty() {
-        return Err(CallFailure::NoOutput);
+        return Err(Failure::NoOutput.into());
     }
     Ok(output.to_vec())
 }

@@ -61,11 +61,64 @@ impl fmt::Display for ModuleId {
     }
 }
 
-/// Everything that can go wrong when preparing or calling a module.
-///
-/// Each message names the module and says what happened; callers turn them into FATAL results.
+/// A failure of the host: what happened ([`Failure`]) and the module it happened to, named once.
+/// Only the host's own start-up failures concern no module.
+#[derive(Debug)]
+pub struct Error {
+    module: Option<ModuleId>,
+    failure: Failure,
+}
+
+impl Error {
+    /// `failure` of `module`.
+    pub(crate) fn of(module: &ModuleId, failure: Failure) -> Error {
+        Error {
+            module: Some(module.clone()),
+            failure,
+        }
+    }
+
+    /// A start-up failure, which concerns no module.
+    fn start(failure: Failure) -> Error {
+        Error {
+            module: None,
+            failure,
+        }
+    }
+
+    /// The module the failure concerns; `None` for the host's start-up failures.
+    pub fn module(&self) -> Option<&ModuleId> {
+        self.module.as_ref()
+    }
+
+    /// What happened.
+    pub fn failure(&self) -> &Failure {
+        &self.failure
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.module, &self.failure) {
+            (None, failure) => write!(f, "{failure}"),
+            // "module "x" (sha256:…) exports neither …" reads as one sentence.
+            (Some(module), Failure::Abi(problem)) => write!(f, "{module} {problem}"),
+            (Some(module), failure) => write!(f, "{module}: {failure}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.failure)
+    }
+}
+
+/// What went wrong when starting the host, or preparing or calling a module. Each message says
+/// what happened and what to do; the module's name comes from [`Error`]. Callers turn them into
+/// FATAL results, except [`Failure::Unavailable`].
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub enum Failure {
     /// The engine could not be built (e.g. the pooling allocator could not reserve memory).
     #[error("cannot start the WebAssembly engine")]
     Engine(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -73,101 +126,69 @@ pub enum Error {
     #[error("cannot start the epoch ticker thread")]
     Ticker(#[source] std::io::Error),
     /// The bytes are not a valid WebAssembly module.
-    #[error("{module}: is not a valid WebAssembly module")]
-    Compile {
-        /// The module.
-        module: ModuleId,
-        /// What the compiler said.
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
-    /// The module's exports fit neither ABI.
-    #[error("{module} {problem}")]
-    Abi {
-        /// The module.
-        module: ModuleId,
-        /// What is wrong with its exports.
-        problem: AbiMismatch,
-    },
+    #[error("is not a valid WebAssembly module")]
+    Compile(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The module's exports fit no ABI.
+    #[error(transparent)]
+    Abi(AbiMismatch),
     /// The module imports something the host does not provide.
-    #[error("{module}: cannot be linked: {reason}; {}", if *is_component {
+    #[error("cannot be linked: {reason}; {}", if *is_component {
         "components may import only WASI 0.2 and wasmtime:function/log@1.x (wit/function.wit)"
     } else {
         "modules may import only wasi_snapshot_preview1 and xfn"
     })]
     Link {
-        /// The module.
-        module: ModuleId,
         /// The linker's explanation, naming the import.
         reason: String,
         /// Whether the module is a component (its imports are WASI 0.2 interfaces).
         is_component: bool,
     },
     /// The call ran past its deadline and was interrupted.
-    #[error("{module}: exceeded its {} deadline; raise input.limits.timeout (server maximum {})", format_duration(*timeout), format_duration(*max))]
+    #[error("exceeded its {} deadline; raise input.limits.timeout (server maximum {})", format_duration(*timeout), format_duration(*max))]
     DeadlineExceeded {
-        /// The module.
-        module: ModuleId,
         /// The deadline in force.
         timeout: Duration,
         /// The server's maximum.
         max: Duration,
     },
     /// The module tried to grow its memory past its cap.
-    #[error("{module}: exceeded its memory limit of {}; raise input.limits.memory (server maximum {})", format_quantity(*limit_bytes), format_quantity(*max_bytes))]
+    #[error("exceeded its memory limit of {}; raise input.limits.memory (server maximum {})", format_quantity(*limit_bytes), format_quantity(*max_bytes))]
     MemoryLimit {
-        /// The module.
-        module: ModuleId,
         /// The cap in force, in bytes.
         limit_bytes: u64,
         /// The server's maximum, in bytes.
         max_bytes: u64,
     },
     /// The module's output passed the output cap.
-    #[error(
-        "{module}: its output of {len} bytes is over the {max}-byte limit; return a smaller response"
-    )]
+    #[error("its output of {len} bytes is over the {max}-byte limit; return a smaller response")]
     OutputTooLarge {
-        /// The module.
-        module: ModuleId,
         /// The output's length.
         len: usize,
         /// The cap.
         max: usize,
     },
     /// The module trapped (or a host import failed); the backtrace follows on the next lines.
-    #[error("{module}: trapped: {message}{}", backtrace.as_deref().map(|b| format!("\n{b}")).unwrap_or_default())]
+    #[error("trapped: {message}{}", backtrace.as_deref().map(|b| format!("\n{b}")).unwrap_or_default())]
     Trap {
-        /// The module.
-        module: ModuleId,
         /// What the trap says.
         message: String,
         /// The wasm backtrace, when wasmtime captured one.
         backtrace: Option<String>,
     },
     /// A reactor returned a non-zero status; its output is the error message.
-    #[error("{module}: failed with status {status}: {message}")]
+    #[error("failed with status {status}: {message}")]
     Status {
-        /// The module.
-        module: ModuleId,
         /// The status `xfn_run_v1` returned.
         status: i32,
         /// The module's message.
         message: String,
     },
     /// A component's `run` returned `err`: the module's own message.
-    #[error("{module}: returned an error: {message}")]
-    Returned {
-        /// The module.
-        module: ModuleId,
-        /// The module's message.
-        message: String,
-    },
+    #[error("returned an error: {0}")]
+    Returned(String),
     /// A command exited with a non-zero status.
-    #[error("{module}: exited with status {code}{}", if stderr_tail.is_empty() { String::new() } else { format!("; stderr ends with:\n{stderr_tail}") })]
+    #[error("exited with status {code}{}", if stderr_tail.is_empty() { String::new() } else { format!("; stderr ends with:\n{stderr_tail}") })]
     Exit {
-        /// The module.
-        module: ModuleId,
         /// The exit status.
         code: i32,
         /// The last lines of its stderr.
@@ -175,31 +196,21 @@ pub enum Error {
     },
     /// The module finished successfully without producing a response.
     #[error(
-        "{module}: finished without output; a reactor must call xfn.set_output, a command must write the response to stdout"
+        "finished without output; a reactor must call xfn.set_output, a command must write the response to stdout"
     )]
-    NoOutput {
-        /// The module.
-        module: ModuleId,
-    },
+    NoOutput,
     /// Every instance slot was taken, so the call could not start. Not the module's fault: the
     /// server answers UNAVAILABLE and Crossplane retries.
     #[error(
-        "{module}: cannot start an instance: all {slots} instance slots of this server are in use; retry the call"
+        "cannot start an instance: all {slots} instance slots of this server are in use; retry the call"
     )]
     Unavailable {
-        /// The module.
-        module: ModuleId,
         /// Instance slots of the pooling allocator.
         slots: u32,
     },
     /// The host itself failed while running the call (a bug, reported instead of crashing).
-    #[error("{module}: the host failed while running it: {reason}")]
-    Internal {
-        /// The module.
-        module: ModuleId,
-        /// What went wrong.
-        reason: String,
-    },
+    #[error("the host failed while running it: {0}")]
+    Internal(String),
 }
 
 /// Results of this module.
@@ -282,22 +293,22 @@ impl Host {
     /// epoch ticker.
     ///
     /// # Errors
-    /// [`Error::Engine`] or [`Error::Ticker`] when the process cannot reserve what they need.
+    /// [`Failure::Engine`] or [`Failure::Ticker`] when the process cannot reserve what they need.
     pub fn new(config: HostConfig) -> Result<Host> {
         let max_concurrency = config.max_concurrency.max(1);
         let slots = engine::slots_for(max_concurrency);
-        let engine = engine::new(config.maxima.memory_bytes, slots)
-            .map_err(|e| Error::Engine(e.into_boxed_dyn_error()))?;
+        let engine_failure =
+            |e: wasmtime::Error| Error::start(Failure::Engine(e.into_boxed_dyn_error()));
+        let engine = engine::new(config.maxima.memory_bytes, slots).map_err(engine_failure)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |state: &mut GuestState| {
             &mut state.wasi
         })
         .and_then(|()| poll::add_to_linker(&mut linker))
         .and_then(|()| guest::add_to_linker(&mut linker))
-        .map_err(|e| Error::Engine(e.into_boxed_dyn_error()))?;
-        let component_linker =
-            component::new_linker(&engine).map_err(|e| Error::Engine(e.into_boxed_dyn_error()))?;
-        let ticker = EpochTicker::start(&engine).map_err(Error::Ticker)?;
+        .map_err(engine_failure)?;
+        let component_linker = component::new_linker(&engine).map_err(engine_failure)?;
+        let ticker = EpochTicker::start(&engine).map_err(|e| Error::start(Failure::Ticker(e)))?;
         Ok(Host {
             engine,
             linker,
@@ -331,7 +342,7 @@ impl Host {
     /// header), with Cranelift. Slow (milliseconds to seconds): cache the result.
     ///
     /// # Errors
-    /// [`Error::Compile`] when the bytes are not a valid module or component, or a component
+    /// [`Failure::Compile`] when the bytes are not a valid module or component, or a component
     /// needs more instances, memories or tables than a call may have.
     pub fn compile(&self, id: &ModuleId, bytes: &[u8]) -> Result<Compiled> {
         let compiled = if wasmparser::Parser::is_component(bytes) {
@@ -339,27 +350,26 @@ impl Host {
         } else {
             Module::from_binary(&self.engine, bytes).map(Compiled::Module)
         };
-        compiled.map_err(|e| Error::Compile {
-            module: id.clone(),
-            source: e.into_boxed_dyn_error(),
-        })
+        compiled.map_err(|e| Error::of(id, Failure::Compile(e.into_boxed_dyn_error())))
     }
 
     /// Checks `compiled` against the ABI and resolves its imports once, for fast instantiation.
     ///
     /// # Errors
-    /// [`Error::Abi`] when its exports fit no ABI (for a component: the world of
-    /// `wit/function.wit`), [`Error::Link`] when it imports anything but WASI preview 1 and `xfn`
+    /// [`Failure::Abi`] when its exports fit no ABI (for a component: the world of
+    /// `wit/function.wit`), [`Failure::Link`] when it imports anything but WASI preview 1 and `xfn`
     /// (a component: WASI 0.2 and the world's `log`).
     pub fn prepare(&self, id: ModuleId, compiled: &Compiled) -> Result<LoadedModule> {
-        let abi_error = |problem| Error::Abi {
-            module: id.clone(),
-            problem,
-        };
-        let link_error = |e: wasmtime::Error| Error::Link {
-            module: id.clone(),
-            reason: format!("{e:#}"),
-            is_component: matches!(compiled, Compiled::Component(_)),
+        let abi_error = |problem| Error::of(&id, Failure::Abi(problem));
+        let link_error = |e: wasmtime::Error| {
+            let is_component = matches!(compiled, Compiled::Component(_));
+            Error::of(
+                &id,
+                Failure::Link {
+                    reason: format!("{e:#}"),
+                    is_component,
+                },
+            )
         };
         let (abi, pre) = match compiled {
             Compiled::Module(module) => {
@@ -425,15 +435,12 @@ impl Host {
         T: Send + 'static,
         E: From<Error> + Send + 'static,
     {
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| Error::Internal {
-                module: module.id.clone(),
-                reason: "the call queue is closed".to_owned(),
-            })?;
+        let permit = self.permits.clone().acquire_owned().await.map_err(|_| {
+            Error::of(
+                &module.id,
+                Failure::Internal("the call queue is closed".to_owned()),
+            )
+        })?;
         let call = Call {
             limits,
             maxima: self.maxima,
@@ -450,31 +457,29 @@ impl Host {
             read_output(output)
         })
         .await
-        .unwrap_or_else(|join| {
-            Err(E::from(Error::Internal {
-                module: id,
-                reason: join.to_string(),
-            }))
-        })
+        .unwrap_or_else(|join| Err(E::from(Error::of(&id, Failure::Internal(join.to_string())))))
     }
 }
 
-/// Why a call did not produce a response, before it is given the module's name.
+/// Why a call did not produce a response, before wasmtime's errors are told apart.
 pub(crate) enum CallFailure {
+    /// An error from wasmtime: a trap, an interrupt, a memory cap, an output cap.
     Wasm(wasmtime::Error),
-    Status { status: i32, message: String },
-    Returned(String),
-    Exit { code: i32, stderr_tail: String },
-    NoOutput,
-    NoMemory,
-    BadBuffer(i32),
-    RequestTooLarge(usize),
+    /// Every instance slot was taken.
     NoSlot,
+    /// Anything else, already said.
+    Failed(Failure),
 }
 
 impl From<wasmtime::Error> for CallFailure {
     fn from(error: wasmtime::Error) -> Self {
         CallFailure::Wasm(error)
+    }
+}
+
+impl From<Failure> for CallFailure {
+    fn from(failure: Failure) -> Self {
+        CallFailure::Failed(failure)
     }
 }
 
@@ -485,6 +490,14 @@ pub(crate) fn instantiation_failure(error: wasmtime::Error) -> CallFailure {
         CallFailure::NoSlot
     } else {
         CallFailure::Wasm(error)
+    }
+}
+
+/// A trap the host raises itself (no wasm backtrace).
+pub(crate) fn host_trap(message: impl Into<String>) -> Failure {
+    Failure::Trap {
+        message: message.into(),
+        backtrace: None,
     }
 }
 
@@ -504,7 +517,7 @@ impl Call {
                 component::call(prepared, &module.id, self.limits, request)
             }
         };
-        outcome.map_err(|failure| self.describe(&module.id, failure))
+        outcome.map_err(|failure| Error::of(&module.id, self.classify(failure)))
     }
 
     /// Runs a core module (a reactor or a command) on `request` in a fresh instance of `pre`.
@@ -542,9 +555,7 @@ impl Call {
         let outcome = match pre.instantiate(&mut store) {
             // A core module is a reactor or a command (`Host::prepare`).
             Ok(instance) => match module.abi {
-                Abi::Reactor { has_initialize } => {
-                    reactor::call(&mut store, &instance, has_initialize, request)
-                }
+                Abi::Reactor => reactor::call(&mut store, &instance, request),
                 _ => command::call(&mut store, &instance, &stdout, &stderr),
             },
             Err(error) => Err(instantiation_failure(error)),
@@ -553,73 +564,28 @@ impl Call {
         outcome
     }
 
-    /// Names the module and says what happened, telling deadlines, memory bombs and big outputs
-    /// apart.
-    fn describe(&self, id: &ModuleId, failure: CallFailure) -> Error {
+    /// Says what happened, telling deadlines, memory bombs and big outputs apart.
+    fn classify(&self, failure: CallFailure) -> Failure {
         let (limits, maxima) = (self.limits, self.maxima);
-        let module = id.clone();
         let error = match failure {
             CallFailure::Wasm(error) => error,
-            CallFailure::Status { status, message } => {
-                return Error::Status {
-                    module,
-                    status,
-                    message,
-                };
-            }
-            CallFailure::Returned(message) => return Error::Returned { module, message },
-            CallFailure::Exit { code, stderr_tail } => {
-                return Error::Exit {
-                    module,
-                    code,
-                    stderr_tail,
-                };
-            }
-            CallFailure::NoOutput => return Error::NoOutput { module },
-            CallFailure::NoMemory => {
-                return Error::Trap {
-                    module,
-                    message: "exports no memory".to_owned(),
-                    backtrace: None,
-                };
-            }
-            CallFailure::BadBuffer(ptr) => {
-                return Error::Trap {
-                    module,
-                    message: format!("cabi_realloc returned {ptr}, which cannot hold the request"),
-                    backtrace: None,
-                };
-            }
-            CallFailure::RequestTooLarge(len) => {
-                return Error::Internal {
-                    module,
-                    reason: format!("a {len}-byte request does not fit a 32-bit module"),
-                };
-            }
-            CallFailure::NoSlot => {
-                return Error::Unavailable {
-                    module,
-                    slots: self.slots,
-                };
-            }
+            CallFailure::NoSlot => return Failure::Unavailable { slots: self.slots },
+            CallFailure::Failed(failure) => return failure,
         };
         if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-            return Error::DeadlineExceeded {
-                module,
+            return Failure::DeadlineExceeded {
                 timeout: limits.timeout,
                 max: maxima.timeout,
             };
         }
         if error.downcast_ref::<MemoryLimitReached>().is_some() {
-            return Error::MemoryLimit {
-                module,
+            return Failure::MemoryLimit {
                 limit_bytes: limits.memory_bytes,
                 max_bytes: maxima.memory_bytes,
             };
         }
         if let Some(big) = error.downcast_ref::<OutputTooLarge>() {
-            return Error::OutputTooLarge {
-                module,
+            return Failure::OutputTooLarge {
                 len: big.len,
                 max: big.max,
             };
@@ -636,10 +602,6 @@ impl Call {
             .downcast_ref::<WasmBacktrace>()
             .map(|b| b.to_string().trim_end().to_owned())
             .filter(|b| !b.is_empty());
-        Error::Trap {
-            module,
-            message,
-            backtrace,
-        }
+        Failure::Trap { message, backtrace }
     }
 }

@@ -8,7 +8,7 @@ use wasmtime_wasi::WasiCtxBuilder;
 
 use super::guest::{GuestState, LogSink};
 use super::limits::MemoryLimiter;
-use super::{Compiled, Error, Host, HostConfig, Limits, ModuleId, Prepared};
+use super::{Compiled, Failure, Host, HostConfig, Limits, ModuleId, Prepared};
 
 /// A reactor that answers `{}`.
 const PASS_THROUGH: &str = r#"(module
@@ -85,7 +85,10 @@ async fn a_call_that_finds_every_instance_slot_taken_is_unavailable_not_a_module
         .call(loaded.clone(), b"{}".to_vec(), Limits::DEFAULT)
         .await
         .expect_err("no slot is free");
-    assert!(matches!(error, Error::Unavailable { .. }), "{error:?}");
+    assert!(
+        matches!(error.failure(), Failure::Unavailable { .. }),
+        "{error:?}"
+    );
     assert_eq!(
         error.to_string(),
         "module \"pass-through\" (sha256:000000000000): cannot start an instance: all 3 instance slots of this server are in use; retry the call"

@@ -251,10 +251,10 @@ impl Compiler {
 /// The outcome the compile sends to `receiver`.
 async fn wait(mut receiver: watch::Receiver<Option<Outcome>>, id: &ModuleId) -> Outcome {
     let stopped = || {
-        Err(Arc::new(Error::from(host::Error::Internal {
-            module: id.clone(),
-            reason: "its compile stopped without a result".to_owned(),
-        })))
+        Err(Arc::new(Error::from(host::Error::of(
+            id,
+            host::Failure::Internal("its compile stopped without a result".to_owned()),
+        ))))
     };
     match receiver.wait_for(Option::is_some).await {
         Ok(outcome) => outcome.clone().unwrap_or_else(stopped),
@@ -264,13 +264,14 @@ async fn wait(mut receiver: watch::Receiver<Option<Outcome>>, id: &ModuleId) -> 
 
 /// Whether preparing the same bytes again would fail the same way.
 fn is_lasting(error: &Error) -> bool {
-    matches!(
-        error,
-        Error::TooComplex { .. }
-            | Error::Host(
-                host::Error::Compile { .. } | host::Error::Abi { .. } | host::Error::Link { .. }
-            )
-    )
+    match error {
+        Error::TooComplex { .. } => true,
+        Error::Host(error) => matches!(
+            error.failure(),
+            host::Failure::Compile(_) | host::Failure::Abi(_) | host::Failure::Link { .. }
+        ),
+        _ => false,
+    }
 }
 
 /// One compile, run on a blocking thread.

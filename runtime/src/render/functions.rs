@@ -109,7 +109,7 @@ async fn runtime(function: &Function) -> Result<Runtime> {
         path: function.document.path.clone(),
         function: function.name().to_owned(),
         target: target.to_owned(),
-        reason: chain_without_repeats(&error),
+        reason: crate::error_chain(&error),
     };
     let channel = Endpoint::from_shared(endpoint_uri(target))
         .map_err(unreachable)?
@@ -117,21 +117,6 @@ async fn runtime(function: &Function) -> Result<Runtime> {
         .await
         .map_err(unreachable)?;
     Ok(Runtime::Development(channel))
-}
-
-/// An error and its sources joined with ": ", skipping a source whose text repeats the previous
-/// one.
-fn chain_without_repeats(error: &dyn std::error::Error) -> String {
-    let mut parts = vec![error.to_string()];
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if parts.last() != Some(&text) {
-            parts.push(text);
-        }
-        source = cause.source();
-    }
-    parts.join(": ")
 }
 
 /// Whether a Function is function-wasmtime: by name, or by its package's repository.

@@ -4,12 +4,14 @@
 mod codec;
 mod connections;
 mod metrics;
+mod run;
 mod service;
 pub mod tls;
 
 pub use codec::BytesCodec;
 pub use connections::{FIRST_BYTES_TIMEOUT, MAX_CONNECTIONS};
 pub use metrics::serve_metrics;
+pub use run::{Config, run};
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,9 +34,9 @@ pub const DEFAULT_METRICS_ADDRESS: &str = "0.0.0.0:8080";
 /// for required resources. grpc-go's 4 MiB default, which Go functions keep, is too small.
 pub const DEFAULT_MAX_RECV_BYTES: usize = 16 * 1024 * 1024;
 
-/// How the server listens.
+/// How the gRPC server listens: TLS or plaintext, and the largest request.
 #[derive(Clone, Debug)]
-pub struct ServerConfig {
+pub struct ListenConfig {
     /// `Some(dir)` serves mTLS with `tls.crt`, `tls.key` and `ca.crt` from `dir`; `None` serves plaintext.
     pub tls_certs_dir: Option<PathBuf>,
     /// Largest request accepted, in bytes; larger ones get RESOURCE_EXHAUSTED.
@@ -81,7 +83,7 @@ pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 pub async fn serve(
     listener: TcpListener,
     runner: Arc<StepRunner>,
-    config: ServerConfig,
+    config: ListenConfig,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), Error> {
     let mut builder = Server::builder()

@@ -155,13 +155,14 @@ mod tests {
 
     #[test]
     fn no_room_for_a_call_is_unavailable_with_the_hosts_message() {
-        let refusal = Refusal::Unavailable(host::Error::Unavailable {
-            module: ModuleId {
-                name: "hello".to_owned(),
-                digest: "9f2c1a2b3c4d".repeat(5),
-            },
-            slots: 6,
-        });
+        let module = ModuleId {
+            name: "hello".to_owned(),
+            digest: "9f2c1a2b3c4d".repeat(5),
+        };
+        let refusal = Refusal::Unavailable(host::Error::of(
+            &module,
+            host::Failure::Unavailable { slots: 6 },
+        ));
         let status = status(&refusal);
         assert_eq!(status.code(), Code::Unavailable);
         assert_eq!(

@@ -67,9 +67,9 @@ pub enum Refusal {
     },
 }
 
-/// Why a step failed; the message becomes the FATAL result.
+/// Why a step failed: its message becomes the step's FATAL result.
 #[derive(Debug, thiserror::Error)]
-enum Failure {
+enum Fatal {
     #[error(transparent)]
     Input(#[from] input::Error),
     #[error("the step's input cannot be read: {0}")]
@@ -202,7 +202,7 @@ impl StepRunner {
                 };
                 (response, metric)
             }
-            Err(Failure::Request(error) | Failure::InputJson(error))
+            Err(Fatal::Request(error) | Fatal::InputJson(error))
                 if matches!(
                     error,
                     transcode::Error::Malformed { .. } | transcode::Error::Decode(_)
@@ -210,7 +210,9 @@ impl StepRunner {
             {
                 return Err(DecodeError(error).into());
             }
-            Err(Failure::Host(error @ host::Error::Unavailable { .. })) => {
+            Err(Fatal::Host(error))
+                if matches!(error.failure(), host::Failure::Unavailable { .. }) =>
+            {
                 return Err(Refusal::Unavailable(error));
             }
             Err(failure) => {
@@ -283,12 +285,12 @@ impl StepRunner {
         held: OwnedSemaphorePermit,
         request: &Request<'_>,
         facts: &mut StepFacts,
-    ) -> Result<envelope::Response, Failure> {
+    ) -> Result<envelope::Response, Fatal> {
         let input = match &request.input {
             Some(bytes) => Some(
                 self.transcoder
                     .struct_json(bytes, "input")
-                    .map_err(Failure::InputJson)?,
+                    .map_err(Fatal::InputJson)?,
             ),
             None => None,
         };
@@ -305,7 +307,7 @@ impl StepRunner {
                 let config = config.as_ref().map(|config| config.get().as_bytes());
                 transcoder
                     .request_json(&body, config)
-                    .map_err(Failure::Request)
+                    .map_err(Fatal::Request)
             }
         };
         let read_output = {
@@ -314,7 +316,7 @@ impl StepRunner {
             let ttl = step.ttl;
             move |output: Vec<u8>| {
                 let _held = held;
-                let bad_output = |reason| Failure::BadOutput {
+                let bad_output = |reason| Fatal::BadOutput {
                     module: id.clone(),
                     reason,
                 };

@@ -3,7 +3,7 @@
 use wasmtime::component::types::{ComponentFunc, ComponentItem, Type};
 use wasmtime::component::{Component, ComponentExportIndex};
 
-use crate::host::AbiMismatch;
+use crate::host::{Abi, AbiMismatch};
 
 /// The interface a function component exports, at ABI version 1 (any 1.x: the host looks for this
 /// prefix, so components built against a later compatible minor version work).
@@ -49,7 +49,7 @@ pub(crate) fn detect(component: &Component) -> Result<ComponentExportIndex, AbiM
             found: "something other than a function".to_owned(),
         }),
         None => Err(AbiMismatch::MissingExport {
-            abi: "component",
+            abi: Abi::Component,
             name: RUN_FUNCTION,
         }),
     }

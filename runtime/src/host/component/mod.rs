@@ -18,7 +18,7 @@ use super::guest::{LogSink, OutputTooLarge, utf8_boundary};
 use super::limits::{Limits, MemoryLimiter};
 use super::poll::CallClock;
 use super::stdio::{CappedPipe, Overflow};
-use super::{CallFailure, ModuleId, instantiation_failure, ticker};
+use super::{CallFailure, Failure, ModuleId, instantiation_failure, ticker};
 
 /// A component ready to run: its instantiation prepared and its `run` export found.
 pub(crate) struct PreparedComponent {
@@ -81,7 +81,7 @@ pub(super) fn call(
                 Err(message) => {
                     let message = message.to_str(&store)?;
                     let kept = utf8_boundary(message.as_bytes(), message.len().min(max));
-                    Err(CallFailure::Returned(message[..kept].to_owned()))
+                    Err(Failure::Returned(message[..kept].to_owned()).into())
                 }
             }
         });

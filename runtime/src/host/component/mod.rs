@@ -29,8 +29,8 @@ pub(crate) struct PreparedComponent {
 /// What `run` returns: the response or the module's error.
 ///
 /// Copied out while it is lifted: wasmtime calls the component's post-return function before
-/// `call` returns, and that frees the guest's buffers (componentize-js's allocator then writes
-/// over their first bytes), so a `WasmList` or `WasmStr` would be read after its memory is freed.
+/// `call` returns, and that frees the guest's buffers, so a `WasmList` or `WasmStr` would be read
+/// after its memory is freed (a componentize-js response then began with allocator bytes).
 /// The copy is at most the guest's memory, which the call's memory limit bounds.
 type RunResult = Result<Vec<u8>, String>;
 

@@ -107,8 +107,8 @@ export const normal = (rsp, message) => result(rsp, 'SEVERITY_NORMAL', message);
 
 /**
  * Runs `compose` on the protojson bytes of a request, as the component does. Throws a string
- * (the `err` of `run`'s result) with the parse error or the handler's exception: the host turns
- * it into a fatal result naming the module.
+ * (the `err` of `run`'s result) with the parse error or the handler's exception, which the host
+ * turns into a fatal result naming the module; an exception's stack goes to the log at debug.
  */
 export function runJson(compose, request) {
   let req;
@@ -121,7 +121,8 @@ export function runJson(compose, request) {
   try {
     rsp = compose(req);
   } catch (error) {
-    throw error instanceof Error ? `${error.stack ?? error}` : String(error);
+    if (error instanceof Error && error.stack) log('debug', error.stack);
+    throw String(error);
   }
   return new TextEncoder().encode(JSON.stringify(rsp));
 }

@@ -1,5 +1,5 @@
 //! The deployment-status transform written in Go (a reactor on function-sdk-go's types and the
-//! same code as a WASI command) and Python (componentize-py), as
+//! same code as a WASI command), Python (componentize-py) and JavaScript (componentize-js), as
 //! `scripts/build-examples` builds them from `functions/examples`: each through the real server,
 //! answering exactly what the Rust `deployment-status` answers.
 
@@ -12,12 +12,12 @@ use serde_json::{Value, json};
 use xfn_proto::v1::RunFunctionRequest;
 use xfn_tests::{TestServer, guest_target_dir, module_input, runner_with, to_json};
 
-/// The modules `scripts/build-examples` builds from the Go and Python examples. The JavaScript
-/// one builds but answers with output the host cannot read; it is not run until that is fixed.
-const MODULES: [&str; 3] = [
+/// The modules `scripts/build-examples` builds from the Go, Python and JavaScript examples.
+const MODULES: [&str; 4] = [
     "go-deployment-status",
     "go-deployment-status-command",
     "python-deployment-status",
+    "js-deployment-status",
 ];
 
 /// `value` with every number as a double, as protobuf's `Struct` holds them: the Go modules'

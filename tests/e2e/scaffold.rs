@@ -1,7 +1,8 @@
 //! `function-wasmtime module new` for every language: the project generated into an empty folder
-//! by the real binary, its native test run where it costs little (Python), built with its own
-//! `build.sh` (on the toolchains `scripts/build-examples` caches under `target/toolchains`), and
-//! the module it builds called through the real server on the project's `request.json`.
+//! by the real binary, its native test run where it costs little (Python, JavaScript), built with
+//! its own `build.sh` (on the toolchains `scripts/build-examples` caches under
+//! `target/toolchains`), and the module it builds called through the real server on the
+//! project's `request.json`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -52,6 +53,10 @@ fn generate_and_build(parent: &Path, language: &str, name: &str, test: &[&str]) 
             .env(
                 "COMPONENTIZE_PY",
                 toolchains().join("python/bin/componentize-py"),
+            )
+            .env(
+                "COMPONENTIZE_JS",
+                toolchains().join("javascript/node_modules/.bin/componentize-js"),
             )
             // The authoring test's target directory: the same release profile and dependencies.
             .env("CARGO_TARGET_DIR", root().join("target/authoring"));
@@ -116,7 +121,7 @@ fn deployment_status_response() -> Value {
 async fn a_project_of_every_language_builds_and_answers_through_the_server() {
     let parent = tempfile::tempdir().expect("a temp dir");
     let modules = tempfile::tempdir().expect("a temp dir");
-    let projects: [(&str, &str, &[&str], Value); 5] = [
+    let projects: [(&str, &str, &[&str], Value); 6] = [
         ("rust", "my-rust", &[], deployment_status_response()),
         // Its `go test` is left out: it would compile function-sdk-go natively, a minute of CPU.
         ("go", "my-go", &[], deployment_status_response()),
@@ -124,6 +129,12 @@ async fn a_project_of_every_language_builds_and_answers_through_the_server() {
             "python",
             "my-python",
             &["python3", "-m", "unittest", "-q"],
+            deployment_status_response(),
+        ),
+        (
+            "js",
+            "my-js",
+            &["node", "--test"],
             deployment_status_response(),
         ),
         (

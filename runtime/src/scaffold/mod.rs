@@ -22,6 +22,8 @@ pub enum Language {
     Go,
     /// Python with componentize-py: a component.
     Python,
+    /// JavaScript with componentize-js: a component.
+    Js,
     /// C with wasi-libc: a reactor.
     C,
     /// AssemblyScript: a reactor.

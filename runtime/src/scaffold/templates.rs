@@ -110,6 +110,38 @@ pub(super) fn files(
                 )),
             ),
         ],
+        Language::Js => vec![
+            (
+                "app.js",
+                repo!("functions/examples/js-deployment-status/app.js").to_owned(),
+            ),
+            (
+                "compose.js",
+                renamed(repo!("functions/examples/js-deployment-status/compose.js")),
+            ),
+            ("xfn.js", repo!("functions/javascript/xfn.js").to_owned()),
+            (
+                "package.json",
+                repo!("functions/javascript/package.json").to_owned(),
+            ),
+            (
+                "package-lock.json",
+                repo!("functions/javascript/package-lock.json").to_owned(),
+            ),
+            ("wit/function.wit", WIT.to_owned()),
+            ("compose.test.js", renamed(JS_TEST)),
+            (
+                "build.sh",
+                build_script(&format!(
+                    "# $COMPONENTIZE_JS names an installed componentize-js; otherwise the pinned one is installed in node_modules.\n\
+                     if [ -z \"${{COMPONENTIZE_JS:-}}\" ]; then\n\
+                     \x20   COMPONENTIZE_JS=node_modules/.bin/componentize-js\n\
+                     \x20   [ -x \"$COMPONENTIZE_JS\" ] || npm ci --no-audit --no-fund --silent\n\
+                     fi\n\
+                     \"$COMPONENTIZE_JS\" --wit wit --world-name function --disable http fetch-event -o {name}.wasm app.js"
+                )),
+            ),
+        ],
         Language::C => vec![
             (
                 "hello.c",
@@ -288,6 +320,26 @@ if __name__ == "__main__":
     unittest.main()
 "#;
 
+/// A Node test running the handler natively on `request.json`.
+const JS_TEST: &str = r#"// The handler on request.json, natively: node --test
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { compose } from './compose.js';
+import * as xfn from './xfn.js';
+
+test('rolls up the observed deployments', () => {
+  const request = readFileSync(new URL('request.json', import.meta.url));
+  const rsp = JSON.parse(new TextDecoder().decode(xfn.runJson(compose, request)));
+  assert.deepEqual(
+    rsp.desired.composite.resource.status,
+    { readyReplicas: 3, availableDeployments: 1 },
+    'deployment-status',
+  );
+});
+"#;
+
 /// The project's README: what it is, how to test and build it, and how a Composition uses it.
 fn readme(language: Language, name: &str) -> String {
     let (what, test) = match language {
@@ -299,6 +351,10 @@ fn readme(language: Language, name: &str) -> String {
         Language::Python => (
             "a component in Python, built by componentize-py (pinned in requirements.txt)",
             "python3 -m unittest",
+        ),
+        Language::Js => (
+            "a component in JavaScript, built by componentize-js (pinned in package-lock.json)",
+            "node --test",
         ),
         Language::C => (
             "a reactor in C on wasi-libc",

@@ -8,7 +8,7 @@ mod linker;
 use std::time::Instant;
 
 use wasmtime::Store;
-use wasmtime::component::{ComponentExportIndex, InstancePre, ResourceTable, WasmList, WasmStr};
+use wasmtime::component::{ComponentExportIndex, InstancePre, ResourceTable};
 use wasmtime_wasi::WasiCtxBuilder;
 
 pub(crate) use exports::detect;
@@ -26,8 +26,13 @@ pub(crate) struct PreparedComponent {
     pub(crate) run: ComponentExportIndex,
 }
 
-/// What `run` returns, read in place: the response or the module's error.
-type RunResult = Result<WasmList<u8>, WasmStr>;
+/// What `run` returns: the response or the module's error.
+///
+/// Copied out while it is lifted: wasmtime calls the component's post-return function before
+/// `call` returns, and that frees the guest's buffers, so a `WasmList` or `WasmStr` would be read
+/// after its memory is freed (a componentize-js response then began with allocator bytes).
+/// The copy is at most the guest's memory, which the call's memory limit bounds.
+type RunResult = Result<Vec<u8>, String>;
 
 /// Runs one call of `component` on `request` in a fresh instance under `limits`.
 ///
@@ -77,11 +82,10 @@ pub(super) fn call(
                         max,
                     })))
                 }
-                Ok(response) => Ok(response.as_le_slice(&store).to_vec()),
-                Err(message) => {
-                    let message = message.to_str(&store)?;
-                    let kept = utf8_boundary(message.as_bytes(), message.len().min(max));
-                    Err(Failure::Returned(message[..kept].to_owned()).into())
+                Ok(response) => Ok(response),
+                Err(mut message) => {
+                    message.truncate(utf8_boundary(message.as_bytes(), message.len().min(max)));
+                    Err(Failure::Returned(message).into())
                 }
             }
         });

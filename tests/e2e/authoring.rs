@@ -161,7 +161,7 @@ fn sdk_manifest_value(key: &str) -> String {
 
 /// Runs the guide's `render` and `package build` commands as written, in `my-function/`, with
 /// the server the tests build and, for `--binary`, the musl runtime of the package tests instead
-/// of a release build. A render without `--expect` prints the guide's next file (what the guide
+/// of a release one. A render without `--expect` prints the guide's next file (what the guide
 /// says it prints); one with it matches; the package holds the module, read back with skopeo and
 /// umoci.
 fn run_the_guides_server_commands(
@@ -193,7 +193,11 @@ fn run_the_guides_server_commands(
     for (index, words) in server {
         let mut args = words[1..].to_vec();
         if let Some(at) = args.iter().position(|arg| arg == "--binary") {
-            args[at + 1] = musl_binary().display().to_string();
+            // A relative path, as the guide's is, to a link to the musl build.
+            let link = "function-wasmtime-musl";
+            std::os::unix::fs::symlink(musl_binary(), my_function.with_file_name(link))
+                .expect("the temporary folder is writable");
+            args[at + 1] = format!("../{link}");
         }
         let output = Command::new(super::render::binary())
             .current_dir(my_function)

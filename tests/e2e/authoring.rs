@@ -175,7 +175,10 @@ fn run_the_guides_server_commands(
             words[0] == SERVER && ["render", "package"].contains(&words[1].as_str())
         })
         .collect();
-    let shapes: Vec<String> = server.iter().map(|(_, words)| words[1..].join(" ")).collect();
+    let shapes: Vec<String> = server
+        .iter()
+        .map(|(_, words)| words[1..].join(" "))
+        .collect();
     assert_eq!(
         shapes,
         [
@@ -202,7 +205,10 @@ fn run_the_guides_server_commands(
         let output = Command::new(super::render::binary())
             .current_dir(my_function)
             .args(&args)
-            .env("FUNCTION_WASMTIME_CACHE_DIR", root().join("target/test-cache"))
+            .env(
+                "FUNCTION_WASMTIME_CACHE_DIR",
+                root().join("target/test-cache"),
+            )
             .env_remove(UPDATE_GOLDEN)
             .output()
             .expect("the server runs");
@@ -235,8 +241,8 @@ fn check_the_package(xpkg: &Path) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let rootfs = unpack(xpkg, dir.path()).join("rootfs");
     let my_function = xpkg.parent().expect("the package is in my-function/");
-    let module = std::fs::read(my_function.join("modules/my-function.wasm"))
-        .expect("the module is built");
+    let module =
+        std::fs::read(my_function.join("modules/my-function.wasm")).expect("the module is built");
     assert_eq!(
         files_below(&rootfs),
         package_files(&[("my-function", &module)])
@@ -289,10 +295,17 @@ fn check_the_cluster_manifests(commands: &[(usize, Vec<String>)], my_function: &
         panic!("the XRD defines one version")
     };
     assert_eq!(
-        (&xrd["apiVersion"], &xrd["metadata"]["name"], &version["referenceable"]),
+        (
+            &xrd["apiVersion"],
+            &xrd["metadata"]["name"],
+            &version["referenceable"]
+        ),
         (
             &json!("apiextensions.crossplane.io/v2"),
-            &json!(format!("{}.{group}", spec["names"]["plural"].as_str().expect("a plural"))),
+            &json!(format!(
+                "{}.{group}",
+                spec["names"]["plural"].as_str().expect("a plural")
+            )),
             &json!(true),
         )
     );
@@ -301,7 +314,10 @@ fn check_the_cluster_manifests(commands: &[(usize, Vec<String>)], my_function: &
         "kind": spec["names"]["kind"],
     });
     assert_eq!(composition["spec"]["compositeTypeRef"], xr_type);
-    assert_eq!(json!({"apiVersion": xr["apiVersion"], "kind": xr["kind"]}), xr_type);
+    assert_eq!(
+        json!({"apiVersion": xr["apiVersion"], "kind": xr["kind"]}),
+        xr_type
+    );
     let schema = &version["schema"]["openAPIV3Schema"]["properties"];
     assert_eq!(keys(&schema["spec"]["properties"]), keys(&xr["spec"]));
     // The status fields the module writes, in the guide's renders.
@@ -321,7 +337,10 @@ fn check_the_cluster_manifests(commands: &[(usize, Vec<String>)], my_function: &
         written.iter().map(String::as_str).collect::<Vec<_>>()
     );
 
-    let [step] = &composition["spec"]["pipeline"].as_array().expect("a pipeline")[..] else {
+    let [step] = &composition["spec"]["pipeline"]
+        .as_array()
+        .expect("a pipeline")[..]
+    else {
         panic!("the Composition has one step")
     };
     for function in [functions, team, stock] {
@@ -349,7 +368,10 @@ fn check_the_cluster_manifests(commands: &[(usize, Vec<String>)], my_function: &
     assert_eq!(stock["spec"]["package"], functions["spec"]["package"]);
     assert_eq!(
         (&runtime["kind"], &stock["spec"]["runtimeConfigRef"]["name"]),
-        (&json!("DeploymentRuntimeConfig"), &runtime["metadata"]["name"])
+        (
+            &json!("DeploymentRuntimeConfig"),
+            &runtime["metadata"]["name"]
+        )
     );
     let pod = &runtime["spec"]["deploymentTemplate"]["spec"]["template"]["spec"];
     let [container] = &pod["containers"].as_array().expect("containers")[..] else {
@@ -387,7 +409,9 @@ fn check_the_cluster_manifests(commands: &[(usize, Vec<String>)], my_function: &
     );
     let module = format!(
         "{}.wasm",
-        step["input"]["module"].as_str().expect("the step names a module")
+        step["input"]["module"]
+            .as_str()
+            .expect("the step names a module")
     );
     let in_modules = files_below(&my_function.join("modules"));
     let size = std::fs::metadata(my_function.join("modules").join(&module))

@@ -299,10 +299,12 @@ pub(super) fn package_files(modules: &[(&str, &[u8])]) -> Vec<String> {
     let mut files: Vec<String> = bundled
         .chain(modules.iter().map(|(_, bytes)| *bytes))
         .map(|bytes| format!("modules/precompiled/{}.cwasm", sha256_hex(bytes)))
-        .chain(modules.iter().map(|(name, _)| format!("modules/{name}.wasm")))
         .chain(
-            ["function-wasmtime", "modules/modules.json", "package.yaml"].map(str::to_owned),
+            modules
+                .iter()
+                .map(|(name, _)| format!("modules/{name}.wasm")),
         )
+        .chain(["function-wasmtime", "modules/modules.json", "package.yaml"].map(str::to_owned))
         .collect();
     files.sort();
     files.dedup();

@@ -193,6 +193,7 @@ fn run_the_guides_server_commands(
         let at = words.iter().position(|word| word == name)?;
         words.get(at + 1).cloned()
     };
+    let binary = super::render::binary();
     for (index, words) in server {
         let mut args = words[1..].to_vec();
         if let Some(at) = args.iter().position(|arg| arg == "--binary") {
@@ -202,7 +203,7 @@ fn run_the_guides_server_commands(
                 .expect("the temporary folder is writable");
             args[at + 1] = format!("../{link}");
         }
-        let output = Command::new(super::render::binary())
+        let output = Command::new(&binary)
             .current_dir(my_function)
             .args(&args)
             .env(

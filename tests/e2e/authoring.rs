@@ -1,37 +1,107 @@
-//! docs/authoring.md §1–§5 followed as a new author would: the SDK packaged (by
-//! `cargo publish --dry-run`, which also checks what crates.io would) and unpacked into an empty
-//! temporary folder outside the repository (nothing else of the repository goes there), the
-//! guide's crates written beside it from the guide's own code blocks (those marked `file=PATH`),
-//! their unit tests run, and `my-function` built for wasm32-wasip1 and called through the host.
+//! docs/authoring.md followed as a new author would, from an empty temporary folder outside the
+//! repository to what a cluster installs. The SDK is packaged (by `cargo publish --dry-run`, which
+//! also checks what crates.io would) and unpacked there, beside a link to this checkout as the
+//! guide's `function-wasmtime/` (nothing else of the repository goes there); the guide's files are
+//! written from its code blocks marked `file=PATH`; the crates' unit tests run; `my-function` is
+//! built for wasm32-wasip1 and called through the host; the guide's `render` and `package build`
+//! commands run as written, in `my-function/` (render's output against the guide's, the package
+//! read back with skopeo and umoci); and its cluster manifests are checked against each other.
 //!
 //! The nested builds share `target/authoring`, so only the first run compiles the dependencies
 //! (about 3 minutes of CPU: the SDK's dependencies natively and for wasm32, and k8s-openapi for
-//! `deploy-fn`); later runs recompile the SDK and the two small crates.
+//! `deploy-fn`); later runs recompile the SDK and the two small crates. The package needs the
+//! musl runtime that tests/e2e/package.rs uses.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use function_wasmtime::host::Limits;
-use serde_json::json;
+use function_wasmtime::render::UPDATE_GOLDEN;
+use serde::Deserialize as _;
+use serde_json::{Value, json};
 use xfn_tests::{cargo, module_input, request, root, runner_with, to_json};
 
-/// The guide's files: each fenced block whose info string says `file=PATH`, by `PATH`.
-fn guide_files() -> Vec<(String, String)> {
+use super::package::{files_below, musl_binary, package_files, sha256_hex, unpack};
+
+/// How the guide runs the server it built, from `my-function/`.
+const SERVER: &str = "../function-wasmtime/target/debug/function-wasmtime";
+
+/// A fenced code block of the guide.
+struct Block {
+    /// What follows the opening fence: the language, and `file=PATH` for a file to write.
+    info: String,
+    body: String,
+}
+
+impl Block {
+    /// The `PATH` of `file=PATH` in the info string.
+    fn file(&self) -> Option<&str> {
+        self.info
+            .split_whitespace()
+            .find_map(|word| word.strip_prefix("file="))
+    }
+}
+
+/// The guide's fenced code blocks, in order.
+fn guide_blocks() -> Vec<Block> {
     let guide = std::fs::read_to_string(root().join("docs/authoring.md"))
         .expect("docs/authoring.md is readable");
-    let mut files = Vec::new();
+    let mut blocks = Vec::new();
     let mut lines = guide.lines();
     while let Some(line) = lines.next() {
-        let Some(path) = line.strip_prefix("```").and_then(|info| {
-            info.split_whitespace()
-                .find_map(|w| w.strip_prefix("file="))
-        }) else {
+        let Some(info) = line.strip_prefix("```") else {
             continue;
         };
         let body: Vec<&str> = lines.by_ref().take_while(|l| *l != "```").collect();
-        files.push((path.to_owned(), body.join("\n") + "\n"));
+        blocks.push(Block {
+            info: info.to_owned(),
+            body: body.join("\n") + "\n",
+        });
     }
-    files
+    blocks
+}
+
+/// The commands of the guide's `sh` blocks, each as its words (a trailing `\` continues a line,
+/// a `#` after a space starts a comment), with the index of its block.
+fn guide_commands(blocks: &[Block]) -> Vec<(usize, Vec<String>)> {
+    let mut commands = Vec::new();
+    for (index, block) in blocks.iter().enumerate().filter(|(_, b)| b.info == "sh") {
+        let mut words = Vec::new();
+        for line in block.body.lines() {
+            let line = line.split_once(" #").map_or(line, |(code, _)| code);
+            let (line, continues) = line
+                .trim_end()
+                .strip_suffix('\\')
+                .map_or((line, false), |line| (line, true));
+            words.extend(line.split_whitespace().map(str::to_owned));
+            if !continues && !words.is_empty() {
+                commands.push((index, std::mem::take(&mut words)));
+            }
+        }
+    }
+    commands
+}
+
+/// The YAML documents of `path`, as JSON values.
+fn documents(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).expect("the guide's file is written");
+    serde_yaml_ng::Deserializer::from_str(&text)
+        .map(|document| {
+            Value::deserialize(document)
+                .unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+        })
+        .collect()
+}
+
+/// The keys of an object, sorted; none for anything else.
+fn keys(value: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .map(|object| object.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    keys.sort_unstable();
+    keys
 }
 
 /// Runs `command`, panicking with what it was and its output when it fails.
@@ -89,8 +159,274 @@ fn sdk_manifest_value(key: &str) -> String {
         .to_owned()
 }
 
+/// Runs the guide's `render` and `package build` commands as written, in `my-function/`, with
+/// the server the tests build and, for `--binary`, the musl runtime of the package tests instead
+/// of a release one. A render without `--expect` prints the guide's next file (what the guide
+/// says it prints); one with it matches; the package holds the module, read back with skopeo and
+/// umoci.
+fn run_the_guides_server_commands(
+    blocks: &[Block],
+    commands: &[(usize, Vec<String>)],
+    my_function: &Path,
+) {
+    let server: Vec<&(usize, Vec<String>)> = commands
+        .iter()
+        .filter(|(_, words)| {
+            words[0] == SERVER && ["render", "package"].contains(&words[1].as_str())
+        })
+        .collect();
+    let shapes: Vec<String> = server
+        .iter()
+        .map(|(_, words)| words[1..].join(" "))
+        .collect();
+    assert_eq!(
+        shapes,
+        [
+            "render xr.yaml composition.yaml functions.yaml --modules-dir modules",
+            "render xr.yaml composition.yaml functions.yaml --modules-dir modules --expect expected.yaml",
+            "render xr.yaml composition.yaml functions.yaml --modules-dir modules -o observed.yaml --expect expected-observed.yaml",
+            "render xr.yaml composition.yaml functions.yaml --modules-dir modules -o observed.yaml --xrd xrd.yaml --expect expected-observed.yaml",
+            "package build --binary ../function-wasmtime/target/x86_64-unknown-linux-musl/release/function-wasmtime --package-root ../function-wasmtime/package --module my-function=modules/my-function.wasm --output function-wasmtime-team.xpkg",
+        ]
+    );
+    let flag = |words: &[String], name: &str| {
+        let at = words.iter().position(|word| word == name)?;
+        words.get(at + 1).cloned()
+    };
+    let binary = super::render::binary();
+    for (index, words) in server {
+        let mut args = words[1..].to_vec();
+        if let Some(at) = args.iter().position(|arg| arg == "--binary") {
+            // A relative path, as the guide's is, to a link to the musl build.
+            let link = "function-wasmtime-musl";
+            std::os::unix::fs::symlink(musl_binary(), my_function.with_file_name(link))
+                .expect("the temporary folder is writable");
+            args[at + 1] = format!("../{link}");
+        }
+        let output = Command::new(&binary)
+            .current_dir(my_function)
+            .args(&args)
+            .env(
+                "FUNCTION_WASMTIME_CACHE_DIR",
+                root().join("target/test-cache"),
+            )
+            .env_remove(UPDATE_GOLDEN)
+            .output()
+            .expect("the server runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{words:?} failed:\n{stderr}");
+        if let Some(xpkg) = flag(words, "--output") {
+            assert_eq!(stdout, format!("{xpkg}\n"));
+            check_the_package(&my_function.join(xpkg));
+        } else if let Some(expected) = flag(words, "--expect") {
+            assert_eq!(
+                (stdout.as_ref(), stderr.as_ref()),
+                ("", format!("the output matches {expected}\n").as_str()),
+                "{words:?}"
+            );
+        } else {
+            let printed = blocks[index + 1..]
+                .iter()
+                .find(|block| block.file().is_some())
+                .expect("the guide shows what the render prints");
+            assert_eq!(stdout, printed.body, "{words:?}");
+        }
+    }
+}
+
+/// The package `xpkg`, converted and unpacked: the runtime, `my-function` from
+/// `modules/my-function.wasm` with its code precompiled, the bundled modules' code and
+/// package.yaml.
+fn check_the_package(xpkg: &Path) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let rootfs = unpack(xpkg, dir.path()).join("rootfs");
+    let my_function = xpkg.parent().expect("the package is in my-function/");
+    let module =
+        std::fs::read(my_function.join("modules/my-function.wasm")).expect("the module is built");
+    assert_eq!(
+        files_below(&rootfs),
+        package_files(&[("my-function", &module)])
+    );
+    assert!(
+        std::fs::read(rootfs.join("modules/my-function.wasm")).expect("the packaged module")
+            == module,
+        "the package holds the module the guide built"
+    );
+    let list = std::fs::read_to_string(rootfs.join("modules/modules.json")).expect("the list");
+    assert_eq!(
+        serde_json::from_str::<Value>(&list).expect("modules.json is JSON"),
+        json!({"modules": [{
+            "name": "my-function",
+            "sha256": format!("sha256:{}", sha256_hex(&module)),
+            "source": "modules/my-function.wasm",
+        }]})
+    );
+}
+
+/// What a cluster gets from the guide agrees: the XRD defines the XR's type, which the
+/// Composition composes; it declares exactly the spec fields the XR sets and the status fields
+/// the module writes in the guide's renders; the Functions are the one the Composition names,
+/// the team's from the image the guide pushes, the stock one with a DeploymentRuntimeConfig that
+/// mounts the ConfigMap the guide creates from `modules/` where `--modules-dir` points.
+fn check_the_cluster_manifests(commands: &[(usize, Vec<String>)], my_function: &Path) {
+    let read = |name: &str| documents(&my_function.join(name));
+    let [xr] = &read("xr.yaml")[..] else {
+        panic!("xr.yaml holds one document")
+    };
+    let [composition] = &read("composition.yaml")[..] else {
+        panic!("composition.yaml holds one document")
+    };
+    let [xrd] = &read("xrd.yaml")[..] else {
+        panic!("xrd.yaml holds one document")
+    };
+    let [functions] = &read("functions.yaml")[..] else {
+        panic!("functions.yaml holds one Function")
+    };
+    let [team] = &read("function.yaml")[..] else {
+        panic!("function.yaml holds one Function")
+    };
+    let [runtime, stock] = &read("runtime.yaml")[..] else {
+        panic!("runtime.yaml holds a DeploymentRuntimeConfig and a Function")
+    };
+
+    let spec = &xrd["spec"];
+    let group = spec["group"].as_str().expect("spec.group");
+    let [version] = &spec["versions"].as_array().expect("spec.versions")[..] else {
+        panic!("the XRD defines one version")
+    };
+    assert_eq!(
+        (
+            &xrd["apiVersion"],
+            &xrd["metadata"]["name"],
+            &version["referenceable"]
+        ),
+        (
+            &json!("apiextensions.crossplane.io/v2"),
+            &json!(format!(
+                "{}.{group}",
+                spec["names"]["plural"].as_str().expect("a plural")
+            )),
+            &json!(true),
+        )
+    );
+    let xr_type = json!({
+        "apiVersion": format!("{group}/{}", version["name"].as_str().expect("a version name")),
+        "kind": spec["names"]["kind"],
+    });
+    assert_eq!(composition["spec"]["compositeTypeRef"], xr_type);
+    assert_eq!(
+        json!({"apiVersion": xr["apiVersion"], "kind": xr["kind"]}),
+        xr_type
+    );
+    let schema = &version["schema"]["openAPIV3Schema"]["properties"];
+    assert_eq!(keys(&schema["spec"]["properties"]), keys(&xr["spec"]));
+    // The status fields the module writes, in the guide's renders.
+    let mut written = BTreeSet::new();
+    for expected in ["expected.yaml", "expected-observed.yaml"] {
+        let rendered_xr = &read(expected)[0];
+        written.extend(
+            keys(&rendered_xr["status"])
+                .into_iter()
+                .filter(|field| *field != "conditions")
+                .map(str::to_owned),
+        );
+    }
+    assert_eq!(written, BTreeSet::from(["bucketArn".to_owned()]));
+    assert_eq!(
+        keys(&schema["status"]["properties"]),
+        written.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+
+    let [step] = &composition["spec"]["pipeline"]
+        .as_array()
+        .expect("a pipeline")[..]
+    else {
+        panic!("the Composition has one step")
+    };
+    for function in [functions, team, stock] {
+        assert_eq!(
+            (&function["kind"], &function["metadata"]["name"]),
+            (&json!("Function"), &step["functionRef"]["name"])
+        );
+    }
+    let words = |program: &str| {
+        commands
+            .iter()
+            .map(|(_, words)| words)
+            .find(|words| words.join(" ").starts_with(program))
+            .unwrap_or_else(|| panic!("the guide runs {program}"))
+    };
+    let push = words("crossplane xpkg push");
+    let [_, _, _, flag, file, image] = &push[..] else {
+        panic!("the guide pushes with crossplane xpkg push -f FILE IMAGE: {push:?}")
+    };
+    assert_eq!(
+        (flag.as_str(), file.as_str(), &team["spec"]["package"]),
+        ("-f", "function-wasmtime-team.xpkg", &json!(image))
+    );
+
+    assert_eq!(stock["spec"]["package"], functions["spec"]["package"]);
+    assert_eq!(
+        (&runtime["kind"], &stock["spec"]["runtimeConfigRef"]["name"]),
+        (
+            &json!("DeploymentRuntimeConfig"),
+            &runtime["metadata"]["name"]
+        )
+    );
+    let pod = &runtime["spec"]["deploymentTemplate"]["spec"]["template"]["spec"];
+    let [container] = &pod["containers"].as_array().expect("containers")[..] else {
+        panic!("the DeploymentRuntimeConfig changes one container")
+    };
+    let [mount] = &container["volumeMounts"].as_array().expect("volumeMounts")[..] else {
+        panic!("the container mounts one volume")
+    };
+    let [volume] = &pod["volumes"].as_array().expect("volumes")[..] else {
+        panic!("the pod has one volume")
+    };
+    let mount_path = mount["mountPath"].as_str().expect("a mountPath");
+    assert_eq!(
+        (&container["name"], &container["args"], &mount["name"]),
+        (
+            &json!("package-runtime"),
+            &json!([format!("--modules-dir={mount_path}")]),
+            &volume["name"],
+        )
+    );
+    let create = words("kubectl create configmap");
+    assert_eq!(
+        create[..9].iter().map(String::as_str).collect::<Vec<_>>(),
+        [
+            "kubectl",
+            "create",
+            "configmap",
+            volume["configMap"]["name"].as_str().expect("a ConfigMap"),
+            "--namespace",
+            "crossplane-system",
+            "--from-file=modules/",
+            "--dry-run=client",
+            "--output=yaml",
+        ]
+    );
+    let module = format!(
+        "{}.wasm",
+        step["input"]["module"]
+            .as_str()
+            .expect("the step names a module")
+    );
+    let in_modules = files_below(&my_function.join("modules"));
+    let size = std::fs::metadata(my_function.join("modules").join(&module))
+        .expect("the module is built")
+        .len();
+    assert_eq!(
+        (in_modules, size < 1024 * 1024),
+        (vec![module], true),
+        "the ConfigMap holds the module, within its 1 MiB (the module is {size} bytes)"
+    );
+}
+
 #[tokio::test]
-async fn the_guides_modules_build_and_pass_their_tests_with_the_packaged_sdk_alone() {
+async fn the_guide_goes_from_an_empty_folder_to_a_package_with_the_packaged_sdk_alone() {
     let target_dir = root().join("target/authoring");
     let folder = tempfile::tempdir().expect("a temporary folder");
     let crate_file = package_sdk(&target_dir);
@@ -99,23 +435,37 @@ async fn the_guides_modules_build_and_pass_their_tests_with_the_packaged_sdk_alo
         .arg(&crate_file)
         .arg("-C")
         .arg(folder.path()));
+    std::os::unix::fs::symlink(root(), folder.path().join("function-wasmtime"))
+        .expect("the temporary folder is writable");
 
-    let files = guide_files();
-    let paths: Vec<&str> = files.iter().map(|(path, _)| path.as_str()).collect();
+    let blocks = guide_blocks();
+    let paths: Vec<&str> = blocks.iter().filter_map(Block::file).collect();
     assert_eq!(
         paths,
         [
             "my-function/Cargo.toml",
             "my-function/src/lib.rs",
             "deploy-fn/Cargo.toml",
-            "deploy-fn/src/lib.rs"
+            "deploy-fn/src/lib.rs",
+            "my-function/xr.yaml",
+            "my-function/composition.yaml",
+            "my-function/functions.yaml",
+            "my-function/expected.yaml",
+            "my-function/observed.yaml",
+            "my-function/expected-observed.yaml",
+            "my-function/xrd.yaml",
+            "my-function/function.yaml",
+            "my-function/runtime.yaml",
         ]
     );
-    for (path, contents) in &files {
+    for block in &blocks {
+        let Some(path) = block.file() else {
+            continue;
+        };
         let path = folder.path().join(path);
         std::fs::create_dir_all(path.parent().expect("a file in a crate"))
             .expect("the temporary folder is writable");
-        std::fs::write(&path, contents).expect("the temporary folder is writable");
+        std::fs::write(&path, &block.body).expect("the temporary folder is writable");
     }
 
     for (name, expected) in [
@@ -164,7 +514,8 @@ async fn the_guides_modules_build_and_pass_their_tests_with_the_packaged_sdk_alo
             "--target-dir",
         ])
         .arg(&target_dir));
-    let modules = folder.path().join("modules");
+    let my_function = folder.path().join("my-function");
+    let modules = my_function.join("modules");
     std::fs::create_dir(&modules).expect("the temporary folder is writable");
     std::fs::copy(
         target_dir.join("wasm32-wasip1/release/my_function.wasm"),
@@ -184,7 +535,7 @@ async fn the_guides_modules_build_and_pass_their_tests_with_the_packaged_sdk_alo
         to_json(&response)["desired"]["resources"]["bucket"],
         json!({
             "resource": {
-                "apiVersion": "s3.aws.upbound.io/v1beta1",
+                "apiVersion": "s3.aws.m.upbound.io/v1beta1",
                 "kind": "Bucket",
                 "metadata": {"annotations": {"example.org/versioning": "enabled"}},
                 "spec": {"forProvider": {"region": "eu-west-1"}},
@@ -192,6 +543,10 @@ async fn the_guides_modules_build_and_pass_their_tests_with_the_packaged_sdk_alo
             "ready": "READY_FALSE",
         })
     );
+
+    let commands = guide_commands(&blocks);
+    run_the_guides_server_commands(&blocks, &commands, &my_function);
+    check_the_cluster_manifests(&commands, &my_function);
 }
 
 #[test]

@@ -19,7 +19,7 @@ use xfn_tests::{built_module, greeting_xr, module_input, request, root, to_json}
 
 /// The statically linked runtime the package is built from: `XFN_MUSL_BINARY`, else the dev-profile
 /// musl build that scripts/test makes.
-fn musl_binary() -> PathBuf {
+pub(super) fn musl_binary() -> PathBuf {
     let path = std::env::var_os("XFN_MUSL_BINARY").map_or_else(
         || root().join("target/x86_64-unknown-linux-musl/debug/function-wasmtime"),
         PathBuf::from,
@@ -84,7 +84,7 @@ fn build_package_twice() -> (Package, Package, String) {
 }
 
 /// Runs a tool and returns its stdout; a missing tool or a failure fails the test with its stderr.
-fn run(program: &str, args: &[&str]) -> String {
+pub(super) fn run(program: &str, args: &[&str]) -> String {
     let output = Command::new(program)
         .args(args)
         .output()
@@ -100,7 +100,7 @@ fn run(program: &str, args: &[&str]) -> String {
     String::from_utf8(output.stdout).expect("the tool prints UTF-8")
 }
 
-fn path_str(path: &Path) -> &str {
+pub(super) fn path_str(path: &Path) -> &str {
     path.to_str().expect("temporary paths are UTF-8")
 }
 
@@ -136,11 +136,9 @@ fn work_dir() -> PathBuf {
     dir
 }
 
-static BUILT: LazyLock<Built> = LazyLock::new(|| {
-    let dir = work_dir();
-    let (package, again, team_resolved) = build_package_twice();
-    let xpkg = dir.join(package.file_name());
-    package.write(&xpkg).expect("the package is written");
+/// Converts the package `xpkg` to an OCI layout with skopeo and unpacks it with umoci, both in
+/// `dir`; returns umoci's bundle.
+pub(super) fn unpack(xpkg: &Path, dir: &Path) -> PathBuf {
     let layout = dir.join("oci");
     let bundle = dir.join("bundle");
     run(
@@ -148,7 +146,7 @@ static BUILT: LazyLock<Built> = LazyLock::new(|| {
         &[
             "--insecure-policy",
             "copy",
-            &format!("docker-archive:{}", path_str(&xpkg)),
+            &format!("docker-archive:{}", path_str(xpkg)),
             &format!("oci:{}:function-wasmtime", path_str(&layout)),
         ],
     );
@@ -161,6 +159,15 @@ static BUILT: LazyLock<Built> = LazyLock::new(|| {
             path_str(&bundle),
         ],
     );
+    bundle
+}
+
+static BUILT: LazyLock<Built> = LazyLock::new(|| {
+    let dir = work_dir();
+    let (package, again, team_resolved) = build_package_twice();
+    let xpkg = dir.join(package.file_name());
+    package.write(&xpkg).expect("the package is written");
+    let bundle = unpack(&xpkg, &dir);
     Built {
         package,
         again,
@@ -260,7 +267,7 @@ fn the_label_names_the_digest_of_the_layer_that_holds_only_package_yaml() {
 }
 
 /// The files below `dir`, as paths relative to it, sorted.
-fn files_below(dir: &Path) -> Vec<String> {
+pub(super) fn files_below(dir: &Path) -> Vec<String> {
     let mut files = Vec::new();
     let mut pending = vec![dir.to_owned()];
     while let Some(next) = pending.pop() {
@@ -278,8 +285,30 @@ fn files_below(dir: &Path) -> Vec<String> {
     files
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(super) fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// The root filesystem of a package holding the user modules `modules` (name and bytes): the
+/// runtime, the modules, their list, precompiled code for them and every bundled module (one
+/// file per distinct module), and package.yaml; sorted.
+pub(super) fn package_files(modules: &[(&str, &[u8])]) -> Vec<String> {
+    let bundled = function_wasmtime::modules::bundled_names()
+        .into_iter()
+        .map(|name| function_wasmtime::modules::bundled_bytes(name).expect("a bundled module"));
+    let mut files: Vec<String> = bundled
+        .chain(modules.iter().map(|(_, bytes)| *bytes))
+        .map(|bytes| format!("modules/precompiled/{}.cwasm", sha256_hex(bytes)))
+        .chain(
+            modules
+                .iter()
+                .map(|(name, _)| format!("modules/{name}.wasm")),
+        )
+        .chain(["function-wasmtime", "modules/modules.json", "package.yaml"].map(str::to_owned))
+        .collect();
+    files.sort();
+    files.dedup();
+    files
 }
 
 #[test]
@@ -288,26 +317,11 @@ fn umoci_unpacks_the_runtime_the_user_modules_their_list_and_precompiled_code_an
     let read = |path: &Path| std::fs::read(path).expect("a file");
     let hello = read(&built_module("hello"));
     let hello_sha256 = sha256_hex(&hello);
-    // Every module the server may load from the package is precompiled, the bundled ones too; the
-    // two user modules are the same bytes, so one file serves both.
-    let mut compiled: Vec<String> = function_wasmtime::modules::bundled_names()
-        .into_iter()
-        .map(|name| {
-            sha256_hex(function_wasmtime::modules::bundled_bytes(name).expect("a bundled module"))
-        })
-        .chain([hello_sha256.clone()])
-        .map(|hex| format!("modules/precompiled/{hex}.cwasm"))
-        .collect();
-    compiled.sort();
-    compiled.dedup();
-    let mut expected = vec![
-        "function-wasmtime".to_owned(),
-        "modules/greeter.wasm".to_owned(),
-        "modules/modules.json".to_owned(),
-    ];
-    expected.extend(compiled);
-    expected.extend(["modules/team.wasm".to_owned(), "package.yaml".to_owned()]);
-    assert_eq!(files_below(&rootfs), expected);
+    // The two user modules are the same bytes, so one precompiled file serves both.
+    assert_eq!(
+        files_below(&rootfs),
+        package_files(&[("greeter", &hello), ("team", &hello)])
+    );
     assert!(
         read(&rootfs.join("function-wasmtime")) == read(&musl_binary()),
         "the binary is the musl build"

@@ -125,6 +125,8 @@ pub(crate) fn list(modules: &[PackedModule]) -> PackagedModules {
 /// [`Error::Precompile`] with what the binary said when a compile fails.
 pub(crate) fn precompile(binary: &Path, modules: &[PackedModule]) -> Result<Vec<Precompiled>> {
     let dir = tempfile::tempdir().map_err(Error::read(std::env::temp_dir()))?;
+    // The compiles run in `dir`, where a relative path (the default `--binary`) means nothing.
+    let program = std::path::absolute(binary).map_err(Error::read(binary))?;
     let mut arguments: Vec<String> = bundled_names().into_iter().map(str::to_owned).collect();
     for module in modules {
         let path = dir.path().join(format!("{}.wasm", module.name));
@@ -139,7 +141,7 @@ pub(crate) fn precompile(binary: &Path, modules: &[PackedModule]) -> Result<Vec<
         .enumerate()
         .map(|(index, argument)| {
             let output = dir.path().join(format!("{index}.cwasm"));
-            let child = Command::new(binary)
+            let child = Command::new(&program)
                 .args(["module", "compile", argument, "-o"])
                 .arg(&output)
                 .current_dir(dir.path())

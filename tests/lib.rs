@@ -16,7 +16,7 @@ use std::sync::{Arc, LazyLock};
 use base64::Engine as _;
 use function_wasmtime::host::{Host, HostConfig, Limits};
 use function_wasmtime::modules::{CompileCache, ModuleRegistry};
-use function_wasmtime::server::{self, ServerConfig};
+use function_wasmtime::server::{self, ListenConfig};
 use function_wasmtime::step::StepRunner;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -121,7 +121,7 @@ impl TestServer {
             .local_addr()
             .expect("a bound listener has an address");
         let (stop, stopped) = oneshot::channel::<()>();
-        let config = ServerConfig {
+        let config = ListenConfig {
             tls_certs_dir,
             max_recv_bytes: server::DEFAULT_MAX_RECV_BYTES,
         };

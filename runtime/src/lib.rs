@@ -12,7 +12,6 @@
 //! The guest ABI is in `docs/ABI.md`; flags, ports and limits in `docs/operations.md`.
 
 pub mod cli;
-pub mod host;
 pub mod input;
 pub mod inspect;
 pub mod metrics;
@@ -23,7 +22,11 @@ pub mod scaffold;
 pub mod server;
 pub mod step;
 pub mod transcode;
-pub mod units;
+
+/// The WebAssembly host, a crate of its own (`host/`): it knows nothing of gRPC or Crossplane.
+pub use xfn_host as host;
+/// Durations and quantities as Kubernetes users write them, which the host's limits are made of.
+pub use xfn_host::units;
 
 /// An error and its sources, joined with ": ", as one message: how the edges (FATAL results,
 /// `main`, render's report of a Function it cannot reach) print a failure, and how messages that

@@ -3,7 +3,7 @@
 use wasmtime::component::types::{ComponentFunc, ComponentItem, Type};
 use wasmtime::component::{Component, ComponentExportIndex};
 
-use crate::host::{Abi, AbiMismatch};
+use crate::{Abi, AbiMismatch};
 
 /// The interface a function component exports, at ABI version 1 (any 1.x: the host looks for this
 /// prefix, so components built against a later compatible minor version work).

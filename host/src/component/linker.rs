@@ -11,8 +11,8 @@ use wasmtime_wasi::p2::bindings::sync::io::poll;
 use wasmtime_wasi::runtime::in_tokio;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::host::guest::{LogSink, MAX_LOG_MESSAGE_BYTES};
-use crate::host::limits::MemoryLimiter;
+use crate::guest::{LogSink, MAX_LOG_MESSAGE_BYTES};
+use crate::limits::MemoryLimiter;
 
 /// The interface of the world's import, at ABI version 1; the linker's semver matching also
 /// serves components built against a later 1.x.

@@ -171,7 +171,7 @@ fn same_types(found: impl ExactSizeIterator<Item = ValType>, wanted: &[ValType])
 }
 
 /// How `export` is shown in messages and by `module inspect`: `func(i32, i32) -> (i32)`, `a memory`, …
-pub(crate) fn describe(export: &ExternType) -> String {
+pub fn describe(export: &ExternType) -> String {
     match export {
         ExternType::Func(func) => {
             let list = |types: &mut dyn Iterator<Item = ValType>| {

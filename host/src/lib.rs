@@ -1,4 +1,7 @@
-//! The WebAssembly host: one engine, modules prepared once, a fresh sandboxed instance per call.
+//! The WebAssembly host of function-wasmtime: one engine, modules prepared once, a fresh sandboxed
+//! instance per call. A crate of its own so that it cannot reach the server, the protocol or
+//! Crossplane's types: it runs bytes in and bytes out (the `function-wasmtime` crate re-exports it
+//! as `function_wasmtime::host`).
 //!
 //! A module is a core module (a reactor or a WASI command, which get WASI preview 1 and the `xfn`
 //! imports) or a component of the world in `wit/function.wit` (which gets WASI 0.2 and the
@@ -20,6 +23,7 @@ mod stdio;
 #[cfg(test)]
 mod tests;
 mod ticker;
+pub mod units;
 
 use std::fmt;
 use std::sync::Arc;
@@ -33,7 +37,7 @@ use wasmtime::{
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::pipe::MemoryInputPipe;
 
-pub(crate) use abi::describe as describe_extern;
+pub use abi::describe as describe_extern;
 pub use abi::{Abi, AbiMismatch};
 pub use limits::Limits;
 
@@ -71,7 +75,7 @@ pub struct Error {
 
 impl Error {
     /// `failure` of `module`.
-    pub(crate) fn of(module: &ModuleId, failure: Failure) -> Error {
+    pub fn of(module: &ModuleId, failure: Failure) -> Error {
         Error {
             module: Some(module.clone()),
             failure,

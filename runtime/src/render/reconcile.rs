@@ -51,23 +51,7 @@ pub(crate) async fn reconcile(inputs: &Inputs, runtimes: &Runtimes<'_>) -> Resul
     let mut xr = Composite::new(&inputs.xr, inputs.schema);
     check_observed(inputs, &xr)?;
     if !inputs.observed.is_empty() {
-        let refs = inputs
-            .observed
-            .iter()
-            .map(|document| {
-                let mut reference = json!({
-                    "apiVersion": text(&document.value, "/apiVersion"),
-                    "kind": text(&document.value, "/kind"),
-                    "name": text(&document.value, "/metadata/name"),
-                });
-                let namespace = text(&document.value, "/metadata/namespace");
-                if xr.namespace().is_empty() && !namespace.is_empty() {
-                    reference["namespace"] = namespace.into();
-                }
-                reference
-            })
-            .collect();
-        xr.set_crossplane_field("resourceRefs", Value::Array(refs));
+        xr.set_crossplane_field("resourceRefs", observed_refs(inputs, &xr));
     }
     let mut store = Store::default();
     store.put(Value::Object(xr.object.clone()));
@@ -84,73 +68,19 @@ pub(crate) async fn reconcile(inputs: &Inputs, runtimes: &Runtimes<'_>) -> Resul
     conditions::set(&mut xr.object, &[responsive]);
 
     if xr.annotation(ANNOTATION_PAUSED) == Some("true") {
-        events.push(Event::normal(
-            "ReconciliationPaused",
-            "Reconciliation is paused via the pause annotation",
-        ));
-        let mut paused = Condition::new(
-            "Synced",
-            "False",
-            "ReconcilePaused",
-            "Reconciliation (including deletion) is paused via the pause annotation",
-        );
-        paused.observed_generation = xr.generation();
-        conditions::set(&mut xr.object, &[paused]);
-        return Ok(Rendered {
-            xr: xr.object,
-            composed: Vec::new(),
-            events,
-            context: None,
-        });
+        return Ok(paused(xr, events));
     }
-    if let Some(token) = xr
-        .annotation(ANNOTATION_RECONCILE_REQUESTED)
-        .filter(|t| !t.is_empty())
-    {
-        let token = token.to_owned();
-        if xr
-            .get("/status/lastHandledReconcileAt")
-            .and_then(Value::as_str)
-            != Some(token.as_str())
-        {
-            events.push(Event::normal(
-                "ReconcileRequestHandled",
-                "Handling reconcile request",
-            ));
-            xr.set(&["status", "lastHandledReconcileAt"], token.into());
-        }
-    }
+    handle_reconcile_request(&mut xr, &mut events);
     select_composition(inputs, &mut xr, &mut events);
     configure(inputs, &mut xr, &mut store);
 
     let observed = observe(&xr, &store)?;
-    let observed_state = State {
-        composite: Some(Resource {
-            resource: Some(to_struct(Value::Object(xr.object.clone()))),
-            connection_details: connection_details(
-                &store,
-                &xr.object,
-                xr.schema == XrSchema::Legacy,
-            ),
-            ..Resource::default()
-        }),
-        resources: observed
-            .iter()
-            .map(|(name, object)| {
-                let mut observed = resource(object);
-                if let Value::Object(map) = object {
-                    observed.connection_details = connection_details(&store, map, true);
-                }
-                (name.clone(), observed)
-            })
-            .collect(),
-    };
     let pipeline = Pipeline {
         inputs,
         store: &store,
         runtimes,
     };
-    let outcome = pipeline.run(observed_state).await?;
+    let outcome = pipeline.run(observed_state(&xr, &observed, &store)).await?;
     let mut events_of_composition = outcome.events;
     let composed = compose::compose(&outcome.desired, &observed, &xr, &mut events_of_composition)?;
 
@@ -162,26 +92,8 @@ pub(crate) async fn reconcile(inputs: &Inputs, runtimes: &Runtimes<'_>) -> Resul
         .filter(|condition| !Condition::is_system(&condition.kind))
         .collect();
     conditions::set(&mut rendered, &custom);
-    let mut unready: Vec<&str> = Vec::new();
-    for resource in composed.iter().filter(|resource| !resource.is_ready) {
-        unready.push(&resource.name);
-        events.push(Event::normal(
-            "ComposeResources",
-            format!("Composed resource \"{}\" is not yet ready", resource.name),
-        ));
-    }
     let synced = Condition::new("Synced", "True", "ReconcileSuccess", "");
-    let ready = match outcome.desired.composite.as_ref().map(|c| c.ready) {
-        Some(r) if r == Ready::True as i32 => Condition::new("Ready", "True", "Available", ""),
-        Some(r) if r == Ready::False as i32 => Condition::new("Ready", "False", "Creating", ""),
-        _ if !unready.is_empty() => Condition::new(
-            "Ready",
-            "False",
-            "Creating",
-            &format!("Unready resources: {}", some_names(&mut unready)),
-        ),
-        _ => Condition::new("Ready", "True", "Available", ""),
-    };
+    let ready = ready(&outcome.desired, &composed, &mut events);
     conditions::set(&mut rendered, &[synced, ready]);
     Ok(Rendered {
         xr: rendered,
@@ -192,6 +104,123 @@ pub(crate) async fn reconcile(inputs: &Inputs, runtimes: &Runtimes<'_>) -> Resul
         events,
         context: outcome.context,
     })
+}
+
+/// The XR's resource references, one per observed resource, as if the XR had composed them; a
+/// reference names a namespace only for a namespaced resource of a cluster-scoped XR.
+fn observed_refs(inputs: &Inputs, xr: &Composite) -> Value {
+    let refs = inputs
+        .observed
+        .iter()
+        .map(|document| {
+            let mut reference = json!({
+                "apiVersion": text(&document.value, "/apiVersion"),
+                "kind": text(&document.value, "/kind"),
+                "name": text(&document.value, "/metadata/name"),
+            });
+            let namespace = text(&document.value, "/metadata/namespace");
+            if xr.namespace().is_empty() && !namespace.is_empty() {
+                reference["namespace"] = namespace.into();
+            }
+            reference
+        })
+        .collect();
+    Value::Array(refs)
+}
+
+/// The reconcile of a paused XR: an event and a `Synced: False` condition, nothing composed.
+fn paused(mut xr: Composite, mut events: Vec<Event>) -> Rendered {
+    events.push(Event::normal(
+        "ReconciliationPaused",
+        "Reconciliation is paused via the pause annotation",
+    ));
+    let mut paused = Condition::new(
+        "Synced",
+        "False",
+        "ReconcilePaused",
+        "Reconciliation (including deletion) is paused via the pause annotation",
+    );
+    paused.observed_generation = xr.generation();
+    conditions::set(&mut xr.object, &[paused]);
+    Rendered {
+        xr: xr.object,
+        composed: Vec::new(),
+        events,
+        context: None,
+    }
+}
+
+/// Records a new reconcile request (the annotation's value differs from
+/// `status.lastHandledReconcileAt`) as handled, with an event.
+fn handle_reconcile_request(xr: &mut Composite, events: &mut Vec<Event>) {
+    let Some(token) = xr
+        .annotation(ANNOTATION_RECONCILE_REQUESTED)
+        .filter(|t| !t.is_empty())
+    else {
+        return;
+    };
+    let token = token.to_owned();
+    if xr
+        .get("/status/lastHandledReconcileAt")
+        .and_then(Value::as_str)
+        != Some(token.as_str())
+    {
+        events.push(Event::normal(
+            "ReconcileRequestHandled",
+            "Handling reconcile request",
+        ));
+        xr.set(&["status", "lastHandledReconcileAt"], token.into());
+    }
+}
+
+/// The observed state the pipeline starts from: the XR and the `observed` composed resources,
+/// each with its connection details (the XR's only when it is a legacy XR).
+fn observed_state(xr: &Composite, observed: &BTreeMap<String, Value>, store: &Store) -> State {
+    State {
+        composite: Some(Resource {
+            resource: Some(to_struct(Value::Object(xr.object.clone()))),
+            connection_details: connection_details(
+                store,
+                &xr.object,
+                xr.schema == XrSchema::Legacy,
+            ),
+            ..Resource::default()
+        }),
+        resources: observed
+            .iter()
+            .map(|(name, object)| {
+                let mut observed = resource(object);
+                if let Value::Object(map) = object {
+                    observed.connection_details = connection_details(store, map, true);
+                }
+                (name.clone(), observed)
+            })
+            .collect(),
+    }
+}
+
+/// The XR's `Ready` condition: what the pipeline said of the XR, else whether every composed
+/// resource is ready; each unready one is recorded as an event.
+fn ready(desired: &State, composed: &[Composed], events: &mut Vec<Event>) -> Condition {
+    let mut unready: Vec<&str> = Vec::new();
+    for resource in composed.iter().filter(|resource| !resource.is_ready) {
+        unready.push(&resource.name);
+        events.push(Event::normal(
+            "ComposeResources",
+            format!("Composed resource \"{}\" is not yet ready", resource.name),
+        ));
+    }
+    match desired.composite.as_ref().map(|c| c.ready) {
+        Some(r) if r == Ready::True as i32 => Condition::new("Ready", "True", "Available", ""),
+        Some(r) if r == Ready::False as i32 => Condition::new("Ready", "False", "Creating", ""),
+        _ if !unready.is_empty() => Condition::new(
+            "Ready",
+            "False",
+            "Creating",
+            &format!("Unready resources: {}", some_names(&mut unready)),
+        ),
+        _ => Condition::new("Ready", "True", "Available", ""),
+    }
 }
 
 /// `CheckObservedResources`: an observed resource must not be controlled by another owner, and

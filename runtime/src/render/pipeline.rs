@@ -74,72 +74,15 @@ impl Pipeline<'_> {
             self.inputs.context.clone().unwrap_or_default(),
         )));
         for step in &self.inputs.composition.spec.pipeline {
-            let (required_resources, required_schemas) = self.bootstrap(step)?;
-            let request = RunFunctionRequest {
-                meta: Some(RequestMeta {
-                    tag: String::new(),
-                    capabilities: CAPABILITIES.iter().map(|c| *c as i32).collect(),
-                }),
-                observed: Some(observed.clone()),
-                desired,
-                input: step
-                    .input
-                    .clone()
-                    .map(|input| to_struct(Value::Object(input))),
-                context,
-                credentials: self.credentials(step)?,
-                required_resources,
-                required_schemas,
-                ..RunFunctionRequest::default()
-            };
+            let request = self.request(step, observed.clone(), desired, context)?;
             let response = self.call(step, request).await?;
             desired = response.desired;
             context = response.context;
             outcome
                 .conditions
-                .extend(response.conditions.iter().map(|condition| {
-                    let status = match Status::try_from(condition.status) {
-                        Ok(Status::ConditionTrue) => "True",
-                        Ok(Status::ConditionFalse) => "False",
-                        _ => "Unknown",
-                    };
-                    Condition::new(
-                        &condition.r#type,
-                        status,
-                        &condition.reason,
-                        condition.message.as_deref().unwrap_or(""),
-                    )
-                }));
+                .extend(response.conditions.iter().map(condition));
             for result in response.results {
-                let reason = match result.reason.as_deref() {
-                    None | Some("") => REASON_COMPOSE,
-                    Some(reason) => reason,
-                };
-                let detailed =
-                    |message: &str| format!("Pipeline step \"{}\": {message}", step.step);
-                outcome
-                    .events
-                    .push(match Severity::try_from(result.severity) {
-                        Ok(Severity::Fatal) => {
-                            return Err(Error::Fatal {
-                                step: step.step.clone(),
-                                message: result.message,
-                            });
-                        }
-                        Ok(Severity::Warning) => {
-                            Event::warning(reason, detailed(&result.message))
-                        }
-                        Ok(Severity::Normal) => Event::normal(reason, detailed(&result.message)),
-                        Ok(Severity::Unspecified) => Event::warning(
-                            reason,
-                            format!(
-                                "Pipeline step \"{}\" returned a result of unknown severity (assuming warning): {}",
-                                step.step, result.message
-                            ),
-                        ),
-                        // A severity newer than Crossplane's protobuf: Go records a zero event.
-                        Err(_) => Event::default(),
-                    });
+                outcome.events.push(event(step, result)?);
             }
         }
         outcome.desired = desired.unwrap_or_default();
@@ -148,6 +91,35 @@ impl Pipeline<'_> {
             _ => Map::new(),
         });
         Ok(outcome)
+    }
+
+    /// The first request to `step`: the `observed` state, the `desired` state and `context` the
+    /// step before it returned, the step's input, credentials and bootstrap requirements.
+    fn request(
+        &self,
+        step: &PipelineStep,
+        observed: State,
+        desired: Option<State>,
+        context: Option<Struct>,
+    ) -> Result<RunFunctionRequest> {
+        let (required_resources, required_schemas) = self.bootstrap(step)?;
+        Ok(RunFunctionRequest {
+            meta: Some(RequestMeta {
+                tag: String::new(),
+                capabilities: CAPABILITIES.iter().map(|c| *c as i32).collect(),
+            }),
+            observed: Some(observed),
+            desired,
+            input: step
+                .input
+                .clone()
+                .map(|input| to_struct(Value::Object(input))),
+            context,
+            credentials: self.credentials(step)?,
+            required_resources,
+            required_schemas,
+            ..RunFunctionRequest::default()
+        })
     }
 
     /// Calls a step, then again with what it requires while its requirements change
@@ -322,6 +294,52 @@ impl Pipeline<'_> {
         }
         Ok(out)
     }
+}
+
+/// A condition a step returned, as the XR's condition.
+fn condition(condition: &xfn_proto::v1::Condition) -> Condition {
+    let status = match Status::try_from(condition.status) {
+        Ok(Status::ConditionTrue) => "True",
+        Ok(Status::ConditionFalse) => "False",
+        _ => "Unknown",
+    };
+    Condition::new(
+        &condition.r#type,
+        status,
+        &condition.reason,
+        condition.message.as_deref().unwrap_or(""),
+    )
+}
+
+/// The event Crossplane records for a result of `step`.
+///
+/// # Errors
+/// [`Error::Fatal`] for a FATAL result: it stops the pipeline.
+fn event(step: &PipelineStep, result: xfn_proto::v1::Result) -> Result<Event> {
+    let reason = match result.reason.as_deref() {
+        None | Some("") => REASON_COMPOSE,
+        Some(reason) => reason,
+    };
+    let detailed = |message: &str| format!("Pipeline step \"{}\": {message}", step.step);
+    Ok(match Severity::try_from(result.severity) {
+        Ok(Severity::Fatal) => {
+            return Err(Error::Fatal {
+                step: step.step.clone(),
+                message: result.message,
+            });
+        }
+        Ok(Severity::Warning) => Event::warning(reason, detailed(&result.message)),
+        Ok(Severity::Normal) => Event::normal(reason, detailed(&result.message)),
+        Ok(Severity::Unspecified) => Event::warning(
+            reason,
+            format!(
+                "Pipeline step \"{}\" returned a result of unknown severity (assuming warning): {}",
+                step.step, result.message
+            ),
+        ),
+        // A severity newer than Crossplane's protobuf: Go records a zero event.
+        Err(_) => Event::default(),
+    })
 }
 
 /// A Secret's `data`, base64-decoded; entries that are not base64 are left out.

@@ -40,7 +40,7 @@ const REASON_COMPOSE: &str = "ComposeResources";
 
 /// What the whole pipeline produced.
 #[derive(Debug, Default)]
-pub(crate) struct Outcome {
+pub(crate) struct PipelineOutput {
     /// The last step's desired state.
     pub desired: State,
     /// The last step's context, as the step after it would receive it.
@@ -66,8 +66,8 @@ impl Pipeline<'_> {
     /// requirements never settle, [`Error::MissingSecret`] for credentials not given,
     /// [`Error::Call`] when a Development Function fails, [`Error::BadApiVersion`] for a schema
     /// required with an unparseable apiVersion.
-    pub async fn run(&self, observed: State) -> Result<Outcome> {
-        let mut outcome = Outcome::default();
+    pub async fn run(&self, observed: State) -> Result<PipelineOutput> {
+        let mut output = PipelineOutput::default();
         let mut desired = Some(State::default());
         // Crossplane starts with an empty context; the CLI's seed step adds the given values.
         let mut context = Some(to_struct(Value::Object(
@@ -78,19 +78,19 @@ impl Pipeline<'_> {
             let response = self.call(step, request).await?;
             desired = response.desired;
             context = response.context;
-            outcome
+            output
                 .conditions
                 .extend(response.conditions.iter().map(condition));
             for result in response.results {
-                outcome.events.push(event(step, result)?);
+                output.events.push(event(step, result)?);
             }
         }
-        outcome.desired = desired.unwrap_or_default();
-        outcome.context = context.map(|context| match to_json(&context) {
+        output.desired = desired.unwrap_or_default();
+        output.context = context.map(|context| match to_json(&context) {
             Value::Object(map) => map,
             _ => Map::new(),
         });
-        Ok(outcome)
+        Ok(output)
     }
 
     /// The first request to `step`: the `observed` state, the `desired` state and `context` the

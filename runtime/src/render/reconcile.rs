@@ -80,20 +80,20 @@ pub(crate) async fn reconcile(inputs: &Inputs, runtimes: &Runtimes<'_>) -> Resul
         store: &store,
         runtimes,
     };
-    let outcome = pipeline.run(observed_state(&xr, &observed, &store)).await?;
-    let mut events_of_composition = outcome.events;
-    let composed = compose::compose(&outcome.desired, &observed, &xr, &mut events_of_composition)?;
+    let output = pipeline.run(observed_state(&xr, &observed, &store)).await?;
+    let mut events_of_composition = output.events;
+    let composed = compose::compose(&output.desired, &observed, &xr, &mut events_of_composition)?;
 
-    let mut rendered = applied_xr(&xr, &composed, &outcome.desired);
+    let mut rendered = applied_xr(&xr, &composed, &output.desired);
     events.extend(events_of_composition);
-    let custom: Vec<Condition> = outcome
+    let custom: Vec<Condition> = output
         .conditions
         .into_iter()
         .filter(|condition| !Condition::is_system(&condition.kind))
         .collect();
     conditions::set(&mut rendered, &custom);
     let synced = Condition::new("Synced", "True", "ReconcileSuccess", "");
-    let ready = ready(&outcome.desired, &composed, &mut events);
+    let ready = ready(&output.desired, &composed, &mut events);
     conditions::set(&mut rendered, &[synced, ready]);
     Ok(Rendered {
         xr: rendered,
@@ -102,7 +102,7 @@ pub(crate) async fn reconcile(inputs: &Inputs, runtimes: &Runtimes<'_>) -> Resul
             .map(|resource| resource.object)
             .collect(),
         events,
-        context: outcome.context,
+        context: output.context,
     })
 }
 

@@ -18,8 +18,8 @@ use super::composition::PipelineStep;
 use super::conditions::Condition;
 use super::error::{Error, Result};
 use super::events::Event;
-use super::functions::Runtimes;
 use super::load::Inputs;
+use super::runtimes::Runtimes;
 use super::store::Store;
 
 /// Calls of one step after the first while its requirements keep changing; Crossplane's

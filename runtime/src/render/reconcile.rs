@@ -17,9 +17,9 @@ use super::composite::Composite;
 use super::conditions::{self, Condition};
 use super::error::{Error, Result};
 use super::events::Event;
-use super::functions::Runtimes;
 use super::load::Inputs;
 use super::pipeline::{Pipeline, resource, secret_data, to_json, to_struct};
+use super::runtimes::Runtimes;
 use super::store::{Store, text};
 use super::xrd::XrSchema;
 

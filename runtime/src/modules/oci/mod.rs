@@ -29,7 +29,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use oci_client::errors::{OciDistributionError, OciErrorCode};
+use oci_client::errors::{OciDistributionError, OciEnvelope, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
 use sha2::{Digest as _, Sha256};
 use tokio_stream::StreamExt as _;
@@ -505,38 +505,7 @@ fn classify(
         OciDistributionError::UnauthorizedError { .. }
         | OciDistributionError::AuthenticationFailure(_) => unauthorized(),
         OciDistributionError::RegistryError { envelope, .. } => {
-            let codes: Vec<&OciErrorCode> = envelope.errors.iter().map(|e| &e.code).collect();
-            let says = envelope
-                .errors
-                .iter()
-                .map(|e| format!("{:?}: {}", e.code, e.message))
-                .collect::<Vec<_>>()
-                .join("; ");
-            if codes
-                .iter()
-                .any(|code| matches!(code, OciErrorCode::Unauthorized | OciErrorCode::Denied))
-            {
-                unauthorized()
-            } else if codes.iter().any(|code| {
-                matches!(
-                    code,
-                    OciErrorCode::ManifestUnknown
-                        | OciErrorCode::NameUnknown
-                        | OciErrorCode::BlobUnknown
-                        | OciErrorCode::NotFound
-                )
-            }) {
-                Error::NotFound {
-                    reference: text,
-                    registry_says: says,
-                }
-            } else {
-                Error::Registry {
-                    reference: text,
-                    cause: says.into(),
-                    is_transient: codes.contains(&&OciErrorCode::Toomanyrequests),
-                }
-            }
+            classify_envelope(&text, &envelope, unauthorized)
         }
         OciDistributionError::ServerError { code, message, .. } => match code {
             401 | 403 => unauthorized(),
@@ -555,5 +524,47 @@ fn classify(
             cause: Box::new(error),
             is_transient: false,
         },
+    }
+}
+
+/// The error codes a registry answered with, told as what happened to `reference`: unauthorized
+/// (through `unauthorized`), not found, or another registry error, transient only for
+/// TOOMANYREQUESTS.
+fn classify_envelope(
+    reference: &str,
+    envelope: &OciEnvelope,
+    unauthorized: impl FnOnce() -> Error,
+) -> Error {
+    let codes: Vec<&OciErrorCode> = envelope.errors.iter().map(|e| &e.code).collect();
+    let says = envelope
+        .errors
+        .iter()
+        .map(|e| format!("{:?}: {}", e.code, e.message))
+        .collect::<Vec<_>>()
+        .join("; ");
+    if codes
+        .iter()
+        .any(|code| matches!(code, OciErrorCode::Unauthorized | OciErrorCode::Denied))
+    {
+        unauthorized()
+    } else if codes.iter().any(|code| {
+        matches!(
+            code,
+            OciErrorCode::ManifestUnknown
+                | OciErrorCode::NameUnknown
+                | OciErrorCode::BlobUnknown
+                | OciErrorCode::NotFound
+        )
+    }) {
+        Error::NotFound {
+            reference: reference.to_owned(),
+            registry_says: says,
+        }
+    } else {
+        Error::Registry {
+            reference: reference.to_owned(),
+            cause: says.into(),
+            is_transient: codes.contains(&&OciErrorCode::Toomanyrequests),
+        }
     }
 }

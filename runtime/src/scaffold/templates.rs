@@ -36,8 +36,9 @@ const REQUEST: &str = r#"{
 }
 "#;
 
-/// The files of a `language` project for the module `name`, by path relative to the project.
-/// `checkout` is a function-wasmtime checkout the Rust or Go project uses by path.
+/// The files of a `language` project for the module `name`, by path relative to the project:
+/// the language's own, then the build script, the sample request and the README. `checkout` is
+/// a function-wasmtime checkout the Rust or Go project uses by path.
 pub(super) fn files(
     language: Language,
     name: &str,
@@ -48,9 +49,10 @@ pub(super) fn files(
         Language::Go => go_files(name, checkout),
         Language::Python => python_files(name),
         Language::Js => js_files(name),
-        Language::C => c_files(name),
+        Language::C => c_files(),
         Language::Assemblyscript => assemblyscript_files(name),
     };
+    files.push(("build.sh", build_script(&build_steps(language, name))));
     files.push(("request.json", REQUEST.to_owned()));
     files.push(("README.md", readme(language, name)));
     files
@@ -70,18 +72,11 @@ fn rust_files(name: &str, checkout: Option<&Path>) -> Vec<(&'static str, String)
                 repo!("functions/examples/deployment-status/src/lib.rs"),
             ),
         ),
-        (
-            "build.sh",
-            build_script(&format!(
-                "cargo build --release --target wasm32-wasip1\n\
-                 cp \"${{CARGO_TARGET_DIR:-target}}/wasm32-wasip1/release/{}.wasm\" {name}.wasm",
-                name.replace('-', "_")
-            )),
-        ),
     ]
 }
 
-/// The files of a Go project: the deployment-status example on `functions/go`, with a native test.
+/// The files of a Go project: the deployment-status example on `functions/go`, with a native
+/// test.
 fn go_files(name: &str, checkout: Option<&Path>) -> Vec<(&'static str, String)> {
     vec![
         ("go.mod", go_manifest(name, checkout)),
@@ -105,16 +100,11 @@ fn go_files(name: &str, checkout: Option<&Path>) -> Vec<(&'static str, String)> 
             repo!("functions/examples/go-deployment-status/command.go").to_owned(),
         ),
         ("compose_test.go", renamed(name, GO_TEST)),
-        (
-            "build.sh",
-            build_script(&format!(
-                "GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o {name}.wasm ."
-            )),
-        ),
     ]
 }
 
-/// The files of a Python project: the deployment-status example, the helper, the WIT world and a native test.
+/// The files of a Python project: the deployment-status example, the helper, the WIT world and
+/// a native test.
 fn python_files(name: &str) -> Vec<(&'static str, String)> {
     vec![
         (
@@ -131,21 +121,11 @@ fn python_files(name: &str) -> Vec<(&'static str, String)> {
         ),
         ("wit/function.wit", WIT.to_owned()),
         ("test_app.py", renamed(name, PYTHON_TEST)),
-        (
-            "build.sh",
-            build_script(&format!(
-                "# $COMPONENTIZE_PY names an installed componentize-py; otherwise one is installed in .venv.\n\
-                 if [ -z \"${{COMPONENTIZE_PY:-}}\" ]; then\n\
-                 \x20   COMPONENTIZE_PY=.venv/bin/componentize-py\n\
-                 \x20   [ -x \"$COMPONENTIZE_PY\" ] || {{ python3 -m venv .venv && .venv/bin/pip install -q --require-hashes -r requirements.txt; }}\n\
-                 fi\n\
-                 \"$COMPONENTIZE_PY\" -d wit -w function componentize -p . app -o {name}.wasm"
-            )),
-        ),
     ]
 }
 
-/// The files of a JavaScript project: the deployment-status example, the helper, the WIT world and a native test.
+/// The files of a JavaScript project: the deployment-status example, the helper, the WIT world
+/// and a native test.
 fn js_files(name: &str) -> Vec<(&'static str, String)> {
     vec![
         (
@@ -170,22 +150,11 @@ fn js_files(name: &str) -> Vec<(&'static str, String)> {
         ),
         ("wit/function.wit", WIT.to_owned()),
         ("compose.test.js", renamed(name, JS_TEST)),
-        (
-            "build.sh",
-            build_script(&format!(
-                "# $COMPONENTIZE_JS names an installed componentize-js; otherwise the pinned one is installed in node_modules.\n\
-                 if [ -z \"${{COMPONENTIZE_JS:-}}\" ]; then\n\
-                 \x20   COMPONENTIZE_JS=node_modules/.bin/componentize-js\n\
-                 \x20   [ -x \"$COMPONENTIZE_JS\" ] || npm ci --no-audit --no-fund --silent\n\
-                 fi\n\
-                 \"$COMPONENTIZE_JS\" --wit wit --world-name function --disable http fetch-event -o {name}.wasm app.js"
-            )),
-        ),
     ]
 }
 
 /// The files of a C project: the hello example and its JSON reader.
-fn c_files(name: &str) -> Vec<(&'static str, String)> {
+fn c_files() -> Vec<(&'static str, String)> {
     vec![
         (
             "hello.c",
@@ -198,13 +167,6 @@ fn c_files(name: &str) -> Vec<(&'static str, String)> {
         (
             "json.h",
             repo!("functions/examples/c-hello/json.h").to_owned(),
-        ),
-        (
-            "build.sh",
-            build_script(&format!(
-                "# clang, lld, wasi-libc and libclang-rt-dev-wasm32 (Debian's names).\n\
-                 clang --target=wasm32-wasi -O2 -Wall -Wextra -Werror -mexec-model=reactor -o {name}.wasm hello.c json.c"
-            )),
         ),
     ]
 }
@@ -233,19 +195,50 @@ fn assemblyscript_files(name: &str) -> Vec<(&'static str, String)> {
             "package-lock.json",
             repo!("functions/examples/assemblyscript-hello/package-lock.json").to_owned(),
         ),
-        (
-            "build.sh",
-            build_script(&format!(
-                "[ -x node_modules/.bin/asc ] || npm ci --no-audit --no-fund --silent\n\
-                 npx --no-install asc assembly/index.ts --target release --outFile {name}.wasm"
-            )),
-        ),
     ]
 }
 
 /// `text` with the example's name, `deployment-status`, replaced by the module's.
 fn renamed(name: &str, text: &str) -> String {
     text.replace("deployment-status", name)
+}
+
+/// The steps of the project's build script, which writes `<name>.wasm`.
+fn build_steps(language: Language, name: &str) -> String {
+    match language {
+        Language::Rust => format!(
+            "cargo build --release --target wasm32-wasip1\n\
+             cp \"${{CARGO_TARGET_DIR:-target}}/wasm32-wasip1/release/{}.wasm\" {name}.wasm",
+            name.replace('-', "_")
+        ),
+        Language::Go => {
+            format!("GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o {name}.wasm .")
+        }
+        Language::Python => format!(
+            "# $COMPONENTIZE_PY names an installed componentize-py; otherwise one is installed in .venv.\n\
+             if [ -z \"${{COMPONENTIZE_PY:-}}\" ]; then\n\
+             \x20   COMPONENTIZE_PY=.venv/bin/componentize-py\n\
+             \x20   [ -x \"$COMPONENTIZE_PY\" ] || {{ python3 -m venv .venv && .venv/bin/pip install -q --require-hashes -r requirements.txt; }}\n\
+             fi\n\
+             \"$COMPONENTIZE_PY\" -d wit -w function componentize -p . app -o {name}.wasm"
+        ),
+        Language::Js => format!(
+            "# $COMPONENTIZE_JS names an installed componentize-js; otherwise the pinned one is installed in node_modules.\n\
+             if [ -z \"${{COMPONENTIZE_JS:-}}\" ]; then\n\
+             \x20   COMPONENTIZE_JS=node_modules/.bin/componentize-js\n\
+             \x20   [ -x \"$COMPONENTIZE_JS\" ] || npm ci --no-audit --no-fund --silent\n\
+             fi\n\
+             \"$COMPONENTIZE_JS\" --wit wit --world-name function --disable http fetch-event -o {name}.wasm app.js"
+        ),
+        Language::C => format!(
+            "# clang, lld, wasi-libc and libclang-rt-dev-wasm32 (Debian's names).\n\
+             clang --target=wasm32-wasi -O2 -Wall -Wextra -Werror -mexec-model=reactor -o {name}.wasm hello.c json.c"
+        ),
+        Language::Assemblyscript => format!(
+            "[ -x node_modules/.bin/asc ] || npm ci --no-audit --no-fund --silent\n\
+             npx --no-install asc assembly/index.ts --target release --outFile {name}.wasm"
+        ),
+    }
 }
 
 /// A POSIX shell script that runs `steps` in the project's folder, stopping at the first failure.

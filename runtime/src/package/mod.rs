@@ -26,8 +26,10 @@ use std::path::{Path, PathBuf};
 pub use error::{Error, Result};
 pub use modules::{ModuleSource, UserModule};
 
+use self::contents::Contents;
 use self::image::{ImageLayer, MODULES_DIR};
 use self::layers::{Entry, Layer};
+use self::modules::{PackedModule, Precompiled};
 use crate::modules::oci::RegistryAccess;
 use crate::modules::{PACKAGED_MODULES_FILE, PRECOMPILED_DIR};
 
@@ -105,79 +107,8 @@ pub async fn build(config: &BuildConfig, progress: &mut dyn FnMut(String)) -> Re
         config.mtime,
     );
 
-    let dir = dir_entry(MODULES_DIR);
-    let precompiled_dir = format!("{dir}/{PRECOMPILED_DIR}");
-    let module_paths: Vec<String> = modules
-        .iter()
-        .map(|module| format!("{dir}/{}.wasm", module.name))
-        .collect();
-    let code_paths: Vec<String> = precompiled
-        .iter()
-        .map(|code| format!("{precompiled_dir}/{}.cwasm", code.sha256))
-        .collect();
-    let list_path = format!("{dir}/{PACKAGED_MODULES_FILE}");
-    let list = modules::list(&modules).to_json();
-    let mut module_entries = vec![
-        Entry::Dir { path: dir },
-        Entry::Dir {
-            path: &precompiled_dir,
-        },
-        Entry::File {
-            path: &list_path,
-            mode: 0o644,
-            bytes: &list,
-        },
-    ];
-    module_entries.extend(
-        module_paths
-            .iter()
-            .zip(&modules)
-            .map(|(path, module)| Entry::File {
-                path,
-                mode: 0o644,
-                bytes: &module.bytes,
-            }),
-    );
-    module_entries.extend(
-        code_paths
-            .iter()
-            .zip(&precompiled)
-            .map(|(path, code)| Entry::File {
-                path,
-                mode: 0o644,
-                bytes: &code.code,
-            }),
-    );
-    progress(format!(
-        "layer 2/3: {MODULES_DIR} with {}, {PACKAGED_MODULES_FILE} and {} precompiled module(s) (bundled ones included)",
-        if modules.is_empty() {
-            "no user modules (the bundled ones are in the binary)".to_owned()
-        } else {
-            module_paths.join(", ")
-        },
-        precompiled.len()
-    ));
-    let modules_layer = Layer::new(&module_entries, config.mtime);
-
-    progress(format!(
-        "layer 3/3: /package.yaml: Function {:?} and {} CustomResourceDefinition(s) from {}",
-        contents.name,
-        contents.crds,
-        contents
-            .files
-            .iter()
-            .map(|file| config.package_root.join(file).display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
-    let package_layer = Layer::new(
-        &[Entry::File {
-            path: "package.yaml",
-            mode: 0o644,
-            bytes: contents.yaml.as_bytes(),
-        }],
-        config.mtime,
-    );
+    let modules_layer = modules_layer(&modules, &precompiled, config.mtime, progress);
+    let package_layer = package_layer(&config.package_root, &contents, config.mtime, progress);
 
     let layers = [
         ImageLayer {
@@ -200,6 +131,97 @@ pub async fn build(config: &BuildConfig, progress: &mut dyn FnMut(String)) -> Re
         digest,
         name: contents.name,
     })
+}
+
+/// The `/modules` layer: `NAME.wasm` for each user module, the list of packaged modules and
+/// every precompiled module; reported to `progress`.
+fn modules_layer(
+    modules: &[PackedModule],
+    precompiled: &[Precompiled],
+    mtime: u64,
+    progress: &mut dyn FnMut(String),
+) -> Layer {
+    let dir = dir_entry(MODULES_DIR);
+    let precompiled_dir = format!("{dir}/{PRECOMPILED_DIR}");
+    let module_paths: Vec<String> = modules
+        .iter()
+        .map(|module| format!("{dir}/{}.wasm", module.name))
+        .collect();
+    let code_paths: Vec<String> = precompiled
+        .iter()
+        .map(|code| format!("{precompiled_dir}/{}.cwasm", code.sha256))
+        .collect();
+    let list_path = format!("{dir}/{PACKAGED_MODULES_FILE}");
+    let list = modules::list(modules).to_json();
+    let mut module_entries = vec![
+        Entry::Dir { path: dir },
+        Entry::Dir {
+            path: &precompiled_dir,
+        },
+        Entry::File {
+            path: &list_path,
+            mode: 0o644,
+            bytes: &list,
+        },
+    ];
+    module_entries.extend(
+        module_paths
+            .iter()
+            .zip(modules)
+            .map(|(path, module)| Entry::File {
+                path,
+                mode: 0o644,
+                bytes: &module.bytes,
+            }),
+    );
+    module_entries.extend(
+        code_paths
+            .iter()
+            .zip(precompiled)
+            .map(|(path, code)| Entry::File {
+                path,
+                mode: 0o644,
+                bytes: &code.code,
+            }),
+    );
+    progress(format!(
+        "layer 2/3: {MODULES_DIR} with {}, {PACKAGED_MODULES_FILE} and {} precompiled module(s) (bundled ones included)",
+        if modules.is_empty() {
+            "no user modules (the bundled ones are in the binary)".to_owned()
+        } else {
+            module_paths.join(", ")
+        },
+        precompiled.len()
+    ));
+    Layer::new(&module_entries, mtime)
+}
+
+/// The `/package.yaml` layer, from the package root's files; reported to `progress`.
+fn package_layer(
+    package_root: &Path,
+    contents: &Contents,
+    mtime: u64,
+    progress: &mut dyn FnMut(String),
+) -> Layer {
+    progress(format!(
+        "layer 3/3: /package.yaml: Function {:?} and {} CustomResourceDefinition(s) from {}",
+        contents.name,
+        contents.crds,
+        contents
+            .files
+            .iter()
+            .map(|file| package_root.join(file).display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    Layer::new(
+        &[Entry::File {
+            path: "package.yaml",
+            mode: 0o644,
+            bytes: contents.yaml.as_bytes(),
+        }],
+        mtime,
+    )
 }
 
 /// The path of a directory inside a layer: absolute in the image, relative in the tar.

@@ -21,12 +21,12 @@ mod diff;
 mod documents;
 mod error;
 mod events;
-mod functions;
 mod load;
 mod names;
 mod output;
 mod pipeline;
 mod reconcile;
+mod runtimes;
 mod schemas;
 mod store;
 mod xrd;
@@ -205,7 +205,7 @@ pub async fn run_with(config: &Config, runner: &StepRunner) -> Result<String> {
 
 async fn render(config: &Config, runner: &StepRunner) -> Result<String> {
     let inputs = load::load(config)?;
-    let runtimes = functions::Runtimes::start(&inputs, runner).await?;
+    let runtimes = runtimes::Runtimes::start(&inputs, runner).await?;
     let rendered = reconcile::reconcile(&inputs, &runtimes).await?;
     Ok(output::stream(&inputs, rendered, config))
 }

@@ -18,8 +18,8 @@ use super::composition::PipelineStep;
 use super::conditions::Condition;
 use super::error::{Error, Result};
 use super::events::Event;
-use super::functions::Runtimes;
 use super::load::Inputs;
+use super::runtimes::Runtimes;
 use super::store::Store;
 
 /// Calls of one step after the first while its requirements keep changing; Crossplane's
@@ -40,7 +40,7 @@ const REASON_COMPOSE: &str = "ComposeResources";
 
 /// What the whole pipeline produced.
 #[derive(Debug, Default)]
-pub(crate) struct Outcome {
+pub(crate) struct PipelineOutput {
     /// The last step's desired state.
     pub desired: State,
     /// The last step's context, as the step after it would receive it.
@@ -66,88 +66,60 @@ impl Pipeline<'_> {
     /// requirements never settle, [`Error::MissingSecret`] for credentials not given,
     /// [`Error::Call`] when a Development Function fails, [`Error::BadApiVersion`] for a schema
     /// required with an unparseable apiVersion.
-    pub async fn run(&self, observed: State) -> Result<Outcome> {
-        let mut outcome = Outcome::default();
+    pub async fn run(&self, observed: State) -> Result<PipelineOutput> {
+        let mut output = PipelineOutput::default();
         let mut desired = Some(State::default());
         // Crossplane starts with an empty context; the CLI's seed step adds the given values.
         let mut context = Some(to_struct(Value::Object(
             self.inputs.context.clone().unwrap_or_default(),
         )));
         for step in &self.inputs.composition.spec.pipeline {
-            let (required_resources, required_schemas) = self.bootstrap(step)?;
-            let request = RunFunctionRequest {
-                meta: Some(RequestMeta {
-                    tag: String::new(),
-                    capabilities: CAPABILITIES.iter().map(|c| *c as i32).collect(),
-                }),
-                observed: Some(observed.clone()),
-                desired,
-                input: step
-                    .input
-                    .clone()
-                    .map(|input| to_struct(Value::Object(input))),
-                context,
-                credentials: self.credentials(step)?,
-                required_resources,
-                required_schemas,
-                ..RunFunctionRequest::default()
-            };
+            let request = self.request(step, observed.clone(), desired, context)?;
             let response = self.call(step, request).await?;
             desired = response.desired;
             context = response.context;
-            outcome
+            output
                 .conditions
-                .extend(response.conditions.iter().map(|condition| {
-                    let status = match Status::try_from(condition.status) {
-                        Ok(Status::ConditionTrue) => "True",
-                        Ok(Status::ConditionFalse) => "False",
-                        _ => "Unknown",
-                    };
-                    Condition::new(
-                        &condition.r#type,
-                        status,
-                        &condition.reason,
-                        condition.message.as_deref().unwrap_or(""),
-                    )
-                }));
+                .extend(response.conditions.iter().map(condition));
             for result in response.results {
-                let reason = match result.reason.as_deref() {
-                    None | Some("") => REASON_COMPOSE,
-                    Some(reason) => reason,
-                };
-                let detailed =
-                    |message: &str| format!("Pipeline step \"{}\": {message}", step.step);
-                outcome
-                    .events
-                    .push(match Severity::try_from(result.severity) {
-                        Ok(Severity::Fatal) => {
-                            return Err(Error::Fatal {
-                                step: step.step.clone(),
-                                message: result.message,
-                            });
-                        }
-                        Ok(Severity::Warning) => {
-                            Event::warning(reason, detailed(&result.message))
-                        }
-                        Ok(Severity::Normal) => Event::normal(reason, detailed(&result.message)),
-                        Ok(Severity::Unspecified) => Event::warning(
-                            reason,
-                            format!(
-                                "Pipeline step \"{}\" returned a result of unknown severity (assuming warning): {}",
-                                step.step, result.message
-                            ),
-                        ),
-                        // A severity newer than Crossplane's protobuf: Go records a zero event.
-                        Err(_) => Event::default(),
-                    });
+                output.events.push(event(step, result)?);
             }
         }
-        outcome.desired = desired.unwrap_or_default();
-        outcome.context = context.map(|context| match to_json(&context) {
+        output.desired = desired.unwrap_or_default();
+        output.context = context.map(|context| match to_json(&context) {
             Value::Object(map) => map,
             _ => Map::new(),
         });
-        Ok(outcome)
+        Ok(output)
+    }
+
+    /// The first request to `step`: the `observed` state, the `desired` state and `context` the
+    /// step before it returned, the step's input, credentials and bootstrap requirements.
+    fn request(
+        &self,
+        step: &PipelineStep,
+        observed: State,
+        desired: Option<State>,
+        context: Option<Struct>,
+    ) -> Result<RunFunctionRequest> {
+        let (required_resources, required_schemas) = self.bootstrap(step)?;
+        Ok(RunFunctionRequest {
+            meta: Some(RequestMeta {
+                tag: String::new(),
+                capabilities: CAPABILITIES.iter().map(|c| *c as i32).collect(),
+            }),
+            observed: Some(observed),
+            desired,
+            input: step
+                .input
+                .clone()
+                .map(|input| to_struct(Value::Object(input))),
+            context,
+            credentials: self.credentials(step)?,
+            required_resources,
+            required_schemas,
+            ..RunFunctionRequest::default()
+        })
     }
 
     /// Calls a step, then again with what it requires while its requirements change
@@ -322,6 +294,52 @@ impl Pipeline<'_> {
         }
         Ok(out)
     }
+}
+
+/// A condition a step returned, as the XR's condition.
+fn condition(condition: &xfn_proto::v1::Condition) -> Condition {
+    let status = match Status::try_from(condition.status) {
+        Ok(Status::ConditionTrue) => "True",
+        Ok(Status::ConditionFalse) => "False",
+        _ => "Unknown",
+    };
+    Condition::new(
+        &condition.r#type,
+        status,
+        &condition.reason,
+        condition.message.as_deref().unwrap_or(""),
+    )
+}
+
+/// The event Crossplane records for a result of `step`.
+///
+/// # Errors
+/// [`Error::Fatal`] for a FATAL result: it stops the pipeline.
+fn event(step: &PipelineStep, result: xfn_proto::v1::Result) -> Result<Event> {
+    let reason = match result.reason.as_deref() {
+        None | Some("") => REASON_COMPOSE,
+        Some(reason) => reason,
+    };
+    let detailed = |message: &str| format!("Pipeline step \"{}\": {message}", step.step);
+    Ok(match Severity::try_from(result.severity) {
+        Ok(Severity::Fatal) => {
+            return Err(Error::Fatal {
+                step: step.step.clone(),
+                message: result.message,
+            });
+        }
+        Ok(Severity::Warning) => Event::warning(reason, detailed(&result.message)),
+        Ok(Severity::Normal) => Event::normal(reason, detailed(&result.message)),
+        Ok(Severity::Unspecified) => Event::warning(
+            reason,
+            format!(
+                "Pipeline step \"{}\" returned a result of unknown severity (assuming warning): {}",
+                step.step, result.message
+            ),
+        ),
+        // A severity newer than Crossplane's protobuf: Go records a zero event.
+        Err(_) => Event::default(),
+    })
 }
 
 /// A Secret's `data`, base64-decoded; entries that are not base64 are left out.

@@ -17,9 +17,9 @@ use super::composite::Composite;
 use super::conditions::{self, Condition};
 use super::error::{Error, Result};
 use super::events::Event;
-use super::functions::Runtimes;
 use super::load::Inputs;
 use super::pipeline::{Pipeline, resource, secret_data, to_json, to_struct};
+use super::runtimes::Runtimes;
 use super::store::{Store, text};
 use super::xrd::XrSchema;
 
@@ -51,23 +51,7 @@ pub(crate) async fn reconcile(inputs: &Inputs, runtimes: &Runtimes<'_>) -> Resul
     let mut xr = Composite::new(&inputs.xr, inputs.schema);
     check_observed(inputs, &xr)?;
     if !inputs.observed.is_empty() {
-        let refs = inputs
-            .observed
-            .iter()
-            .map(|document| {
-                let mut reference = json!({
-                    "apiVersion": text(&document.value, "/apiVersion"),
-                    "kind": text(&document.value, "/kind"),
-                    "name": text(&document.value, "/metadata/name"),
-                });
-                let namespace = text(&document.value, "/metadata/namespace");
-                if xr.namespace().is_empty() && !namespace.is_empty() {
-                    reference["namespace"] = namespace.into();
-                }
-                reference
-            })
-            .collect();
-        xr.set_crossplane_field("resourceRefs", Value::Array(refs));
+        xr.set_crossplane_field("resourceRefs", observed_refs(inputs, &xr));
     }
     let mut store = Store::default();
     store.put(Value::Object(xr.object.clone()));
@@ -84,51 +68,119 @@ pub(crate) async fn reconcile(inputs: &Inputs, runtimes: &Runtimes<'_>) -> Resul
     conditions::set(&mut xr.object, &[responsive]);
 
     if xr.annotation(ANNOTATION_PAUSED) == Some("true") {
-        events.push(Event::normal(
-            "ReconciliationPaused",
-            "Reconciliation is paused via the pause annotation",
-        ));
-        let mut paused = Condition::new(
-            "Synced",
-            "False",
-            "ReconcilePaused",
-            "Reconciliation (including deletion) is paused via the pause annotation",
-        );
-        paused.observed_generation = xr.generation();
-        conditions::set(&mut xr.object, &[paused]);
-        return Ok(Rendered {
-            xr: xr.object,
-            composed: Vec::new(),
-            events,
-            context: None,
-        });
+        return Ok(paused(xr, events));
     }
-    if let Some(token) = xr
-        .annotation(ANNOTATION_RECONCILE_REQUESTED)
-        .filter(|t| !t.is_empty())
-    {
-        let token = token.to_owned();
-        if xr
-            .get("/status/lastHandledReconcileAt")
-            .and_then(Value::as_str)
-            != Some(token.as_str())
-        {
-            events.push(Event::normal(
-                "ReconcileRequestHandled",
-                "Handling reconcile request",
-            ));
-            xr.set(&["status", "lastHandledReconcileAt"], token.into());
-        }
-    }
+    handle_reconcile_request(&mut xr, &mut events);
     select_composition(inputs, &mut xr, &mut events);
     configure(inputs, &mut xr, &mut store);
 
     let observed = observe(&xr, &store)?;
-    let observed_state = State {
+    let pipeline = Pipeline {
+        inputs,
+        store: &store,
+        runtimes,
+    };
+    let output = pipeline.run(observed_state(&xr, &observed, &store)).await?;
+    let mut events_of_composition = output.events;
+    let composed = compose::compose(&output.desired, &observed, &xr, &mut events_of_composition)?;
+
+    let mut rendered = applied_xr(&xr, &composed, &output.desired);
+    events.extend(events_of_composition);
+    let custom: Vec<Condition> = output
+        .conditions
+        .into_iter()
+        .filter(|condition| !Condition::is_system(&condition.kind))
+        .collect();
+    conditions::set(&mut rendered, &custom);
+    let synced = Condition::new("Synced", "True", "ReconcileSuccess", "");
+    let ready = ready(&output.desired, &composed, &mut events);
+    conditions::set(&mut rendered, &[synced, ready]);
+    Ok(Rendered {
+        xr: rendered,
+        composed: composed
+            .into_iter()
+            .map(|resource| resource.object)
+            .collect(),
+        events,
+        context: output.context,
+    })
+}
+
+/// The XR's resource references, one per observed resource, as if the XR had composed them; a
+/// reference names a namespace only for a namespaced resource of a cluster-scoped XR.
+fn observed_refs(inputs: &Inputs, xr: &Composite) -> Value {
+    let refs = inputs
+        .observed
+        .iter()
+        .map(|document| {
+            let mut reference = json!({
+                "apiVersion": text(&document.value, "/apiVersion"),
+                "kind": text(&document.value, "/kind"),
+                "name": text(&document.value, "/metadata/name"),
+            });
+            let namespace = text(&document.value, "/metadata/namespace");
+            if xr.namespace().is_empty() && !namespace.is_empty() {
+                reference["namespace"] = namespace.into();
+            }
+            reference
+        })
+        .collect();
+    Value::Array(refs)
+}
+
+/// The reconcile of a paused XR: an event and a `Synced: False` condition, nothing composed.
+fn paused(mut xr: Composite, mut events: Vec<Event>) -> Rendered {
+    events.push(Event::normal(
+        "ReconciliationPaused",
+        "Reconciliation is paused via the pause annotation",
+    ));
+    let mut paused = Condition::new(
+        "Synced",
+        "False",
+        "ReconcilePaused",
+        "Reconciliation (including deletion) is paused via the pause annotation",
+    );
+    paused.observed_generation = xr.generation();
+    conditions::set(&mut xr.object, &[paused]);
+    Rendered {
+        xr: xr.object,
+        composed: Vec::new(),
+        events,
+        context: None,
+    }
+}
+
+/// Records a new reconcile request (the annotation's value differs from
+/// `status.lastHandledReconcileAt`) as handled, with an event.
+fn handle_reconcile_request(xr: &mut Composite, events: &mut Vec<Event>) {
+    let Some(token) = xr
+        .annotation(ANNOTATION_RECONCILE_REQUESTED)
+        .filter(|t| !t.is_empty())
+    else {
+        return;
+    };
+    let token = token.to_owned();
+    if xr
+        .get("/status/lastHandledReconcileAt")
+        .and_then(Value::as_str)
+        != Some(token.as_str())
+    {
+        events.push(Event::normal(
+            "ReconcileRequestHandled",
+            "Handling reconcile request",
+        ));
+        xr.set(&["status", "lastHandledReconcileAt"], token.into());
+    }
+}
+
+/// The observed state the pipeline starts from: the XR and the `observed` composed resources,
+/// each with its connection details (the XR's only when it is a legacy XR).
+fn observed_state(xr: &Composite, observed: &BTreeMap<String, Value>, store: &Store) -> State {
+    State {
         composite: Some(Resource {
             resource: Some(to_struct(Value::Object(xr.object.clone()))),
             connection_details: connection_details(
-                &store,
+                store,
                 &xr.object,
                 xr.schema == XrSchema::Legacy,
             ),
@@ -139,29 +191,17 @@ pub(crate) async fn reconcile(inputs: &Inputs, runtimes: &Runtimes<'_>) -> Resul
             .map(|(name, object)| {
                 let mut observed = resource(object);
                 if let Value::Object(map) = object {
-                    observed.connection_details = connection_details(&store, map, true);
+                    observed.connection_details = connection_details(store, map, true);
                 }
                 (name.clone(), observed)
             })
             .collect(),
-    };
-    let pipeline = Pipeline {
-        inputs,
-        store: &store,
-        runtimes,
-    };
-    let outcome = pipeline.run(observed_state).await?;
-    let mut events_of_composition = outcome.events;
-    let composed = compose::compose(&outcome.desired, &observed, &xr, &mut events_of_composition)?;
+    }
+}
 
-    let mut rendered = applied_xr(&xr, &composed, &outcome.desired);
-    events.extend(events_of_composition);
-    let custom: Vec<Condition> = outcome
-        .conditions
-        .into_iter()
-        .filter(|condition| !Condition::is_system(&condition.kind))
-        .collect();
-    conditions::set(&mut rendered, &custom);
+/// The XR's `Ready` condition: what the pipeline said of the XR, else whether every composed
+/// resource is ready; each unready one is recorded as an event.
+fn ready(desired: &State, composed: &[Composed], events: &mut Vec<Event>) -> Condition {
     let mut unready: Vec<&str> = Vec::new();
     for resource in composed.iter().filter(|resource| !resource.is_ready) {
         unready.push(&resource.name);
@@ -170,8 +210,7 @@ pub(crate) async fn reconcile(inputs: &Inputs, runtimes: &Runtimes<'_>) -> Resul
             format!("Composed resource \"{}\" is not yet ready", resource.name),
         ));
     }
-    let synced = Condition::new("Synced", "True", "ReconcileSuccess", "");
-    let ready = match outcome.desired.composite.as_ref().map(|c| c.ready) {
+    match desired.composite.as_ref().map(|c| c.ready) {
         Some(r) if r == Ready::True as i32 => Condition::new("Ready", "True", "Available", ""),
         Some(r) if r == Ready::False as i32 => Condition::new("Ready", "False", "Creating", ""),
         _ if !unready.is_empty() => Condition::new(
@@ -181,17 +220,7 @@ pub(crate) async fn reconcile(inputs: &Inputs, runtimes: &Runtimes<'_>) -> Resul
             &format!("Unready resources: {}", some_names(&mut unready)),
         ),
         _ => Condition::new("Ready", "True", "Available", ""),
-    };
-    conditions::set(&mut rendered, &[synced, ready]);
-    Ok(Rendered {
-        xr: rendered,
-        composed: composed
-            .into_iter()
-            .map(|resource| resource.object)
-            .collect(),
-        events,
-        context: outcome.context,
-    })
+    }
 }
 
 /// `CheckObservedResources`: an observed resource must not be controlled by another owner, and

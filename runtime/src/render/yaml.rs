@@ -321,20 +321,8 @@ impl Analysis {
             let next = chars.get(i + 1).copied();
             let followed_by_whitespace = next.is_none_or(|c| c == ' ' || c == '\t');
             let (first, last) = (i == 0, i == chars.len() - 1);
-            if first {
-                match ch {
-                    '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\''
-                    | '"' | '%' | '@' | '`' => block_indicators = true,
-                    '?' | ':' | '-' if followed_by_whitespace => block_indicators = true,
-                    _ => {}
-                }
-            } else {
-                match ch {
-                    ':' if followed_by_whitespace => block_indicators = true,
-                    '#' if preceded_by_whitespace => block_indicators = true,
-                    _ => {}
-                }
-            }
+            block_indicators |=
+                is_indicator(ch, first, preceded_by_whitespace, followed_by_whitespace);
             if !is_printable(ch) {
                 special = true;
             }
@@ -382,6 +370,30 @@ impl Analysis {
             analysis.is_plain_allowed = false;
         }
         analysis
+    }
+}
+
+/// Whether `ch` is a block indicator where it stands: at the `first` character, a flow or block
+/// indicator; elsewhere `: ` or ` #`.
+fn is_indicator(
+    ch: char,
+    first: bool,
+    preceded_by_whitespace: bool,
+    followed_by_whitespace: bool,
+) -> bool {
+    if first {
+        match ch {
+            '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%'
+            | '@' | '`' => true,
+            '?' | ':' | '-' => followed_by_whitespace,
+            _ => false,
+        }
+    } else {
+        match ch {
+            ':' => followed_by_whitespace,
+            '#' => preceded_by_whitespace,
+            _ => false,
+        }
     }
 }
 

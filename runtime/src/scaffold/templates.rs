@@ -36,170 +36,209 @@ const REQUEST: &str = r#"{
 }
 "#;
 
-/// The files of a `language` project for the module `name`, by path relative to the project.
-/// `checkout` is a function-wasmtime checkout the Rust or Go project uses by path.
+/// The files of a `language` project for the module `name`, by path relative to the project:
+/// the language's own, then the build script, the sample request and the README. `checkout` is
+/// a function-wasmtime checkout the Rust or Go project uses by path.
 pub(super) fn files(
     language: Language,
     name: &str,
     checkout: Option<&Path>,
 ) -> Vec<(String, String)> {
-    let renamed = |text: &str| text.replace("deployment-status", name);
-    let mut files: Vec<(&str, String)> = match language {
-        Language::Rust => vec![
-            ("Cargo.toml", rust_manifest(name, checkout)),
-            (
-                "src/lib.rs",
-                renamed(repo!("functions/examples/deployment-status/src/lib.rs")),
-            ),
-            (
-                "build.sh",
-                build_script(&format!(
-                    "cargo build --release --target wasm32-wasip1\n\
-                     cp \"${{CARGO_TARGET_DIR:-target}}/wasm32-wasip1/release/{}.wasm\" {name}.wasm",
-                    name.replace('-', "_")
-                )),
-            ),
-        ],
-        Language::Go => vec![
-            ("go.mod", go_manifest(name, checkout)),
-            (
-                "go.sum",
-                repo!("functions/examples/go-deployment-status/go.sum").to_owned(),
-            ),
-            (
-                "compose.go",
-                renamed(repo!("functions/examples/go-deployment-status/compose.go")),
-            ),
-            (
-                "reactor.go",
-                repo!("functions/examples/go-deployment-status/reactor.go").to_owned(),
-            ),
-            (
-                "command.go",
-                repo!("functions/examples/go-deployment-status/command.go").to_owned(),
-            ),
-            ("compose_test.go", renamed(GO_TEST)),
-            (
-                "build.sh",
-                build_script(&format!(
-                    "GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o {name}.wasm ."
-                )),
-            ),
-        ],
-        Language::Python => vec![
-            (
-                "app.py",
-                renamed(repo!("functions/examples/python-deployment-status/app.py")),
-            ),
-            ("xfn.py", repo!("functions/python/xfn.py").to_owned()),
-            (
-                "requirements.txt",
-                repo!("functions/python/requirements.txt").to_owned(),
-            ),
-            ("wit/function.wit", WIT.to_owned()),
-            ("test_app.py", renamed(PYTHON_TEST)),
-            (
-                "build.sh",
-                build_script(&format!(
-                    "# $COMPONENTIZE_PY names an installed componentize-py; otherwise one is installed in .venv.\n\
-                     if [ -z \"${{COMPONENTIZE_PY:-}}\" ]; then\n\
-                     \x20   COMPONENTIZE_PY=.venv/bin/componentize-py\n\
-                     \x20   [ -x \"$COMPONENTIZE_PY\" ] || {{ python3 -m venv .venv && .venv/bin/pip install -q --require-hashes -r requirements.txt; }}\n\
-                     fi\n\
-                     \"$COMPONENTIZE_PY\" -d wit -w function componentize -p . app -o {name}.wasm"
-                )),
-            ),
-        ],
-        Language::Js => vec![
-            (
-                "app.js",
-                repo!("functions/examples/js-deployment-status/app.js").to_owned(),
-            ),
-            (
-                "compose.js",
-                renamed(repo!("functions/examples/js-deployment-status/compose.js")),
-            ),
-            ("xfn.js", repo!("functions/javascript/xfn.js").to_owned()),
-            (
-                "package.json",
-                repo!("functions/javascript/package.json").to_owned(),
-            ),
-            (
-                "package-lock.json",
-                repo!("functions/javascript/package-lock.json").to_owned(),
-            ),
-            ("wit/function.wit", WIT.to_owned()),
-            ("compose.test.js", renamed(JS_TEST)),
-            (
-                "build.sh",
-                build_script(&format!(
-                    "# $COMPONENTIZE_JS names an installed componentize-js; otherwise the pinned one is installed in node_modules.\n\
-                     if [ -z \"${{COMPONENTIZE_JS:-}}\" ]; then\n\
-                     \x20   COMPONENTIZE_JS=node_modules/.bin/componentize-js\n\
-                     \x20   [ -x \"$COMPONENTIZE_JS\" ] || npm ci --no-audit --no-fund --silent\n\
-                     fi\n\
-                     \"$COMPONENTIZE_JS\" --wit wit --world-name function --disable http fetch-event -o {name}.wasm app.js"
-                )),
-            ),
-        ],
-        Language::C => vec![
-            (
-                "hello.c",
-                repo!("functions/examples/c-hello/hello.c").to_owned(),
-            ),
-            (
-                "json.c",
-                repo!("functions/examples/c-hello/json.c").to_owned(),
-            ),
-            (
-                "json.h",
-                repo!("functions/examples/c-hello/json.h").to_owned(),
-            ),
-            (
-                "build.sh",
-                build_script(&format!(
-                    "# clang, lld, wasi-libc and libclang-rt-dev-wasm32 (Debian's names).\n\
-                     clang --target=wasm32-wasi -O2 -Wall -Wextra -Werror -mexec-model=reactor -o {name}.wasm hello.c json.c"
-                )),
-            ),
-        ],
-        Language::Assemblyscript => vec![
-            (
-                "assembly/index.ts",
-                repo!("functions/examples/assemblyscript-hello/assembly/index.ts").to_owned(),
-            ),
-            (
-                "assembly/json.ts",
-                repo!("functions/examples/assemblyscript-hello/assembly/json.ts").to_owned(),
-            ),
-            (
-                "asconfig.json",
-                repo!("functions/examples/assemblyscript-hello/asconfig.json")
-                    .replace("assemblyscript-hello", name),
-            ),
-            (
-                "package.json",
-                repo!("functions/examples/assemblyscript-hello/package.json").to_owned(),
-            ),
-            (
-                "package-lock.json",
-                repo!("functions/examples/assemblyscript-hello/package-lock.json").to_owned(),
-            ),
-            (
-                "build.sh",
-                build_script(&format!(
-                    "[ -x node_modules/.bin/asc ] || npm ci --no-audit --no-fund --silent\n\
-                     npx --no-install asc assembly/index.ts --target release --outFile {name}.wasm"
-                )),
-            ),
-        ],
+    let mut files = match language {
+        Language::Rust => rust_files(name, checkout),
+        Language::Go => go_files(name, checkout),
+        Language::Python => python_files(name),
+        Language::Js => js_files(name),
+        Language::C => c_files(),
+        Language::Assemblyscript => assemblyscript_files(name),
     };
+    files.push(("build.sh", build_script(&build_steps(language, name))));
     files.push(("request.json", REQUEST.to_owned()));
     files.push(("README.md", readme(language, name)));
     files
         .into_iter()
         .map(|(path, contents)| (path.to_owned(), contents))
         .collect()
+}
+
+/// The files of a Rust project: the deployment-status example on `xfn-sdk`.
+fn rust_files(name: &str, checkout: Option<&Path>) -> Vec<(&'static str, String)> {
+    vec![
+        ("Cargo.toml", rust_manifest(name, checkout)),
+        (
+            "src/lib.rs",
+            renamed(
+                name,
+                repo!("functions/examples/deployment-status/src/lib.rs"),
+            ),
+        ),
+    ]
+}
+
+/// The files of a Go project: the deployment-status example on `functions/go`, with a native
+/// test.
+fn go_files(name: &str, checkout: Option<&Path>) -> Vec<(&'static str, String)> {
+    vec![
+        ("go.mod", go_manifest(name, checkout)),
+        (
+            "go.sum",
+            repo!("functions/examples/go-deployment-status/go.sum").to_owned(),
+        ),
+        (
+            "compose.go",
+            renamed(
+                name,
+                repo!("functions/examples/go-deployment-status/compose.go"),
+            ),
+        ),
+        (
+            "reactor.go",
+            repo!("functions/examples/go-deployment-status/reactor.go").to_owned(),
+        ),
+        (
+            "command.go",
+            repo!("functions/examples/go-deployment-status/command.go").to_owned(),
+        ),
+        ("compose_test.go", renamed(name, GO_TEST)),
+    ]
+}
+
+/// The files of a Python project: the deployment-status example, the helper, the WIT world and
+/// a native test.
+fn python_files(name: &str) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "app.py",
+            renamed(
+                name,
+                repo!("functions/examples/python-deployment-status/app.py"),
+            ),
+        ),
+        ("xfn.py", repo!("functions/python/xfn.py").to_owned()),
+        (
+            "requirements.txt",
+            repo!("functions/python/requirements.txt").to_owned(),
+        ),
+        ("wit/function.wit", WIT.to_owned()),
+        ("test_app.py", renamed(name, PYTHON_TEST)),
+    ]
+}
+
+/// The files of a JavaScript project: the deployment-status example, the helper, the WIT world
+/// and a native test.
+fn js_files(name: &str) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "app.js",
+            repo!("functions/examples/js-deployment-status/app.js").to_owned(),
+        ),
+        (
+            "compose.js",
+            renamed(
+                name,
+                repo!("functions/examples/js-deployment-status/compose.js"),
+            ),
+        ),
+        ("xfn.js", repo!("functions/javascript/xfn.js").to_owned()),
+        (
+            "package.json",
+            repo!("functions/javascript/package.json").to_owned(),
+        ),
+        (
+            "package-lock.json",
+            repo!("functions/javascript/package-lock.json").to_owned(),
+        ),
+        ("wit/function.wit", WIT.to_owned()),
+        ("compose.test.js", renamed(name, JS_TEST)),
+    ]
+}
+
+/// The files of a C project: the hello example and its JSON reader.
+fn c_files() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "hello.c",
+            repo!("functions/examples/c-hello/hello.c").to_owned(),
+        ),
+        (
+            "json.c",
+            repo!("functions/examples/c-hello/json.c").to_owned(),
+        ),
+        (
+            "json.h",
+            repo!("functions/examples/c-hello/json.h").to_owned(),
+        ),
+    ]
+}
+
+/// The files of an AssemblyScript project: the hello example, renamed in `asconfig.json`.
+fn assemblyscript_files(name: &str) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "assembly/index.ts",
+            repo!("functions/examples/assemblyscript-hello/assembly/index.ts").to_owned(),
+        ),
+        (
+            "assembly/json.ts",
+            repo!("functions/examples/assemblyscript-hello/assembly/json.ts").to_owned(),
+        ),
+        (
+            "asconfig.json",
+            repo!("functions/examples/assemblyscript-hello/asconfig.json")
+                .replace("assemblyscript-hello", name),
+        ),
+        (
+            "package.json",
+            repo!("functions/examples/assemblyscript-hello/package.json").to_owned(),
+        ),
+        (
+            "package-lock.json",
+            repo!("functions/examples/assemblyscript-hello/package-lock.json").to_owned(),
+        ),
+    ]
+}
+
+/// `text` with the example's name, `deployment-status`, replaced by the module's.
+fn renamed(name: &str, text: &str) -> String {
+    text.replace("deployment-status", name)
+}
+
+/// The steps of the project's build script, which writes `<name>.wasm`.
+fn build_steps(language: Language, name: &str) -> String {
+    match language {
+        Language::Rust => format!(
+            "cargo build --release --target wasm32-wasip1\n\
+             cp \"${{CARGO_TARGET_DIR:-target}}/wasm32-wasip1/release/{}.wasm\" {name}.wasm",
+            name.replace('-', "_")
+        ),
+        Language::Go => {
+            format!("GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o {name}.wasm .")
+        }
+        Language::Python => format!(
+            "# $COMPONENTIZE_PY names an installed componentize-py; otherwise one is installed in .venv.\n\
+             if [ -z \"${{COMPONENTIZE_PY:-}}\" ]; then\n\
+             \x20   COMPONENTIZE_PY=.venv/bin/componentize-py\n\
+             \x20   [ -x \"$COMPONENTIZE_PY\" ] || {{ python3 -m venv .venv && .venv/bin/pip install -q --require-hashes -r requirements.txt; }}\n\
+             fi\n\
+             \"$COMPONENTIZE_PY\" -d wit -w function componentize -p . app -o {name}.wasm"
+        ),
+        Language::Js => format!(
+            "# $COMPONENTIZE_JS names an installed componentize-js; otherwise the pinned one is installed in node_modules.\n\
+             if [ -z \"${{COMPONENTIZE_JS:-}}\" ]; then\n\
+             \x20   COMPONENTIZE_JS=node_modules/.bin/componentize-js\n\
+             \x20   [ -x \"$COMPONENTIZE_JS\" ] || npm ci --no-audit --no-fund --silent\n\
+             fi\n\
+             \"$COMPONENTIZE_JS\" --wit wit --world-name function --disable http fetch-event -o {name}.wasm app.js"
+        ),
+        Language::C => format!(
+            "# clang, lld, wasi-libc and libclang-rt-dev-wasm32 (Debian's names).\n\
+             clang --target=wasm32-wasi -O2 -Wall -Wextra -Werror -mexec-model=reactor -o {name}.wasm hello.c json.c"
+        ),
+        Language::Assemblyscript => format!(
+            "[ -x node_modules/.bin/asc ] || npm ci --no-audit --no-fund --silent\n\
+             npx --no-install asc assembly/index.ts --target release --outFile {name}.wasm"
+        ),
+    }
 }
 
 /// A POSIX shell script that runs `steps` in the project's folder, stopping at the first failure.

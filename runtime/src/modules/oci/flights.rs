@@ -13,11 +13,11 @@ use super::error::Error;
 pub(crate) type Shared<T> = Result<T, Arc<Error>>;
 
 /// Where the callers of one pull wait: `None` until it ends.
-type Outcome<T> = watch::Receiver<Option<Shared<T>>>;
+type PullWatch<T> = watch::Receiver<Option<Shared<T>>>;
 
 /// Pulls in progress, by key.
 pub(crate) struct Flights<T> {
-    running: Arc<Mutex<HashMap<String, Outcome<T>>>>,
+    running: Arc<Mutex<HashMap<String, PullWatch<T>>>>,
 }
 
 impl<T> Default for Flights<T> {

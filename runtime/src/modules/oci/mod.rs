@@ -29,7 +29,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use oci_client::errors::{OciDistributionError, OciErrorCode};
+use oci_client::errors::{OciDistributionError, OciEnvelope, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
 use sha2::{Digest as _, Sha256};
 use tokio_stream::StreamExt as _;
@@ -152,28 +152,43 @@ impl Puller {
         reference: &OciRef,
         module_pin: Option<&str>,
     ) -> Shared<Resolved> {
-        let inner = &self.inner;
         if reference.digest().is_some() {
-            let known = lock(&inner.pinned).get(reference.as_str()).cloned();
-            if let Some(known) = known {
-                return known;
-            }
-            let outcome = self.pull_manifest(reference).await;
-            let is_lasting = outcome
-                .as_ref()
-                .err()
-                .is_none_or(|error| error.is_lasting());
-            if is_lasting {
-                let mut pinned = lock(&inner.pinned);
-                if pinned.len() >= MAX_REMEMBERED
-                    && let Some(oldest) = pinned.keys().next().cloned()
-                {
-                    pinned.remove(&oldest);
-                }
-                pinned.insert(reference.as_str().to_owned(), outcome.clone());
-            }
-            return outcome;
+            self.resolve_digest(reference).await
+        } else {
+            self.resolve_tag(reference, module_pin).await
         }
+    }
+
+    /// Resolves a reference by digest: once, then from memory unless the pull failed for a
+    /// reason that may pass.
+    async fn resolve_digest(&self, reference: &OciRef) -> Shared<Resolved> {
+        let inner = &self.inner;
+        let known = lock(&inner.pinned).get(reference.as_str()).cloned();
+        if let Some(known) = known {
+            return known;
+        }
+        let outcome = self.pull_manifest(reference).await;
+        let is_lasting = outcome
+            .as_ref()
+            .err()
+            .is_none_or(|error| error.is_lasting());
+        if is_lasting {
+            let mut pinned = lock(&inner.pinned);
+            if pinned.len() >= MAX_REMEMBERED
+                && let Some(oldest) = pinned.keys().next().cloned()
+            {
+                pinned.remove(&oldest);
+            }
+            pinned.insert(reference.as_str().to_owned(), outcome.clone());
+        }
+        outcome
+    }
+
+    /// Resolves a reference by tag: from the store when `module_pin` names a module kept there,
+    /// else from memory until the refresh interval passes, then from the registry (keeping the
+    /// last resolution while the registry is down).
+    async fn resolve_tag(&self, reference: &OciRef, module_pin: Option<&str>) -> Shared<Resolved> {
+        let inner = &self.inner;
         // A tag pinned by the module's sha256: a module kept on disk needs no registry at all.
         if let Some(pin) = module_pin
             && inner.store.as_ref().is_some_and(|store| store.has(pin))
@@ -490,38 +505,7 @@ fn classify(
         OciDistributionError::UnauthorizedError { .. }
         | OciDistributionError::AuthenticationFailure(_) => unauthorized(),
         OciDistributionError::RegistryError { envelope, .. } => {
-            let codes: Vec<&OciErrorCode> = envelope.errors.iter().map(|e| &e.code).collect();
-            let says = envelope
-                .errors
-                .iter()
-                .map(|e| format!("{:?}: {}", e.code, e.message))
-                .collect::<Vec<_>>()
-                .join("; ");
-            if codes
-                .iter()
-                .any(|code| matches!(code, OciErrorCode::Unauthorized | OciErrorCode::Denied))
-            {
-                unauthorized()
-            } else if codes.iter().any(|code| {
-                matches!(
-                    code,
-                    OciErrorCode::ManifestUnknown
-                        | OciErrorCode::NameUnknown
-                        | OciErrorCode::BlobUnknown
-                        | OciErrorCode::NotFound
-                )
-            }) {
-                Error::NotFound {
-                    reference: text,
-                    registry_says: says,
-                }
-            } else {
-                Error::Registry {
-                    reference: text,
-                    cause: says.into(),
-                    is_transient: codes.contains(&&OciErrorCode::Toomanyrequests),
-                }
-            }
+            classify_envelope(&text, &envelope, unauthorized)
         }
         OciDistributionError::ServerError { code, message, .. } => match code {
             401 | 403 => unauthorized(),
@@ -540,5 +524,47 @@ fn classify(
             cause: Box::new(error),
             is_transient: false,
         },
+    }
+}
+
+/// The error codes a registry answered with, told as what happened to `reference`: unauthorized
+/// (through `unauthorized`), not found, or another registry error, transient only for
+/// TOOMANYREQUESTS.
+fn classify_envelope(
+    reference: &str,
+    envelope: &OciEnvelope,
+    unauthorized: impl FnOnce() -> Error,
+) -> Error {
+    let codes: Vec<&OciErrorCode> = envelope.errors.iter().map(|e| &e.code).collect();
+    let says = envelope
+        .errors
+        .iter()
+        .map(|e| format!("{:?}: {}", e.code, e.message))
+        .collect::<Vec<_>>()
+        .join("; ");
+    if codes
+        .iter()
+        .any(|code| matches!(code, OciErrorCode::Unauthorized | OciErrorCode::Denied))
+    {
+        unauthorized()
+    } else if codes.iter().any(|code| {
+        matches!(
+            code,
+            OciErrorCode::ManifestUnknown
+                | OciErrorCode::NameUnknown
+                | OciErrorCode::BlobUnknown
+                | OciErrorCode::NotFound
+        )
+    }) {
+        Error::NotFound {
+            reference: reference.to_owned(),
+            registry_says: says,
+        }
+    } else {
+        Error::Registry {
+            reference: reference.to_owned(),
+            cause: says.into(),
+            is_transient: codes.contains(&&OciErrorCode::Toomanyrequests),
+        }
     }
 }

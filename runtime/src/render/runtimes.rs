@@ -1,7 +1,8 @@
-//! How each pipeline step's Function runs: function-wasmtime in process through the
-//! [`StepRunner`], other Functions over gRPC when they carry `render.crossplane.io/runtime:
-//! Development`, like `crossplane render`'s Development runtime (insecure, v1 first, v1beta1 when
-//! v1 answers UNIMPLEMENTED).
+//! How each pipeline step's Crossplane Function (of the functions file, not a WebAssembly module
+//! of `functions/`) runs: function-wasmtime in process through the [`StepRunner`], other
+//! Functions over gRPC when they carry `render.crossplane.io/runtime: Development`, like
+//! `crossplane render`'s Development runtime (insecure, v1 first, v1beta1 when v1 answers
+//! UNIMPLEMENTED).
 
 use std::collections::BTreeMap;
 

@@ -27,7 +27,7 @@ pub use bundled::names as bundled_names;
 pub(crate) use cache::write_compiled;
 pub use cache::{CompileCache, PRECOMPILED_DIR};
 pub use compile::{MAX_INLINE_KEPT, default_inline_compiles};
-pub use digest::parse_pin;
+pub use digest::Sha256;
 pub(crate) use digest::sha256_hex;
 pub use packaged::{PACKAGED_MODULES_FILE, PackagedModule, PackagedModules};
 pub use validate::{
@@ -55,7 +55,7 @@ pub struct ModuleRequest {
     /// Where the bytes come from.
     pub source: ModuleSource,
     /// The digest the bytes must have.
-    pub sha256: Option<String>,
+    pub sha256: Option<Sha256>,
 }
 
 /// Why a module could not be resolved.
@@ -335,7 +335,7 @@ impl ModuleRegistry {
     async fn pull(&self, reference: &OciRef, request: &ModuleRequest) -> Result<Arc<LoadedModule>> {
         let resolved = self
             .puller
-            .resolve(reference, request.sha256.as_deref())
+            .resolve(reference, request.sha256.as_ref().map(Sha256::hex))
             .await
             .map_err(Error::Pull)?;
         let digest = resolved.module_digest().to_owned();
@@ -449,10 +449,10 @@ pub fn bundled_bytes(name: &str) -> Option<&'static [u8]> {
 /// Fails unless `digest` is the sha256 `request` pins, if it pins one.
 fn check_pin(name: &str, digest: &str, request: &ModuleRequest) -> Result<()> {
     match &request.sha256 {
-        Some(pinned) if pinned != digest => Err(Error::DigestMismatch {
+        Some(pinned) if pinned.hex() != digest => Err(Error::DigestMismatch {
             name: name.to_owned(),
             actual: digest.to_owned(),
-            pinned: pinned.clone(),
+            pinned: pinned.hex().to_owned(),
         }),
         _ => Ok(()),
     }

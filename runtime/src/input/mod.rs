@@ -14,24 +14,24 @@
 //!   config: {greeting: Hi}        # the module sees this as the request's `input`
 //! ```
 
+mod crd;
+mod values;
+
 use std::borrow::Cow;
 use std::time::Duration;
 
 use base64::Engine as _;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
-    CustomResourceDefinition, CustomResourceDefinitionNames, CustomResourceDefinitionSpec,
-    CustomResourceDefinitionVersion, CustomResourceValidation, JSONSchemaProps,
-};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+pub use crd::{crd, crd_yaml};
+pub use values::{GoDuration, ModuleName, Quantity, is_module_name};
+
 use crate::host::Limits;
 use crate::modules::oci::OciRef;
-use crate::modules::{ModuleRequest, ModuleSource, parse_pin};
-use crate::units::{format_duration, format_quantity, parse_duration, parse_quantity};
+use crate::modules::{ModuleRequest, ModuleSource, Sha256};
 
 /// The Input's API group.
 pub const GROUP: &str = "wasmtime.fn.crossplane.io";
@@ -61,35 +61,35 @@ pub const DROP_IN_INPUTS: [(&str, &str, &str); 2] = [
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(rename = "Module")]
-pub struct Module {
+pub struct StepInput {
     /// Always `wasmtime.fn.crossplane.io/v1alpha1`.
     pub api_version: String,
     /// Always `Module`.
     pub kind: String,
     /// Ignored; allowed because Kubernetes objects carry it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(schema_with = "plain_object")]
+    #[schemars(schema_with = "crd::plain_object")]
     pub metadata: Option<Value>,
     /// The module to run: a bundled module (`hello`) or `NAME.wasm` in the server's `--modules-dir`.
     /// Set this or `source`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub module: Option<String>,
+    pub module: Option<ModuleName>,
     /// Where to take the module's bytes from, instead of `module`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
     /// The sha256 the module's bytes must have, as `sha256:<64 hex digits>`; the step fails when
     /// they differ.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<String>,
+    pub sha256: Option<Sha256>,
     /// What one call may use; each is capped by the server's maxima.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<LimitsSpec>,
     /// How long Crossplane may cache the response, e.g. `60s` (the default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ttl: Option<String>,
+    pub ttl: Option<GoDuration>,
     /// Handed to the module as the request's `input`, unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(schema_with = "free_form_object")]
+    #[schemars(schema_with = "crd::free_form_object")]
     pub config: Option<Config>,
 }
 
@@ -136,7 +136,7 @@ pub struct Source {
     /// `host[:port]/repository:tag` with `sha256` set (or a server started with
     /// `--allow-unpinned-modules`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oci: Option<String>,
+    pub oci: Option<OciRef>,
 }
 
 /// Per-call limits a step asks for.
@@ -145,10 +145,10 @@ pub struct Source {
 pub struct LimitsSpec {
     /// Wall-clock time per call, e.g. `2s` or `500ms` (default 5s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<String>,
+    pub timeout: Option<GoDuration>,
     /// Largest memory the module may use, e.g. `64Mi` (the default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub memory: Option<String>,
+    pub memory: Option<Quantity>,
 }
 
 /// A validated step: what to run, under which limits, with which config.
@@ -201,7 +201,7 @@ pub fn validate(input: Option<&[u8]>, maxima: Limits) -> Result<Step> {
         return Ok(step);
     }
     let mut json = serde_json::Deserializer::from_slice(input);
-    let module: Module = serde_path_to_error::deserialize(&mut json).map_err(|error| {
+    let module: StepInput = serde_path_to_error::deserialize(&mut json).map_err(|error| {
         let path = error.path().to_string();
         let path = if path == "." { String::new() } else { path };
         invalid(&path, without_position(error.inner()))
@@ -209,8 +209,9 @@ pub fn validate(input: Option<&[u8]>, maxima: Limits) -> Result<Step> {
     module.validate(maxima)
 }
 
-impl Module {
-    /// Checks every field and resolves defaults; see [`validate`].
+impl StepInput {
+    /// Checks what no single field can: the apiVersion and kind, one source of the module, the
+    /// limits within the server's maxima; then resolves the defaults. See [`validate`].
     ///
     /// # Errors
     /// [`Error::Invalid`] naming the first field at fault.
@@ -228,99 +229,81 @@ impl Module {
         if self.kind != KIND {
             return Err(invalid("kind", format!("{:?} is not {KIND}", self.kind)));
         }
-        let source = match (self.module, self.source) {
-            (Some(name), None) => ModuleSource::Named(valid_name(name)?),
-            (None, Some(source)) => match (source.inline, source.oci) {
-                (Some(inline), None) => ModuleSource::Inline(decode_inline(&inline)?),
-                (None, Some(reference)) => ModuleSource::Oci(
-                    reference
-                        .parse::<OciRef>()
-                        .map_err(|problem| invalid("source.oci", problem))?,
-                ),
-                _ => {
-                    return Err(invalid("source", "must set exactly one of inline and oci"));
-                }
-            },
-            (None, None) => {
-                return Err(invalid(
-                    "",
-                    "names no module; set input.module to a module name, input.source.inline to its base64 bytes, or input.source.oci to its OCI reference",
-                ));
-            }
-            (Some(_), Some(_)) => {
-                return Err(invalid(
-                    "source",
-                    "is set together with input.module; set only one of them",
-                ));
-            }
-        };
-        let sha256 = match self.sha256 {
-            Some(pin) => Some(parse_pin(&pin).ok_or_else(|| {
-                invalid(
-                    "sha256",
-                    format!("{pin:?} is not a sha256 digest; write it like sha256:<64 hex digits>"),
-                )
-            })?),
-            None => None,
-        };
-        let spec = self.limits.unwrap_or_default();
-        let mut limits = default_limits(maxima);
-        if let Some(text) = spec.timeout {
-            limits.timeout = parse_duration(&text)
-                .filter(|d| !d.is_zero())
-                .ok_or_else(|| {
-                    invalid(
-                        "limits.timeout",
-                        format!("{text:?} is not a duration; write it like 2s or 500ms"),
-                    )
-                })?;
-        }
-        if limits.timeout > maxima.timeout {
-            return Err(invalid(
-                "limits.timeout",
-                format!(
-                    "{} is above the server maximum {}; lower it, or start the server with a larger --max-timeout",
-                    format_duration(limits.timeout),
-                    format_duration(maxima.timeout)
-                ),
-            ));
-        }
-        if let Some(text) = spec.memory {
-            limits.memory_bytes = parse_quantity(&text)
-                .filter(|bytes| *bytes > 0)
-                .ok_or_else(|| {
-                    invalid(
-                        "limits.memory",
-                        format!("{text:?} is not a quantity; write it like 64Mi"),
-                    )
-                })?;
-        }
-        if limits.memory_bytes > maxima.memory_bytes {
-            return Err(invalid(
-                "limits.memory",
-                format!(
-                    "{} is above the server maximum {}; lower it, or start the server with a larger --max-memory",
-                    format_quantity(limits.memory_bytes),
-                    format_quantity(maxima.memory_bytes)
-                ),
-            ));
-        }
-        let ttl = match self.ttl {
-            Some(text) => parse_duration(&text).ok_or_else(|| {
-                invalid(
-                    "ttl",
-                    format!("{text:?} is not a duration; write it like 60s or 5m"),
-                )
-            })?,
-            None => DEFAULT_TTL,
-        };
+        let source = module_source(self.module, self.source)?;
         Ok(Step {
-            module: ModuleRequest { source, sha256 },
-            limits,
-            ttl,
+            module: ModuleRequest {
+                source,
+                sha256: self.sha256,
+            },
+            limits: limits(self.limits.unwrap_or_default(), maxima)?,
+            ttl: self.ttl.map_or(DEFAULT_TTL, |ttl| ttl.0),
             config: self.config,
         })
     }
+}
+
+/// Where the module comes from: exactly one of `module`, `source.inline` and `source.oci`.
+fn module_source(module: Option<ModuleName>, source: Option<Source>) -> Result<ModuleSource> {
+    match (module, source) {
+        (Some(name), None) => Ok(ModuleSource::Named(name.into_inner())),
+        (None, Some(source)) => match (source.inline, source.oci) {
+            (Some(inline), None) => Ok(ModuleSource::Inline(decode_inline(&inline)?)),
+            (None, Some(reference)) => Ok(ModuleSource::Oci(reference)),
+            _ => Err(invalid("source", "must set exactly one of inline and oci")),
+        },
+        (None, None) => Err(invalid(
+            "",
+            "names no module; set input.module to a module name, input.source.inline to its base64 bytes, or input.source.oci to its OCI reference",
+        )),
+        (Some(_), Some(_)) => Err(invalid(
+            "source",
+            "is set together with input.module; set only one of them",
+        )),
+    }
+}
+
+/// The limits a step asks for, above zero and within the server's maxima.
+fn limits(spec: LimitsSpec, maxima: Limits) -> Result<Limits> {
+    let mut limits = default_limits(maxima);
+    if let Some(GoDuration(timeout)) = spec.timeout {
+        if timeout.is_zero() {
+            return Err(invalid(
+                "limits.timeout",
+                "0s is not a timeout; give the call some time, like 2s",
+            ));
+        }
+        limits.timeout = timeout;
+    }
+    if limits.timeout > maxima.timeout {
+        return Err(invalid(
+            "limits.timeout",
+            format!(
+                "{} is above the server maximum {}; lower it, or start the server with a larger --max-timeout",
+                GoDuration(limits.timeout),
+                GoDuration(maxima.timeout)
+            ),
+        ));
+    }
+    if let Some(Quantity(memory)) = spec.memory {
+        if memory == 0 {
+            return Err(invalid(
+                "limits.memory",
+                "0 is not a memory limit; give the module some, like 64Mi",
+            ));
+        }
+        limits.memory_bytes = memory;
+    }
+    if limits.memory_bytes > maxima.memory_bytes {
+        return Err(invalid(
+            "limits.memory",
+            format!(
+                "{} is above the server maximum {}; lower it, or start the server with a larger --max-memory",
+                Quantity(limits.memory_bytes),
+                Quantity(maxima.memory_bytes)
+            ),
+        ));
+    }
+    Ok(limits)
 }
 
 /// The step a drop-in input stands for, `None` for any other apiVersion.
@@ -389,31 +372,6 @@ fn drop_in_list() -> String {
         .join(", ")
 }
 
-/// Whether `name` can name a module: lowercase letters, digits, `-`, `_` and `.`, starting with a
-/// letter or digit, no `..`, at most 253 characters, so `NAME.wasm` never leaves its directory.
-pub fn is_module_name(name: &str) -> bool {
-    let is_allowed =
-        |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.');
-    !name.is_empty()
-        && name.len() <= 253
-        && name.chars().all(is_allowed)
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && !name.contains("..")
-}
-
-fn valid_name(name: String) -> Result<String> {
-    if is_module_name(&name) {
-        Ok(name)
-    } else {
-        Err(invalid(
-            "module",
-            format!(
-                "{name:?} is not a module name; use lowercase letters, digits, '-', '_' and '.', starting with a letter or digit"
-            ),
-        ))
-    }
-}
-
 fn decode_inline(text: &str) -> Result<Vec<u8>> {
     let compact: Cow<'_, str> = if text.contains(char::is_whitespace) {
         Cow::Owned(text.split_whitespace().collect())
@@ -442,84 +400,6 @@ fn without_position(error: &serde_json::Error) -> String {
     let position = format!(" at line {} column {}", error.line(), error.column());
     text.strip_suffix(&position)
         .map_or_else(|| text.clone(), str::to_owned)
-}
-
-fn plain_object(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({ "type": "object", "x-kubernetes-preserve-unknown-fields": true })
-}
-
-fn free_form_object(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({
-        "description": "Handed to the module as the request's `input`, unchanged.",
-        "type": "object",
-        "x-kubernetes-preserve-unknown-fields": true
-    })
-}
-
-/// The CustomResourceDefinition of the Input, built from [`Module`]'s schema. The package ships it
-/// as `package/input/wasmtime.fn.crossplane.io_modules.yaml`; a test keeps that file in sync.
-pub fn crd() -> CustomResourceDefinition {
-    let settings = schemars::generate::SchemaSettings::openapi3().with(|s| {
-        s.inline_subschemas = true;
-        s.meta_schema = None;
-    });
-    let schema = settings.into_generator().into_root_schema_for::<Module>();
-    let mut schema = schema.to_value();
-    if let Some(object) = schema.as_object_mut() {
-        object.remove("title");
-    }
-    remove_closed_objects(&mut schema);
-    let props: JSONSchemaProps = serde_json::from_value(schema)
-        .expect("schemars emits a valid OpenAPI v3 schema for Module");
-    CustomResourceDefinition {
-        metadata: ObjectMeta {
-            name: Some(format!("modules.{GROUP}")),
-            ..ObjectMeta::default()
-        },
-        spec: CustomResourceDefinitionSpec {
-            group: GROUP.to_owned(),
-            names: CustomResourceDefinitionNames {
-                categories: Some(vec!["crossplane".to_owned()]),
-                kind: KIND.to_owned(),
-                list_kind: Some(format!("{KIND}List")),
-                plural: "modules".to_owned(),
-                singular: Some("module".to_owned()),
-                short_names: None,
-            },
-            scope: "Namespaced".to_owned(),
-            versions: vec![CustomResourceDefinitionVersion {
-                name: "v1alpha1".to_owned(),
-                served: true,
-                storage: true,
-                schema: Some(CustomResourceValidation {
-                    open_api_v3_schema: Some(props),
-                }),
-                ..CustomResourceDefinitionVersion::default()
-            }],
-            ..CustomResourceDefinitionSpec::default()
-        },
-        status: None,
-    }
-}
-
-/// Drops `additionalProperties: false` (from `deny_unknown_fields`) everywhere: Kubernetes
-/// structural schemas forbid it, and the apiserver prunes unknown fields anyway.
-fn remove_closed_objects(schema: &mut Value) {
-    match schema {
-        Value::Object(fields) => {
-            if fields.get("additionalProperties") == Some(&Value::Bool(false)) {
-                fields.remove("additionalProperties");
-            }
-            fields.values_mut().for_each(remove_closed_objects);
-        }
-        Value::Array(items) => items.iter_mut().for_each(remove_closed_objects),
-        _ => {}
-    }
-}
-
-/// [`crd`] as the YAML document the package ships.
-pub fn crd_yaml() -> String {
-    serde_yaml_ng::to_string(&crd()).expect("a CustomResourceDefinition always serialises to YAML")
 }
 
 #[cfg(test)]
@@ -571,7 +451,10 @@ mod tests {
         assert_eq!(step.limits.timeout, Duration::from_millis(500));
         assert_eq!(step.limits.memory_bytes, 16 << 20);
         assert_eq!(step.ttl, Duration::from_secs(300));
-        assert_eq!(step.module.sha256, Some("ab".repeat(32)));
+        assert_eq!(
+            step.module.sha256.as_ref().map(Sha256::hex),
+            Some("ab".repeat(32).as_str())
+        );
         assert_eq!(step.config.unwrap().get(), r#"{"greeting":"Hi"}"#);
     }
 
@@ -613,7 +496,15 @@ mod tests {
         );
         assert_eq!(
             message(with("limits", json!({"timeout": "2x"}))),
-            "input.limits.timeout: \"2x\" is not a duration; write it like 2s or 500ms"
+            "input.limits.timeout: \"2x\" is not a duration; write it like 2s, 500ms or 5m"
+        );
+        assert_eq!(
+            message(with("limits", json!({"timeout": "0s"}))),
+            "input.limits.timeout: 0s is not a timeout; give the call some time, like 2s"
+        );
+        assert_eq!(
+            message(with("ttl", json!("soon"))),
+            "input.ttl: \"soon\" is not a duration; write it like 2s, 500ms or 5m"
         );
         assert_eq!(
             message(with("limits", json!({"timeout": "1m"}))),

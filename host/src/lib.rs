@@ -234,7 +234,7 @@ pub struct HostConfig {
 #[derive(Clone)]
 pub enum Compiled {
     /// A core WebAssembly module: a reactor or a WASI command.
-    Module(Module),
+    Core(Module),
     /// A component of the world in `wit/function.wit`.
     Component(Component),
 }
@@ -247,7 +247,7 @@ impl Compiled {
     /// When wasmtime cannot serialise it.
     pub fn serialize(&self) -> wasmtime::Result<Vec<u8>> {
         match self {
-            Compiled::Module(module) => module.serialize(),
+            Compiled::Core(module) => module.serialize(),
             Compiled::Component(component) => component.serialize(),
         }
     }
@@ -262,13 +262,13 @@ enum Prepared {
 }
 
 /// A module compiled, checked against the ABI and linked, ready for cheap per-call instantiation.
-pub struct LoadedModule {
+pub struct LinkedModule {
     id: ModuleId,
     abi: Abi,
     pre: Prepared,
 }
 
-impl LoadedModule {
+impl LinkedModule {
     /// The module's name and digest.
     pub fn id(&self) -> &ModuleId {
         &self.id
@@ -352,7 +352,7 @@ impl Host {
         let compiled = if wasmparser::Parser::is_component(bytes) {
             Component::from_binary(&self.engine, bytes).map(Compiled::Component)
         } else {
-            Module::from_binary(&self.engine, bytes).map(Compiled::Module)
+            Module::from_binary(&self.engine, bytes).map(Compiled::Core)
         };
         compiled.map_err(|e| Error::of(id, Failure::Compile(e.into_boxed_dyn_error())))
     }
@@ -363,7 +363,7 @@ impl Host {
     /// [`Failure::Abi`] when its exports fit no ABI (for a component: the world of
     /// `wit/function.wit`), [`Failure::Link`] when it imports anything but WASI preview 1 and `xfn`
     /// (a component: WASI 0.2 and the world's `log`).
-    pub fn prepare(&self, id: ModuleId, compiled: &Compiled) -> Result<LoadedModule> {
+    pub fn prepare(&self, id: ModuleId, compiled: &Compiled) -> Result<LinkedModule> {
         let abi_error = |problem| Error::of(&id, Failure::Abi(problem));
         let link_error = |e: wasmtime::Error| {
             let is_component = matches!(compiled, Compiled::Component(_));
@@ -376,7 +376,7 @@ impl Host {
             )
         };
         let (abi, pre) = match compiled {
-            Compiled::Module(module) => {
+            Compiled::Core(module) => {
                 let abi = abi::detect(module).map_err(abi_error)?;
                 let pre = self.linker.instantiate_pre(module).map_err(link_error)?;
                 (abi, Prepared::Core(pre))
@@ -393,7 +393,7 @@ impl Host {
                 )
             }
         };
-        Ok(LoadedModule { id, abi, pre })
+        Ok(LinkedModule { id, abi, pre })
     }
 
     /// Runs `module` on one request: queues for a permit, then runs on a blocking thread in a fresh
@@ -404,7 +404,7 @@ impl Host {
     /// Every failure of the call, each naming the module: see [`Error`].
     pub async fn call(
         &self,
-        module: Arc<LoadedModule>,
+        module: Arc<LinkedModule>,
         request: Vec<u8>,
         limits: Limits,
     ) -> Result<Vec<u8>> {
@@ -430,7 +430,7 @@ impl Host {
     /// converted into `E`.
     pub async fn call_with<T, E>(
         &self,
-        module: Arc<LoadedModule>,
+        module: Arc<LinkedModule>,
         limits: Limits,
         make_request: impl FnOnce() -> std::result::Result<Vec<u8>, E> + Send + 'static,
         read_output: impl FnOnce(Vec<u8>) -> std::result::Result<T, E> + Send + 'static,
@@ -514,7 +514,7 @@ struct Call {
 
 impl Call {
     /// Runs `module` on `request` in a fresh instance; the caller holds a permit until it returns.
-    fn run(&self, module: &LoadedModule, request: &[u8]) -> Result<Vec<u8>> {
+    fn run(&self, module: &LinkedModule, request: &[u8]) -> Result<Vec<u8>> {
         let outcome = match &module.pre {
             Prepared::Core(pre) => self.run_core(module, pre, request),
             Prepared::Component(prepared) => {
@@ -527,7 +527,7 @@ impl Call {
     /// Runs a core module (a reactor or a command) on `request` in a fresh instance of `pre`.
     fn run_core(
         &self,
-        module: &LoadedModule,
+        module: &LinkedModule,
         pre: &InstancePre<GuestState>,
         request: &[u8],
     ) -> Result<Vec<u8>, CallFailure> {

@@ -52,7 +52,7 @@ async fn a_call_that_finds_every_instance_slot_taken_is_unavailable_not_a_module
     let wasm = wat::parse_str(PASS_THROUGH).expect("valid WAT");
     let module = Module::from_binary(host.engine(), &wasm).expect("compiles");
     let loaded = Arc::new(
-        host.prepare(id, &Compiled::Module(module))
+        host.prepare(id, &Compiled::Core(module))
             .expect("fits the ABI"),
     );
 

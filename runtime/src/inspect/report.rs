@@ -29,7 +29,7 @@ pub fn report(module: &Loaded) -> Result<String> {
     line(format!("size: {} bytes", module.bytes.len()));
     line(format!("kind: {kind}"));
     match &compiled {
-        Compiled::Module(core) => {
+        Compiled::Core(core) => {
             line("exports:".to_owned());
             for export in core.exports() {
                 line(format!(

@@ -137,7 +137,7 @@ impl CompileCache {
             Some(Precompiled::Component) => {
                 unsafe { Component::deserialize(engine, code) }.map(Compiled::Component)
             }
-            _ => unsafe { Module::deserialize(engine, code) }.map(Compiled::Module),
+            _ => unsafe { Module::deserialize(engine, code) }.map(Compiled::Core),
         };
         match loaded {
             Ok(compiled) => Some(compiled),

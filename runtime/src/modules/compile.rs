@@ -25,7 +25,7 @@ use tokio::sync::{OnceCell, Semaphore, watch};
 
 use super::cache::CompileCache;
 use super::{Error, ModuleBytes, Result, validate};
-use crate::host::{self, Host, LoadedModule, ModuleId};
+use crate::host::{self, Host, LinkedModule, ModuleId};
 
 /// Inline and pulled modules kept prepared, or failed, in memory; past this, the least recently
 /// used one is dropped (and compiled again should a request bring it back).
@@ -59,14 +59,14 @@ impl Origin {
 }
 
 /// What preparing one module came to, shared by every request for it.
-type Outcome = Result<Arc<LoadedModule>, Arc<Error>>;
+type CompileResult = Result<Arc<LinkedModule>, Arc<Error>>;
 
 /// One module's place in the registry.
 struct Entry {
     origin: Origin,
     last_used: u64,
     /// Set by whoever starts the compile; the compile sends its outcome there.
-    compile: Arc<OnceCell<watch::Receiver<Option<Outcome>>>>,
+    compile: Arc<OnceCell<watch::Receiver<Option<CompileResult>>>>,
 }
 
 /// The entries and a counter that orders their uses.
@@ -111,7 +111,7 @@ impl Compiler {
 
     /// The outcome for `id` when its compile has finished: the prepared module, or the failure
     /// that would repeat. Lets a caller skip fetching bytes it will not need.
-    pub(super) fn finished(&self, id: &ModuleId) -> Option<Result<Arc<LoadedModule>>> {
+    pub(super) fn finished(&self, id: &ModuleId) -> Option<Result<Arc<LinkedModule>>> {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries.uses += 1;
         let now = entries.uses;
@@ -137,7 +137,7 @@ impl Compiler {
         id: ModuleId,
         origin: Origin,
         bytes: ModuleBytes<'_>,
-    ) -> Result<Arc<LoadedModule>> {
+    ) -> Result<Arc<LinkedModule>> {
         let cell = self.entry(&id, origin);
         let receiver = cell
             .get_or_init(|| self.start(id.clone(), origin, bytes))
@@ -160,7 +160,7 @@ impl Compiler {
         &self,
         id: &ModuleId,
         origin: Origin,
-    ) -> Arc<OnceCell<watch::Receiver<Option<Outcome>>>> {
+    ) -> Arc<OnceCell<watch::Receiver<Option<CompileResult>>>> {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries.uses += 1;
         let now = entries.uses;
@@ -200,7 +200,7 @@ impl Compiler {
     }
 
     /// Drops the entry for `id` if it is still `cell`, so the next request tries again.
-    fn forget(&self, id: &ModuleId, cell: &Arc<OnceCell<watch::Receiver<Option<Outcome>>>>) {
+    fn forget(&self, id: &ModuleId, cell: &Arc<OnceCell<watch::Receiver<Option<CompileResult>>>>) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries
             .by_module
@@ -218,7 +218,7 @@ impl Compiler {
         id: ModuleId,
         origin: Origin,
         bytes: ModuleBytes<'_>,
-    ) -> watch::Receiver<Option<Outcome>> {
+    ) -> watch::Receiver<Option<CompileResult>> {
         // Waiting for a turn is the only await: a caller that goes away before it has one starts
         // nothing, and the next caller for the module takes over. The semaphore is never closed.
         let turn = match origin {
@@ -249,7 +249,10 @@ impl Compiler {
 }
 
 /// The outcome the compile sends to `receiver`.
-async fn wait(mut receiver: watch::Receiver<Option<Outcome>>, id: &ModuleId) -> Outcome {
+async fn wait(
+    mut receiver: watch::Receiver<Option<CompileResult>>,
+    id: &ModuleId,
+) -> CompileResult {
     let stopped = || {
         Err(Arc::new(Error::from(host::Error::of(
             id,
@@ -284,7 +287,7 @@ struct Job {
 
 impl Job {
     /// Loads the compiled code from the cache, or checks and compiles `bytes`, then prepares it.
-    fn run(&self, id: ModuleId, bytes: ModuleBytes<'static>) -> Result<LoadedModule> {
+    fn run(&self, id: ModuleId, bytes: ModuleBytes<'static>) -> Result<LinkedModule> {
         let started = Instant::now();
         let engine = self.host.engine();
         let cached = self

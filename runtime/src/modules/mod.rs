@@ -34,7 +34,7 @@ pub use validate::{
     Complexity, MAX_INLINE_FUNCTION_BYTES, MAX_INLINE_FUNCTION_LOCALS, MAX_INLINE_FUNCTIONS,
 };
 
-use crate::host::{self, Host, LoadedModule, ModuleId};
+use crate::host::{self, Host, LinkedModule, ModuleId};
 use compile::{Compiler, Origin};
 use oci::{OciRef, PullConfig, Puller};
 
@@ -308,7 +308,7 @@ impl ModuleRegistry {
     /// [`Error::NotFound`], [`Error::Read`], [`Error::DigestMismatch`],
     /// [`Error::InlineNotAllowed`], or, shared with every request for the same module,
     /// [`Error::TooComplex`] or a [`host::Error`] when the bytes are not a module that fits the ABI.
-    pub async fn resolve(&self, request: &ModuleRequest) -> Result<Arc<LoadedModule>> {
+    pub async fn resolve(&self, request: &ModuleRequest) -> Result<Arc<LinkedModule>> {
         let (name, digest, bytes, origin) = match &request.source {
             ModuleSource::Named(name) => {
                 let (name, digest, bytes) = self.locate(name)?;
@@ -332,7 +332,7 @@ impl ModuleRegistry {
 
     /// Resolves `reference`, checks the pin before anything is downloaded, and pulls the layer
     /// only when the module is not prepared already.
-    async fn pull(&self, reference: &OciRef, request: &ModuleRequest) -> Result<Arc<LoadedModule>> {
+    async fn pull(&self, reference: &OciRef, request: &ModuleRequest) -> Result<Arc<LinkedModule>> {
         let resolved = self
             .puller
             .resolve(reference, request.sha256.as_ref().map(Sha256::hex))

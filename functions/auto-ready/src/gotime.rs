@@ -38,24 +38,6 @@ pub(crate) fn parse_rfc3339(text: &str) -> Option<Instant> {
     ))
 }
 
-/// `instant` as the RFC 3339 text of the same instant in UTC, with nine fraction digits; a year
-/// outside 0000–9999 in ISO 8601's extended form (`-000001`).
-pub(crate) fn format_utc((seconds, nanos): Instant) -> String {
-    let (days, second_of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    let (year, month, day) = civil_from_days(days);
-    let year = if (0..=9999).contains(&year) {
-        format!("{year:04}")
-    } else {
-        format!("{year:+07}")
-    };
-    format!(
-        "{year}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
-        second_of_day / 3600,
-        second_of_day / 60 % 60,
-        second_of_day % 60
-    )
-}
-
 /// Exactly `count` ASCII digits.
 fn fixed_digits(rest: &mut &[u8], count: usize) -> Option<i64> {
     let digits = rest.get(..count)?;
@@ -145,25 +127,6 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + day_of_era - 719_468
 }
 
-/// The proleptic Gregorian date of a day since 1970-01-01 (Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let days = days + 719_468;
-    let era = days.div_euclid(146_097);
-    let day_of_era = days - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_from_march = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-    let month = if month_from_march < 10 {
-        month_from_march + 3
-    } else {
-        month_from_march - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,27 +178,6 @@ mod tests {
             "2024-01-01T12:00:00Z ",
         ] {
             assert_eq!(parse_rfc3339(text), None, "{text}");
-        }
-    }
-
-    #[test]
-    fn formats_in_utc_what_it_parsed() {
-        for (text, utc) in [
-            (
-                "2024-02-29T14:30:15.5+02:00",
-                "2024-02-29T12:30:15.500000000Z",
-            ),
-            ("1969-12-31T23:59:59Z", "1969-12-31T23:59:59.000000000Z"),
-            (
-                "0000-01-01T00:30:00+01:00",
-                "-000001-12-31T23:30:00.000000000Z",
-            ),
-            (
-                "9999-12-31T23:30:00-01:00",
-                "+010000-01-01T00:30:00.000000000Z",
-            ),
-        ] {
-            assert_eq!(format_utc(parse_rfc3339(text).unwrap()), utc, "{text}");
         }
     }
 }

@@ -257,10 +257,15 @@ impl<'de> de::Deserializer<'de> for Unstructured<'de> {
             Value::String(text) => text,
             _ => return Err(self.cannot_convert("metav1.Time")),
         };
-        let instant = gotime::parse_rfc3339(text).ok_or_else(|| {
-            ConversionError(format!("parsing time {text:?} as RFC 3339: cannot parse"))
-        })?;
-        visitor.visit_newtype_struct(StrDeserializer::new(&gotime::format_utc(instant)))
+        let cannot_parse =
+            || ConversionError(format!("parsing time {text:?} as RFC 3339: cannot parse"));
+        let (seconds, nanos) = gotime::parse_rfc3339(text).ok_or_else(cannot_parse)?;
+        // Go's years run to 9999 in any zone; jiff's end at 9999 in UTC.
+        let utc = i32::try_from(nanos)
+            .ok()
+            .and_then(|nanos| jiff::Timestamp::new(seconds, nanos).ok())
+            .ok_or_else(cannot_parse)?;
+        visitor.visit_newtype_struct(StrDeserializer::new(&utc.to_string()))
     }
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {

@@ -30,6 +30,20 @@ pub enum Language {
     Assemblyscript,
 }
 
+impl std::fmt::Display for Language {
+    /// The language's name as its users write it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Language::Rust => "Rust",
+            Language::Go => "Go",
+            Language::Python => "Python",
+            Language::Js => "JavaScript",
+            Language::C => "C",
+            Language::Assemblyscript => "AssemblyScript",
+        })
+    }
+}
+
 /// Flags of `module new`.
 #[derive(Debug, Args)]
 pub struct NewCommand {
@@ -53,7 +67,7 @@ impl NewCommand {
     pub fn execute(self) -> anyhow::Result<()> {
         let written = new_project(self.language, &self.dir, self.checkout.as_deref())?;
         println!(
-            "wrote {} files of a {:?} module project to {}; build it with ./build.sh (README.md says more)",
+            "wrote {} files of a {} module project to {}; build it with ./build.sh (README.md says more)",
             written.len(),
             self.language,
             self.dir.display()
@@ -172,6 +186,7 @@ mod tests {
     #[test]
     fn every_language_writes_a_build_script_a_readme_and_a_sample_request() {
         let dir = tempfile::tempdir().expect("a temp dir");
+        assert_eq!(Language::Js.to_string(), "JavaScript");
         for language in Language::value_variants() {
             let name = format!("{language:?}").to_lowercase();
             let written = new_project(*language, &dir.path().join(&name), None).expect("written");

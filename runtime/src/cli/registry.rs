@@ -11,8 +11,8 @@ use crate::modules::oci::RegistryAccess;
 /// How to reach OCI registries; each flag can also come from the environment variable shown.
 #[derive(Debug, Args)]
 pub struct RegistryArgs {
-    /// Registry credentials: a docker config JSON ({"auths": {"HOST": {"auth": "<base64 of
-    /// user:password>"}}}), e.g. the .dockerconfigjson of a mounted kubernetes.io/dockerconfigjson
+    /// Registry credentials: a docker config JSON ({"auths": {"HOST": {"auth":
+    /// "BASE64(user:password)"}}}), e.g. the .dockerconfigjson of a mounted kubernetes.io/dockerconfigjson
     /// Secret. Read again at every pull, so a rotated Secret takes effect.
     #[arg(long, value_name = "FILE", env = "FUNCTION_WASMTIME_REGISTRY_CONFIG")]
     registry_config: Option<PathBuf>,

@@ -6,7 +6,7 @@
 //! `context` unchanged, so nothing earlier steps produced is lost.
 //!
 //! The step never decodes the request into messages: it reads the few fields it needs on the
-//! wire ([`envelope`]) and lets the [`Transcoder`] turn the rest into the module's JSON and the
+//! wire (`envelope.rs`) and lets the [`Transcoder`] turn the rest into the module's JSON and the
 //! module's JSON into the response, in one pass each.
 
 mod envelope;
@@ -48,7 +48,7 @@ pub enum Refusal {
     /// The body is not a `RunFunctionRequest`: INVALID_ARGUMENT.
     #[error(transparent)]
     Decode(#[from] DecodeError),
-    /// The host has no room for the call right now ([`host::Error::Unavailable`]). Not the
+    /// The host has no room for the call right now ([`host::Failure::Unavailable`]). Not the
     /// module's fault, so not a FATAL result: UNAVAILABLE, which Crossplane retries.
     #[error(transparent)]
     Unavailable(host::Error),

@@ -9,7 +9,7 @@
 //! Numbers are written as Go's protojson writes them, so a module sees what a Go function would:
 //! `3`, not `3.0`; `1152921504606847000`; `1e+21`. A `google.protobuf.Value` holding NaN or an
 //! infinity, which JSON cannot carry, is an error naming its field path. The walk agrees with
-//! prost + pbjson on every message both accept (property tests in [`tests`]).
+//! prost + pbjson on every message both accept (property tests in `transcode/tests.rs`).
 
 mod decode;
 mod encode;

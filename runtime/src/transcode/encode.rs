@@ -14,7 +14,9 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::de::{self, DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 
 use super::schema::{Cardinality, FieldSchema, Kind, MessageId, Schema, WellKnown};
-use super::wire::{WireType, begin_len, end_len, put_len_field, put_tag, put_varint};
+use super::wire::{
+    WireType, begin_len, end_len, put_delimited, put_len_field, put_tag, put_varint,
+};
 
 /// Parses `json`, a protojson message of type `root`, and returns its wire bytes.
 pub(crate) fn message(
@@ -143,12 +145,9 @@ impl<'de> Visitor<'de> for FieldSeed<'_, '_> {
         if self.field.kind == Kind::WellKnown(WellKnown::Value)
             && matches!(self.field.cardinality, Cardinality::Single { .. })
         {
-            let start = begin_len(self.out, self.field.number);
-            DynamicValue {
-                out: &mut *self.out,
-            }
-            .visit_unit::<E>()?;
-            end_len(self.out, start);
+            return put_delimited(self.out, self.field.number, |out| {
+                DynamicValue { out }.visit_unit::<E>()
+            });
         }
         Ok(())
     }
@@ -284,40 +283,20 @@ impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_> {
                 Ok(())
             }
             Kind::Message(id) => {
-                let start = begin_len(self.out, self.number);
-                MessageSeed {
-                    schema: self.schema,
-                    id,
-                    out: &mut *self.out,
-                }
-                .deserialize(deserializer)?;
-                end_len(self.out, start);
-                Ok(())
+                let schema = self.schema;
+                put_delimited(self.out, self.number, |out| {
+                    MessageSeed { schema, id, out }.deserialize(deserializer)
+                })
             }
-            Kind::WellKnown(WellKnown::Struct) => {
-                let start = begin_len(self.out, self.number);
-                deserializer.deserialize_map(StructFields {
-                    out: &mut *self.out,
-                })?;
-                end_len(self.out, start);
-                Ok(())
-            }
-            Kind::WellKnown(WellKnown::ListValue) => {
-                let start = begin_len(self.out, self.number);
-                deserializer.deserialize_seq(ListValues {
-                    out: &mut *self.out,
-                })?;
-                end_len(self.out, start);
-                Ok(())
-            }
-            Kind::WellKnown(WellKnown::Value) => {
-                let start = begin_len(self.out, self.number);
-                deserializer.deserialize_any(DynamicValue {
-                    out: &mut *self.out,
-                })?;
-                end_len(self.out, start);
-                Ok(())
-            }
+            Kind::WellKnown(WellKnown::Struct) => put_delimited(self.out, self.number, |out| {
+                deserializer.deserialize_map(StructFields { out })
+            }),
+            Kind::WellKnown(WellKnown::ListValue) => put_delimited(self.out, self.number, |out| {
+                deserializer.deserialize_seq(ListValues { out })
+            }),
+            Kind::WellKnown(WellKnown::Value) => put_delimited(self.out, self.number, |out| {
+                deserializer.deserialize_any(DynamicValue { out })
+            }),
         }
     }
 }

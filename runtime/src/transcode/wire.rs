@@ -211,6 +211,22 @@ pub(crate) fn begin_len(out: &mut Vec<u8>, number: u32) -> usize {
     out.len()
 }
 
+/// Writes field `number` as a length-delimited record whose body `write` appends: [`begin_len`],
+/// the body, [`end_len`].
+///
+/// # Errors
+/// What `write` returns; the field is then left unfinished, as the whole output is dropped.
+pub(crate) fn put_delimited<E>(
+    out: &mut Vec<u8>,
+    number: u32,
+    write: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+) -> Result<(), E> {
+    let start = begin_len(out, number);
+    write(out)?;
+    end_len(out, start);
+    Ok(())
+}
+
 /// Ends a field begun with [`begin_len`]: writes the body's length into the placeholder, moving
 /// the body when the length needs more than one byte.
 pub(crate) fn end_len(out: &mut Vec<u8>, body_start: usize) {

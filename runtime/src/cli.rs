@@ -11,8 +11,8 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
 use crate::host::Limits;
+use crate::input::{GoDuration, Quantity};
 use crate::server::{self, ListenConfig};
-use crate::units::{parse_duration, parse_quantity};
 pub use module::ModuleCommand;
 pub use registry::RegistryArgs;
 
@@ -142,13 +142,14 @@ pub struct ServeCommand {
     registry: RegistryArgs,
 }
 
+/// A flag's duration, read as the Input's durations are ([`GoDuration`]).
 fn duration(text: &str) -> Result<Duration, String> {
-    parse_duration(text)
-        .ok_or_else(|| format!("{text:?} is not a duration; write it like 30s or 2m"))
+    text.parse::<GoDuration>().map(|duration| duration.0)
 }
 
+/// A flag's number of bytes, read as the Input's quantities are ([`Quantity`]).
 fn quantity(text: &str) -> Result<u64, String> {
-    parse_quantity(text).ok_or_else(|| format!("{text:?} is not a quantity; write it like 512Mi"))
+    text.parse::<Quantity>().map(|bytes| bytes.0)
 }
 
 impl ServeCommand {

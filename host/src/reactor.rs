@@ -16,9 +16,10 @@ pub(super) fn call(
     instance: &Instance,
     request: &[u8],
 ) -> Result<Vec<u8>, CallFailure> {
-    // Its signature was checked when the module was prepared (`abi::detect`).
-    if let Ok(initialize) = instance.get_typed_func::<(), ()>(&mut *store, INITIALIZE_EXPORT) {
-        initialize.call(&mut *store, ())?;
+    // Optional; its signature was checked when the module was prepared (`abi::detect`). A plain
+    // lookup: a module without it must not cost an error value on every call.
+    if let Some(initialize) = instance.get_func(&mut *store, INITIALIZE_EXPORT) {
+        initialize.typed::<(), ()>(&*store)?.call(&mut *store, ())?;
     }
     let len = i32::try_from(request.len()).map_err(|_| {
         let len = request.len();

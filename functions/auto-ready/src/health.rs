@@ -111,9 +111,10 @@ fn replica_set(replica_set: ReplicaSet) -> bool {
     if status.observed_generation.unwrap_or(0) < generation {
         return false;
     }
-    let failing = status.conditions.iter().flatten();
-    if failing
-        .into_iter()
+    if status
+        .conditions
+        .iter()
+        .flatten()
         .any(|c| c.type_ == "ReplicaFailure" && c.status == "True")
     {
         return false;

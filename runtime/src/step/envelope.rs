@@ -6,7 +6,8 @@ use std::borrow::Cow;
 use std::time::Duration;
 
 use crate::transcode::{
-    Malformed, Reader, WireType, WireValue, begin_len, end_len, put_len_field, put_tag, put_varint,
+    Malformed, Reader, WireType, WireValue, begin_len, end_len, put_duration, put_len_field,
+    put_tag, put_varint,
 };
 
 /// `RunFunctionRequest` field numbers.
@@ -233,17 +234,10 @@ fn write_meta(out: &mut Vec<u8>, tag: &str, module_ttl: Option<&[u8]>, ttl: Dura
     match module_ttl {
         Some(duration) => put_len_field(out, META_TTL, duration),
         None => {
-            let duration = begin_len(out, META_TTL);
-            let seconds = ttl.as_secs().min(i64::MAX as u64);
-            if seconds != 0 {
-                put_tag(out, 1, WireType::Varint);
-                put_varint(out, seconds);
-            }
-            if ttl.subsec_nanos() != 0 {
-                put_tag(out, 2, WireType::Varint);
-                put_varint(out, u64::from(ttl.subsec_nanos()));
-            }
-            end_len(out, duration);
+            let seconds = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
+            // Below a billion, so the cast is exact.
+            let nanos = ttl.subsec_nanos() as i32;
+            put_duration(out, META_TTL, seconds, nanos);
         }
     }
     end_len(out, meta);

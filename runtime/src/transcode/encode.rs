@@ -15,7 +15,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, Error as _, MapAccess, SeqA
 
 use super::schema::{Cardinality, FieldSchema, Kind, MessageId, Schema, WellKnown};
 use super::wire::{
-    WireType, begin_len, end_len, put_delimited, put_len_field, put_tag, put_varint,
+    WireType, put_delimited, put_delimited_each, put_duration, put_len_field, put_tag, put_varint,
 };
 
 /// Parses `json`, a protojson message of type `root`, and returns its wire bytes.
@@ -153,13 +153,7 @@ impl<'de> Visitor<'de> for FieldSeed<'_, '_> {
     }
 
     fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        let element = ValueSeed {
-            schema: self.schema,
-            kind: self.field.kind,
-            number: self.field.number,
-            keep_default: true,
-            out: self.out,
-        };
+        let element = ValueSeed::element(self.schema, self.field.kind, self.field.number, self.out);
         match self.field.cardinality {
             Cardinality::Single { has_presence } => ValueSeed {
                 keep_default: has_presence,
@@ -192,25 +186,18 @@ impl<'de> Visitor<'de> for Elements<'_, '_> {
         } = self.0;
         if let Kind::Enum(_) = kind {
             // Packed, as proto3 encoders write repeated scalars.
-            let start = begin_len(out, number);
-            while let Some(value) = seq.next_element_seed(EnumNumber { schema, kind })? {
-                put_varint(out, value);
-            }
-            end_len(out, start);
-            return Ok(());
+            return put_delimited(out, number, |out| {
+                while let Some(value) = seq.next_element_seed(EnumNumber { schema, kind })? {
+                    put_varint(out, value);
+                }
+                Ok(())
+            });
         }
-        loop {
-            let element = ValueSeed {
-                schema,
-                kind,
-                number,
-                keep_default: true,
-                out: &mut *out,
-            };
-            if seq.next_element_seed(element)?.is_none() {
-                return Ok(());
-            }
-        }
+        while seq
+            .next_element_seed(ValueSeed::element(schema, kind, number, &mut *out))?
+            .is_some()
+        {}
+        Ok(())
     }
 }
 
@@ -232,22 +219,13 @@ impl<'de> Visitor<'de> for Entries<'_, '_> {
             out,
             ..
         } = self.0;
-        loop {
-            let mark = out.len();
-            let entry = begin_len(out, number);
+        put_delimited_each(out, number, |out| {
             if map.next_key_seed(KeyField(&mut *out))?.is_none() {
-                out.truncate(mark);
-                return Ok(());
+                return Ok(false);
             }
-            map.next_value_seed(ValueSeed {
-                schema,
-                kind,
-                number: 2,
-                keep_default: true,
-                out: &mut *out,
-            })?;
-            end_len(out, entry);
-        }
+            map.next_value_seed(ValueSeed::element(schema, kind, 2, out))?;
+            Ok(true)
+        })
     }
 }
 
@@ -259,6 +237,20 @@ struct ValueSeed<'s, 'o> {
     /// Write default values too (fields with presence, list and map elements).
     keep_default: bool,
     out: &'o mut Vec<u8>,
+}
+
+impl<'s, 'o> ValueSeed<'s, 'o> {
+    /// A value that is written even when it is the default: a list or map element, or the
+    /// value of a field that is not repeated (whose presence rule [`FieldSeed`] then applies).
+    fn element(schema: &'s Schema, kind: Kind, number: u32, out: &'o mut Vec<u8>) -> Self {
+        ValueSeed {
+            schema,
+            kind,
+            number,
+            keep_default: true,
+            out,
+        }
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_> {
@@ -326,16 +318,7 @@ impl Visitor<'_> for ValueSeed<'_, '_> {
                 let (seconds, nanos) = parse_duration(text).ok_or_else(|| {
                     E::invalid_value(de::Unexpected::Str(text), &"a duration such as \"1.5s\"")
                 })?;
-                let start = begin_len(self.out, self.number);
-                if seconds != 0 {
-                    put_tag(self.out, 1, WireType::Varint);
-                    put_varint(self.out, seconds as u64);
-                }
-                if nanos != 0 {
-                    put_tag(self.out, 2, WireType::Varint);
-                    put_varint(self.out, i64::from(nanos) as u64);
-                }
-                end_len(self.out, start);
+                put_duration(self.out, self.number, seconds, nanos);
             }
             _ => unreachable!("only text kinds deserialize from strings"),
         }
@@ -430,20 +413,13 @@ impl<'de> Visitor<'de> for StructFields<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        loop {
-            let mark = self.out.len();
-            let entry = begin_len(self.out, 1);
-            if map.next_key_seed(KeyField(&mut *self.out))?.is_none() {
-                self.out.truncate(mark);
-                return Ok(());
+        put_delimited_each(self.out, 1, |out| {
+            if map.next_key_seed(KeyField(&mut *out))?.is_none() {
+                return Ok(false);
             }
-            let value = begin_len(self.out, 2);
-            map.next_value_seed(DynamicValue {
-                out: &mut *self.out,
-            })?;
-            end_len(self.out, value);
-            end_len(self.out, entry);
-        }
+            put_delimited(out, 2, |out| map.next_value_seed(DynamicValue { out }))?;
+            Ok(true)
+        })
     }
 }
 
@@ -460,21 +436,9 @@ impl<'de> Visitor<'de> for ListValues<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        loop {
-            let mark = self.out.len();
-            let value = begin_len(self.out, 1);
-            if seq
-                .next_element_seed(DynamicValue {
-                    out: &mut *self.out,
-                })?
-                .is_none()
-            {
-                // No element: take back the tag and placeholder.
-                self.out.truncate(mark);
-                return Ok(());
-            }
-            end_len(self.out, value);
-        }
+        put_delimited_each(self.out, 1, |out| {
+            Ok(seq.next_element_seed(DynamicValue { out })?.is_some())
+        })
     }
 }
 
@@ -539,23 +503,11 @@ impl<'de> Visitor<'de> for DynamicValue<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        let start = begin_len(self.out, 5);
-        StructFields {
-            out: &mut *self.out,
-        }
-        .visit_map(map)?;
-        end_len(self.out, start);
-        Ok(())
+        put_delimited(self.out, 5, |out| StructFields { out }.visit_map(map))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        let start = begin_len(self.out, 6);
-        ListValues {
-            out: &mut *self.out,
-        }
-        .visit_seq(seq)?;
-        end_len(self.out, start);
-        Ok(())
+        put_delimited(self.out, 6, |out| ListValues { out }.visit_seq(seq))
     }
 }
 

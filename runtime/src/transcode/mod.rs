@@ -26,7 +26,8 @@ use decode::{Decoder, Failure, Replace};
 use schema::{MessageId, Schema};
 pub use wire::{Malformed, WireType};
 pub(crate) use wire::{
-    Reader, Value as WireValue, begin_len, end_len, put_len_field, put_tag, put_varint,
+    Reader, Value as WireValue, begin_len, end_len, put_duration, put_len_field, put_tag,
+    put_varint,
 };
 
 /// Why bytes could not be transcoded.

@@ -227,6 +227,43 @@ pub(crate) fn put_delimited<E>(
     Ok(())
 }
 
+/// Writes field `number` as a `google.protobuf.Duration`, leaving out zero seconds and nanos.
+pub(crate) fn put_duration(out: &mut Vec<u8>, number: u32, seconds: i64, nanos: i32) {
+    let start = begin_len(out, number);
+    if seconds != 0 {
+        put_tag(out, 1, WireType::Varint);
+        // Negative int64s go on the wire as their two's complement.
+        put_varint(out, seconds as u64);
+    }
+    if nanos != 0 {
+        put_tag(out, 2, WireType::Varint);
+        put_varint(out, i64::from(nanos) as u64);
+    }
+    end_len(out, start);
+}
+
+/// Writes field `number` once for each call of `next` that returns `true`, each a
+/// length-delimited record whose body `next` appends; the call that returns `false` (the end of
+/// a JSON array or object) leaves nothing behind.
+///
+/// # Errors
+/// What `next` returns.
+pub(crate) fn put_delimited_each<E>(
+    out: &mut Vec<u8>,
+    number: u32,
+    mut next: impl FnMut(&mut Vec<u8>) -> Result<bool, E>,
+) -> Result<(), E> {
+    loop {
+        let mark = out.len();
+        let start = begin_len(out, number);
+        if !next(out)? {
+            out.truncate(mark);
+            return Ok(());
+        }
+        end_len(out, start);
+    }
+}
+
 /// Ends a field begun with [`begin_len`]: writes the body's length into the placeholder, moving
 /// the body when the length needs more than one byte.
 pub(crate) fn end_len(out: &mut Vec<u8>, body_start: usize) {

@@ -56,6 +56,47 @@ pub(crate) trait Message: Default {
     fn unknown_fields(&mut self) -> &mut Map<String, Value>;
 }
 
+/// Implements `Deserialize` for a message through [`read_message`]: each listed field read
+/// under its protojson names (lowerCamelCase, then the proto name where it differs), `null` as
+/// its default, and every other field kept in the message's `unknown_fields`.
+///
+/// ```ignore
+/// message_fields!(State, "a State", {
+///     "composite" => composite,
+///     "resources" => resources,
+/// });
+/// ```
+macro_rules! message_fields {
+    ($message:ty, $expecting:literal, { $($($key:literal)|+ => $field:ident),+ $(,)? }) => {
+        impl<'de> serde::Deserialize<'de> for $message {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $crate::de::read_message(deserializer)
+            }
+        }
+
+        impl $crate::de::Message for $message {
+            const EXPECTING: &'static str = $expecting;
+
+            fn read_field<'de, A: serde::de::MapAccess<'de>>(
+                &mut self,
+                key: &str,
+                map: &mut A,
+            ) -> Result<bool, A::Error> {
+                match key {
+                    $($($key)|+ => self.$field = $crate::de::next_or_default(map)?,)+
+                    _ => return Ok(false),
+                }
+                Ok(true)
+            }
+
+            fn unknown_fields(&mut self) -> &mut serde_json::Map<String, serde_json::Value> {
+                &mut self.unknown_fields
+            }
+        }
+    };
+}
+pub(crate) use message_fields;
+
 /// Reads a message of type `M`; unknown fields land in [`Message::unknown_fields`].
 pub(crate) fn read_message<'de, D, M>(deserializer: D) -> Result<M, D::Error>
 where

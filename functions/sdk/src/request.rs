@@ -2,11 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use serde::de::{DeserializeOwned, Deserializer, MapAccess};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::de::{Message, known_capabilities, next_or_default, nullable, read_message};
+use crate::de::{known_capabilities, message_fields, nullable};
 use crate::read::{ReadError, read_value};
 use crate::{Capability, Resource, State, base64};
 
@@ -439,43 +439,17 @@ impl Request {
     }
 }
 
-impl<'de> Deserialize<'de> for Request {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        read_message(deserializer)
-    }
-}
-
-impl Message for Request {
-    const EXPECTING: &'static str = "a RunFunctionRequest";
-
-    fn read_field<'de, A: MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match key {
-            "meta" => self.meta = next_or_default(map)?,
-            "observed" => self.observed = next_or_default(map)?,
-            "desired" => self.desired = next_or_default(map)?,
-            "input" => self.input = map.next_value()?,
-            "context" => self.context = map.next_value()?,
-            "extraResources" | "extra_resources" => self.extra_resources = next_or_default(map)?,
-            "credentials" => self.credentials = next_or_default(map)?,
-            "requiredResources" | "required_resources" => {
-                self.required_resources = next_or_default(map)?;
-            }
-            "requiredSchemas" | "required_schemas" => {
-                self.required_schemas = next_or_default(map)?;
-            }
-            _ => return Ok(false),
-        }
-        Ok(true)
-    }
-
-    fn unknown_fields(&mut self) -> &mut Map<String, Value> {
-        &mut self.unknown_fields
-    }
-}
+message_fields!(Request, "a RunFunctionRequest", {
+    "meta" => meta,
+    "observed" => observed,
+    "desired" => desired,
+    "input" => input,
+    "context" => context,
+    "extraResources" | "extra_resources" => extra_resources,
+    "credentials" => credentials,
+    "requiredResources" | "required_resources" => required_resources,
+    "requiredSchemas" | "required_schemas" => required_schemas,
+});
 
 /// Request metadata (`RequestMeta`).
 ///

@@ -2,11 +2,10 @@
 
 use std::time::Duration;
 
-use serde::de::{Deserializer, MapAccess};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::de::{Message, next_or_default, nullable, read_message};
+use crate::de::{message_fields, nullable};
 use crate::{
     Lazy, NotAnObject, Ready, Request, Requirements, Resource, ResourceSelector, SchemaSelector,
     Severity, State, Status, Target, duration,
@@ -443,37 +442,15 @@ impl Response {
     }
 }
 
-impl<'de> Deserialize<'de> for Response {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        read_message(deserializer)
-    }
-}
-
-impl Message for Response {
-    const EXPECTING: &'static str = "a RunFunctionResponse";
-
-    fn read_field<'de, A: MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match key {
-            "meta" => self.meta = next_or_default(map)?,
-            "desired" => self.desired = map.next_value()?,
-            "results" => self.results = next_or_default(map)?,
-            "context" => self.context = map.next_value()?,
-            "requirements" => self.requirements = map.next_value()?,
-            "conditions" => self.conditions = next_or_default(map)?,
-            "output" => self.output = map.next_value()?,
-            _ => return Ok(false),
-        }
-        Ok(true)
-    }
-
-    fn unknown_fields(&mut self) -> &mut Map<String, Value> {
-        &mut self.unknown_fields
-    }
-}
+message_fields!(Response, "a RunFunctionResponse", {
+    "meta" => meta,
+    "desired" => desired,
+    "results" => results,
+    "context" => context,
+    "requirements" => requirements,
+    "conditions" => conditions,
+    "output" => output,
+});
 
 /// Response metadata (`ResponseMeta`).
 ///

@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::mem;
 
-use serde::de::{DeserializeOwned, Deserializer, MapAccess};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::de::{Message, next_or_default, read_message};
+use crate::de::message_fields;
 use crate::path::{FieldPath, PathError};
 use crate::read::{ReadError, read_object_or_empty, read_path, read_value};
 use crate::{Lazy, Ready, Status, base64};
@@ -444,35 +444,11 @@ impl Resource {
     }
 }
 
-impl<'de> Deserialize<'de> for Resource {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        read_message(deserializer)
-    }
-}
-
-impl Message for Resource {
-    const EXPECTING: &'static str = "a Resource";
-
-    fn read_field<'de, A: MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match key {
-            "resource" => self.resource = next_or_default(map)?,
-            "connectionDetails" | "connection_details" => {
-                self.connection_details = next_or_default(map)?;
-            }
-            "ready" => self.ready = next_or_default(map)?,
-            _ => return Ok(false),
-        }
-        Ok(true)
-    }
-
-    fn unknown_fields(&mut self) -> &mut Map<String, Value> {
-        &mut self.unknown_fields
-    }
-}
+message_fields!(Resource, "a Resource", {
+    "resource" => resource,
+    "connectionDetails" | "connection_details" => connection_details,
+    "ready" => ready,
+});
 
 /// Observed or desired state (`State`): the composite resource and the composed resources by
 /// name.
@@ -513,32 +489,10 @@ impl State {
     }
 }
 
-impl<'de> Deserialize<'de> for State {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        read_message(deserializer)
-    }
-}
-
-impl Message for State {
-    const EXPECTING: &'static str = "a State";
-
-    fn read_field<'de, A: MapAccess<'de>>(
-        &mut self,
-        key: &str,
-        map: &mut A,
-    ) -> Result<bool, A::Error> {
-        match key {
-            "composite" => self.composite = map.next_value()?,
-            "resources" => self.resources = next_or_default(map)?,
-            _ => return Ok(false),
-        }
-        Ok(true)
-    }
-
-    fn unknown_fields(&mut self) -> &mut Map<String, Value> {
-        &mut self.unknown_fields
-    }
-}
+message_fields!(State, "a State", {
+    "composite" => composite,
+    "resources" => resources,
+});
 
 fn is_empty_body(body: &Lazy<Map<String, Value>>) -> bool {
     match body.raw_json() {

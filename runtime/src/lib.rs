@@ -12,6 +12,7 @@
 //! The guest ABI is in `docs/ABI.md`; flags, ports and limits in `docs/operations.md`.
 
 pub mod cli;
+mod file_error;
 pub mod input;
 pub mod inspect;
 pub mod metrics;
@@ -27,6 +28,8 @@ pub mod transcode;
 pub use xfn_host as host;
 /// Durations and quantities as Kubernetes users write them, which the host's limits are made of.
 pub use xfn_host::units;
+
+pub use file_error::FileError;
 
 /// An error and its sources, joined with ": ", as one message: how the edges (FATAL results,
 /// `main`, render's report of a Function it cannot reach) print a failure, and how messages that

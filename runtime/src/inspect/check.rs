@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use xfn_proto::v1::{RunFunctionRequest, Severity};
 
 use super::{Error, ModuleArg, Result, file_name, host, tool_pulls};
+use crate::FileError;
 use crate::input::{API_VERSION, KIND};
 use crate::modules::ModuleRegistry;
 use crate::modules::oci::RegistryAccess;
@@ -48,10 +49,7 @@ pub async fn check(
     request: Option<&Path>,
     access: &RegistryAccess,
 ) -> Result<Checked> {
-    let dir = tempfile::tempdir().map_err(|source| Error::Write {
-        path: std::env::temp_dir(),
-        source,
-    })?;
+    let dir = tempfile::tempdir().map_err(FileError::write(std::env::temp_dir()))?;
     let mut request = match request {
         Some(path) => read_request(path)?,
         None => sample_request(),
@@ -66,10 +64,7 @@ pub async fn check(
         ModuleArg::File(path) => {
             let name = file_name(path);
             let copy = dir.path().join(format!("{name}.wasm"));
-            std::fs::copy(path, &copy).map_err(|source| Error::Read {
-                path: path.clone(),
-                source,
-            })?;
+            std::fs::copy(path, &copy).map_err(FileError::read(path))?;
             input["module"] = json!(name);
             registry
         }
@@ -107,10 +102,7 @@ fn read_request(path: &Path) -> Result<Value> {
         path: path.to_owned(),
         problem,
     };
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(FileError::read(path))?;
     let value: Value =
         serde_yaml_ng::from_str(&text).map_err(|error| problem(error.to_string()))?;
     serde_json::from_value::<RunFunctionRequest>(value.clone())

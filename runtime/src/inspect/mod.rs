@@ -14,6 +14,7 @@ use std::sync::Arc;
 pub use check::{Checked, check};
 pub use report::report;
 
+use crate::FileError;
 use crate::host::{self, Host, HostConfig, Limits, ModuleId};
 use crate::modules::oci::{self, OciRef, PullConfig, RegistryAccess};
 use crate::modules::{bundled_names, sha256_hex, write_compiled};
@@ -32,15 +33,9 @@ pub enum Error {
         /// The bundled modules' names.
         bundled: Vec<&'static str>,
     },
-    /// The file cannot be read.
-    #[error("cannot read {}", path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
+    /// A file or directory cannot be read or written.
+    #[error(transparent)]
+    File(#[from] crate::FileError),
     /// The reference could not be pulled.
     #[error(transparent)]
     Pull(Arc<oci::Error>),
@@ -57,15 +52,6 @@ pub enum Error {
         path: PathBuf,
         /// What is wrong.
         problem: String,
-    },
-    /// The compiled code cannot be written.
-    #[error("cannot write {}", path.display())]
-    Write {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
     },
 }
 
@@ -126,14 +112,11 @@ pub struct Loaded {
 /// Reads, finds or pulls the module `arg` names; a tag is resolved (tools need no pin).
 ///
 /// # Errors
-/// [`Error::Read`], [`Error::Pull`].
+/// [`Error::File`], [`Error::Pull`].
 pub async fn load(arg: &ModuleArg, access: &RegistryAccess) -> Result<Loaded> {
     let (name, bytes) = match arg {
         ModuleArg::File(path) => {
-            let bytes = std::fs::read(path).map_err(|source| Error::Read {
-                path: path.clone(),
-                source,
-            })?;
+            let bytes = std::fs::read(path).map_err(FileError::read(path))?;
             (file_name(path), bytes)
         }
         ModuleArg::Bundled(name) => (
@@ -186,7 +169,7 @@ fn host() -> Result<Host> {
 /// verifies it at load (the code, then its sha256); returns the module's sha256, hex.
 ///
 /// # Errors
-/// [`Error::Host`] when it does not compile, [`Error::Write`].
+/// [`Error::Host`] when it does not compile, [`Error::File`].
 pub fn compile(module: &Loaded, output: &Path) -> Result<String> {
     let host = host()?;
     let id = ModuleId {
@@ -194,9 +177,6 @@ pub fn compile(module: &Loaded, output: &Path) -> Result<String> {
         digest: module.sha256.clone(),
     };
     let compiled = host.compile(&id, &module.bytes)?;
-    write_compiled(output, &compiled).map_err(|source| Error::Write {
-        path: output.to_owned(),
-        source,
-    })?;
+    write_compiled(output, &compiled).map_err(FileError::write(output))?;
     Ok(module.sha256.clone())
 }

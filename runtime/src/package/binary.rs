@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use super::error::{Error, Result};
+use crate::FileError;
 
 /// `e_machine` of x86-64.
 const EM_X86_64: u16 = 62;
@@ -16,17 +17,18 @@ const PT_INTERP: u32 = 3;
 /// Reads the binary at `path` and checks that it is a statically linked x86-64 Linux executable.
 ///
 /// # Errors
-/// [`Error::BinaryMissing`] when there is no file, [`Error::Read`], [`Error::NotLinuxExecutable`],
+/// [`Error::BinaryMissing`] when there is no file, [`Error::File`], [`Error::NotLinuxExecutable`],
 /// or [`Error::DynamicallyLinked`] naming the loader it wants.
 pub(crate) fn read(path: &Path) -> Result<Vec<u8>> {
     let bytes = std::fs::read(path).map_err(|source| match source.kind() {
         std::io::ErrorKind::NotFound => Error::BinaryMissing {
             path: path.to_owned(),
         },
-        _ => Error::Read {
+        _ => FileError::Read {
             path: path.to_owned(),
             source,
-        },
+        }
+        .into(),
     })?;
     check_static(path, &bytes)?;
     Ok(bytes)

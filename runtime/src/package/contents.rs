@@ -11,6 +11,7 @@ use serde::Deserialize as _;
 use serde_yaml_ng::Value;
 
 use super::error::{Error, Result};
+use crate::FileError;
 
 /// The file holding the package metadata, at the package root.
 pub(crate) const META_FILE: &str = "crossplane.yaml";
@@ -40,7 +41,7 @@ pub(crate) struct Contents {
 /// Reads and lints the package root `root`.
 ///
 /// # Errors
-/// [`Error::MetaMissing`], [`Error::Read`], [`Error::Yaml`] or [`Error::Lint`], each naming the
+/// [`Error::MetaMissing`], [`Error::File`], [`Error::Yaml`] or [`Error::Lint`], each naming the
 /// file (and the document within it).
 pub(crate) fn read(root: &Path) -> Result<Contents> {
     let meta_path = root.join(META_FILE);
@@ -48,10 +49,11 @@ pub(crate) fn read(root: &Path) -> Result<Contents> {
         std::io::ErrorKind::NotFound => Error::MetaMissing {
             path: meta_path.clone(),
         },
-        _ => Error::Read {
+        _ => FileError::Read {
             path: meta_path.clone(),
             source,
-        },
+        }
+        .into(),
     })?;
     let name = lint_meta(&meta_path, &meta_text)?;
     let mut contents = Contents {
@@ -68,7 +70,7 @@ pub(crate) fn read(root: &Path) -> Result<Contents> {
         if path == meta_path {
             continue;
         }
-        let text = std::fs::read_to_string(&path).map_err(Error::read(&path))?;
+        let text = std::fs::read_to_string(&path).map_err(FileError::read(&path))?;
         if text.trim().is_empty() {
             continue;
         }
@@ -93,8 +95,8 @@ fn append(stream: &mut String, text: &str) {
 
 /// Every `*.yaml` and `*.yml` file under `dir`, recursively.
 fn find_yaml(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
-    for entry in std::fs::read_dir(dir).map_err(Error::read(dir))? {
-        let path = entry.map_err(Error::read(dir))?.path();
+    for entry in std::fs::read_dir(dir).map_err(FileError::read(dir))? {
+        let path = entry.map_err(FileError::read(dir))?.path();
         if path.is_dir() {
             find_yaml(&path, found)?;
         } else if path

@@ -121,33 +121,10 @@ pub enum Error {
         /// What is wrong.
         problem: String,
     },
-    /// Reading a file or directory failed.
-    #[error("cannot read {}", path.display())]
-    Read {
-        /// The file or directory.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// Writing the package failed.
-    #[error("cannot write {}", path.display())]
-    Write {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
+    /// A file or directory cannot be read or written.
+    #[error(transparent)]
+    File(#[from] crate::FileError),
 }
 
 /// Results of building a package.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-impl Error {
-    /// A [`Error::Read`] for `path`.
-    pub(crate) fn read(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
-        let path = path.into();
-        move |source| Error::Read { path, source }
-    }
-}

@@ -30,6 +30,7 @@ use self::contents::Contents;
 use self::image::{ImageLayer, MODULES_DIR};
 use self::layers::{Entry, Layer};
 use self::modules::{PackedModule, Precompiled};
+use crate::FileError;
 use crate::modules::oci::RegistryAccess;
 use crate::modules::{PACKAGED_MODULES_FILE, PRECOMPILED_DIR};
 
@@ -72,12 +73,9 @@ impl Package {
     /// Writes the package to `path`.
     ///
     /// # Errors
-    /// [`Error::Write`] naming the file.
+    /// [`Error::File`] naming the file.
     pub fn write(&self, path: &Path) -> Result<()> {
-        std::fs::write(path, &self.archive).map_err(|source| Error::Write {
-            path: path.to_owned(),
-            source,
-        })
+        Ok(std::fs::write(path, &self.archive).map_err(FileError::write(path))?)
     }
 }
 

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::error::{Error, Result};
+use crate::FileError;
 use crate::input::is_module_name;
 use crate::modules::oci::{self, OciRef, PullConfig, RegistryAccess};
 use crate::modules::{PackagedModule, PackagedModules, bundled_names, sha256_hex};
@@ -68,7 +69,7 @@ pub(crate) async fn read(
         }
         let (bytes, source) = match source {
             ModuleSource::File(path) => (
-                std::fs::read(path).map_err(Error::read(path))?,
+                std::fs::read(path).map_err(FileError::read(path))?,
                 path.display().to_string(),
             ),
             ModuleSource::Oci(reference) => {
@@ -124,16 +125,13 @@ pub(crate) fn list(modules: &[PackedModule]) -> PackagedModules {
 /// # Errors
 /// [`Error::Precompile`] with what the binary said when a compile fails.
 pub(crate) fn precompile(binary: &Path, modules: &[PackedModule]) -> Result<Vec<Precompiled>> {
-    let dir = tempfile::tempdir().map_err(Error::read(std::env::temp_dir()))?;
+    let dir = tempfile::tempdir().map_err(FileError::write(std::env::temp_dir()))?;
     // The compiles run in `dir`, where a relative path (the default `--binary`) means nothing.
-    let program = std::path::absolute(binary).map_err(Error::read(binary))?;
+    let program = std::path::absolute(binary).map_err(FileError::read(binary))?;
     let mut arguments: Vec<String> = bundled_names().into_iter().map(str::to_owned).collect();
     for module in modules {
         let path = dir.path().join(format!("{}.wasm", module.name));
-        std::fs::write(&path, &module.bytes).map_err(|source| Error::Write {
-            path: path.clone(),
-            source,
-        })?;
+        std::fs::write(&path, &module.bytes).map_err(FileError::write(&path))?;
         arguments.push(path.display().to_string());
     }
     let children = arguments
@@ -150,13 +148,13 @@ pub(crate) fn precompile(binary: &Path, modules: &[PackedModule]) -> Result<Vec<
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
-                .map_err(Error::read(binary))?;
+                .map_err(FileError::read(binary))?;
             Ok((argument, output, child))
         })
         .collect::<Result<Vec<_>>>()?;
     let mut compiled: Vec<Precompiled> = Vec::with_capacity(children.len());
     for (argument, output, child) in children {
-        let result = child.wait_with_output().map_err(Error::read(binary))?;
+        let result = child.wait_with_output().map_err(FileError::read(binary))?;
         let stdout = String::from_utf8_lossy(&result.stdout);
         let sha256 = stdout.trim().strip_prefix("sha256:").map(str::to_owned);
         let Some(sha256) = sha256.filter(|_| result.status.success()) else {
@@ -169,7 +167,7 @@ pub(crate) fn precompile(binary: &Path, modules: &[PackedModule]) -> Result<Vec<
         if compiled.iter().any(|seen| seen.sha256 == sha256) {
             continue;
         }
-        let code = std::fs::read(&output).map_err(Error::read(&output))?;
+        let code = std::fs::read(&output).map_err(FileError::read(&output))?;
         compiled.push(Precompiled { sha256, code });
     }
     compiled.sort_by(|a, b| a.sha256.cmp(&b.sha256));

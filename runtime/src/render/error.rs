@@ -270,14 +270,8 @@ pub enum Error {
         diff: String,
     },
     /// `--expect` with UPDATE_GOLDEN=1 could not write the golden file.
-    #[error("cannot write {}", path.display())]
-    Write {
-        /// The golden file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    File(#[from] crate::FileError),
 }
 
 /// Results of `render`.

@@ -38,6 +38,7 @@ use std::time::Duration;
 
 pub use error::{Error, Result};
 
+use crate::FileError;
 use crate::host::{Host, HostConfig, Limits};
 use crate::modules::oci::{PullConfig, RegistryAccess};
 use crate::modules::{CompileCache, ModuleRegistry};
@@ -225,14 +226,11 @@ pub fn unified_diff(
 /// writes it instead.
 ///
 /// # Errors
-/// [`Error::Mismatch`] with a unified diff when they differ; [`Error::Read`]/[`Error::Write`]
+/// [`Error::Mismatch`] with a unified diff when they differ; [`Error::Read`]/[`Error::File`]
 /// when the file cannot be read or written.
 pub fn check_expected(path: &Path, output: &str) -> Result<()> {
     if std::env::var_os(UPDATE_GOLDEN).is_some_and(|value| value == "1") {
-        return std::fs::write(path, output).map_err(|source| Error::Write {
-            path: path.to_owned(),
-            source,
-        });
+        return Ok(std::fs::write(path, output).map_err(FileError::write(path))?);
     }
     let expected = std::fs::read_to_string(path).map_err(|source| Error::Read {
         what: "expected output",

@@ -1,12 +1,12 @@
 //! The step's config (the request's `input`): an optional `ttl` and readiness `rules`,
 //! validated with the field path of the first problem.
 
-use std::fmt;
 use std::time::Duration;
 
 use regex::Regex;
 use serde_json::{Map, Value};
 use xfn_sdk::jsonpath::JsonPath;
+use xfn_sdk::{ConfigError, json_kind};
 
 use crate::ttl::parse_go_duration;
 
@@ -60,32 +60,6 @@ impl Rule {
     }
 }
 
-/// A problem in the config: where (`rules[0].jsonPath`) and what.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ConfigError {
-    /// The field path inside the config, e.g. `rules[0].jsonPath`.
-    path: String,
-    /// What is wrong and what to do.
-    problem: String,
-}
-
-impl ConfigError {
-    fn at(path: impl Into<String>, problem: impl Into<String>) -> ConfigError {
-        ConfigError {
-            path: path.into(),
-            problem: problem.into(),
-        }
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "config.{}: {}", self.path, self.problem)
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
 /// Fields of function-auto-ready's CEL feature, which this module replaces with `rules`.
 const CEL_FIELDS: [&str; 2] = [
     "celHealthCheckCustomization",
@@ -138,7 +112,10 @@ fn read_ttl(value: &Value) -> Result<Option<Duration>, ConfigError> {
             .map_err(|error| ConfigError::at("ttl", format!("{error}; write it like 5m or 1h30m"))),
         other => Err(ConfigError::at(
             "ttl",
-            format!("must be a string like 5m or 1h30m, got {}", kind_of(other)),
+            format!(
+                "must be a string like 5m or 1h30m, got {}",
+                json_kind(other)
+            ),
         )),
     }
 }
@@ -147,7 +124,7 @@ fn read_rules(value: &Value) -> Result<Vec<Rule>, ConfigError> {
     let Value::Array(rules) = value else {
         return Err(ConfigError::at(
             "rules",
-            format!("must be a list of rules, got {}", kind_of(value)),
+            format!("must be a list of rules, got {}", json_kind(value)),
         ));
     };
     rules
@@ -166,7 +143,7 @@ fn read_rule(path: &str, value: &Value) -> Result<Rule, ConfigError> {
             path,
             format!(
                 "must be an object with {RULE_FIELDS}, got {}",
-                kind_of(value)
+                json_kind(value)
             ),
         ));
     };
@@ -232,7 +209,7 @@ fn optional_string<'a>(
         Some(Value::String(text)) => Ok(Some(text)),
         Some(other) => Err(ConfigError::at(
             format!("{path}.{name}"),
-            format!("must be a string, got {}", kind_of(other)),
+            format!("must be a string, got {}", json_kind(other)),
         )),
     }
 }
@@ -259,18 +236,6 @@ fn same_json(a: &Value, b: &Value) -> bool {
                     .all(|(key, a)| b.get(key).is_some_and(|b| same_json(a, b)))
         }
         _ => a == b,
-    }
-}
-
-/// How a JSON value reads in a message: "a number", "an object"...
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -30,10 +30,10 @@ mod schema;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
-use xfn_sdk::{Request, Response};
+use xfn_sdk::{ConfigError, Request, Response};
 
 use crate::merge::merge_message;
-use crate::protojson::{Invalid, read_message};
+use crate::protojson::read_message;
 use crate::schema::RUN_FUNCTION_RESPONSE;
 
 /// The time to live function-dummy starts from (function-sdk-go's `response.DefaultTTL`).
@@ -78,7 +78,7 @@ pub fn dummy(req: Request) -> Result<Response, String> {
 /// The config's `response`, read as a protojson `RunFunctionResponse` in canonical form.
 ///
 /// `apiVersion`, `kind` and `metadata` are accepted and ignored, like function-dummy does.
-fn read_config(input: Option<&Map<String, Value>>) -> Result<Map<String, Value>, Invalid> {
+fn read_config(input: Option<&Map<String, Value>>) -> Result<Map<String, Value>, ConfigError> {
     let empty = Map::new();
     let input = input.unwrap_or(&empty);
     if let Some(unknown) = input.keys().find(|key| {
@@ -87,13 +87,13 @@ fn read_config(input: Option<&Map<String, Value>>) -> Result<Map<String, Value>,
             "apiVersion" | "kind" | "metadata" | "response"
         )
     }) {
-        return Err(Invalid::at(
+        return Err(ConfigError::at(
             unknown,
             "unknown field; the config is function-dummy's Response input: apiVersion, kind and response",
         ));
     }
     match input.get("response") {
-        None | Some(Value::Null) => Err(Invalid::at(
+        None | Some(Value::Null) => Err(ConfigError::at(
             "response",
             "is required: the RunFunctionResponse to merge over the desired state, e.g. \
              {desired: {resources: {...}}, results: [...]}; write response: {} to pass everything through",

@@ -15,9 +15,11 @@
 //! `google.protobuf.Duration` is a message of two scalars, `seconds` and `nanos`, each replaced
 //! only when the source's is non-zero, so `"0.5s"` over `"60s"` gives `"60.500s"`.
 
-use serde_json::{Map, Value};
+use std::time::Duration;
 
-use crate::protojson::{format_duration, parse_duration};
+use serde_json::{Map, Value};
+use xfn_sdk::duration;
+
 use crate::schema::{Message, Shape, Type};
 
 /// Merges the canonical message `src` into the canonical message `dst`, both of type `message`.
@@ -64,18 +66,16 @@ pub(crate) fn merge_message(
 
 /// `seconds` and `nanos` of `src` each replace `dst`'s when non-zero.
 fn merge_duration(dst: Option<&str>, src: &str) -> String {
-    let (mut seconds, mut nanos) = dst
-        .and_then(|dst| parse_duration(dst).ok())
-        .unwrap_or((0, 0));
+    let dst = dst
+        .and_then(|dst| duration::parse(dst).ok())
+        .unwrap_or_default();
     // The reader wrote `src` canonically, so it parses.
-    let (src_seconds, src_nanos) = parse_duration(src).unwrap_or((0, 0));
-    if src_seconds != 0 {
-        seconds = src_seconds;
-    }
-    if src_nanos != 0 {
-        nanos = src_nanos;
-    }
-    format_duration(seconds, nanos)
+    let src = duration::parse(src).unwrap_or_default();
+    let pick = |src: u64, dst: u64| if src != 0 { src } else { dst };
+    let seconds = pick(src.as_secs(), dst.as_secs());
+    // Below a billion, so the casts are exact.
+    let nanos = pick(u64::from(src.subsec_nanos()), u64::from(dst.subsec_nanos())) as u32;
+    duration::format(Duration::new(seconds, nanos))
 }
 
 /// The object at `key`, created (or replacing a value of another type) when needed.

@@ -5,57 +5,29 @@
 //! Merging needs the canonical form: the overlay may write `connection_details` where the
 //! response has `connectionDetails`, or `ready: 1` for `READY_TRUE`.
 
-use std::fmt;
-
 use serde_json::{Map, Value};
-use xfn_sdk::base64;
+use xfn_sdk::{ConfigError, base64, duration, json_kind};
 
 use crate::schema::{Field, Message, Shape, Type};
-
-/// A place in the config and what is wrong there.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Invalid {
-    /// The field path from the config's root: `response.desired.resources[cm].ready`.
-    pub(crate) path: String,
-    /// What is wrong and what to do.
-    pub(crate) problem: String,
-}
-
-impl Invalid {
-    pub(crate) fn at(path: &str, problem: impl Into<String>) -> Invalid {
-        Invalid {
-            path: path.to_owned(),
-            problem: problem.into(),
-        }
-    }
-}
-
-impl fmt::Display for Invalid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "config.{}: {}", self.path, self.problem)
-    }
-}
-
-impl std::error::Error for Invalid {}
 
 /// Reads the JSON object `value` at `path` as the protobuf `message`, canonically.
 ///
 /// # Errors
-/// [`Invalid`] at the first field that protojson would reject: an unknown field, a value of
+/// [`ConfigError`] at the first field that protojson would reject: an unknown field, a value of
 /// the wrong type, an unknown enum value, bad base64, a malformed duration, a field set under
 /// both its names, two members of one oneof.
 pub(crate) fn read_message(
     value: &Value,
     message: &'static Message,
     path: &str,
-) -> Result<Map<String, Value>, Invalid> {
+) -> Result<Map<String, Value>, ConfigError> {
     let Value::Object(object) = value else {
-        return Err(Invalid::at(
+        return Err(ConfigError::at(
             path,
             format!(
                 "must be an object (a {}), got {}",
                 message.name,
-                kind_of(value)
+                json_kind(value)
             ),
         ));
     };
@@ -64,7 +36,7 @@ pub(crate) fn read_message(
     for (key, value) in object {
         let here = child(path, key);
         let Some(field) = message.field(key) else {
-            return Err(Invalid::at(
+            return Err(ConfigError::at(
                 &here,
                 format!(
                     "unknown field; a {} has {}",
@@ -74,7 +46,7 @@ pub(crate) fn read_message(
             ));
         };
         if seen.iter().any(|other| other.json == field.json) {
-            return Err(Invalid::at(
+            return Err(ConfigError::at(
                 &here,
                 format!(
                     "{} and {} are the same field; keep one",
@@ -88,7 +60,7 @@ pub(crate) fn read_message(
                 .find(|other| other.oneof == Some(oneof) && out.contains_key(other.json))
             && !value.is_null()
         {
-            return Err(Invalid::at(
+            return Err(ConfigError::at(
                 &here,
                 format!(
                     "{} and {} are both in oneof {oneof}; set only one",
@@ -105,16 +77,16 @@ pub(crate) fn read_message(
 }
 
 /// The canonical value of `field`, or `None` when protojson would leave it unset.
-fn read_field(field: &Field, value: &Value, path: &str) -> Result<Option<Value>, Invalid> {
+fn read_field(field: &Field, value: &Value, path: &str) -> Result<Option<Value>, ConfigError> {
     if value.is_null() {
         return Ok(None);
     }
     match field.shape {
         Shape::Repeated => {
             let Value::Array(items) = value else {
-                return Err(Invalid::at(
+                return Err(ConfigError::at(
                     path,
-                    format!("must be a list, got {}", kind_of(value)),
+                    format!("must be a list, got {}", json_kind(value)),
                 ));
             };
             let items = items
@@ -126,9 +98,9 @@ fn read_field(field: &Field, value: &Value, path: &str) -> Result<Option<Value>,
         }
         Shape::Map => {
             let Value::Object(entries) = value else {
-                return Err(Invalid::at(
+                return Err(ConfigError::at(
                     path,
-                    format!("must be a map by name, got {}", kind_of(value)),
+                    format!("must be a map by name, got {}", json_kind(value)),
                 ));
             };
             let mut out = Map::new();
@@ -148,11 +120,11 @@ fn read_field(field: &Field, value: &Value, path: &str) -> Result<Option<Value>,
 
 /// Reads one value of type `ty`; `null` is an error here (it only means "unset" for a whole
 /// field).
-fn read_value(ty: Type, value: &Value, path: &str) -> Result<Value, Invalid> {
+fn read_value(ty: Type, value: &Value, path: &str) -> Result<Value, ConfigError> {
     let wrong = || {
-        Invalid::at(
+        ConfigError::at(
             path,
-            format!("must be {}, got {}", type_name(ty), kind_of(value)),
+            format!("must be {}, got {}", type_name(ty), json_kind(value)),
         )
     };
     match ty {
@@ -170,7 +142,7 @@ fn read_value(ty: Type, value: &Value, path: &str) -> Result<Value, Invalid> {
                 return Err(wrong());
             };
             let bytes = base64::decode(text).map_err(|error| {
-                Invalid::at(path, format!("{error}; bytes are written in base64"))
+                ConfigError::at(path, format!("{error}; bytes are written in base64"))
             })?;
             Ok(Value::String(base64::encode(&bytes)))
         }
@@ -178,9 +150,8 @@ fn read_value(ty: Type, value: &Value, path: &str) -> Result<Value, Invalid> {
             let Value::String(text) = value else {
                 return Err(wrong());
             };
-            let (seconds, nanos) =
-                parse_duration(text).map_err(|problem| Invalid::at(path, problem))?;
-            Ok(Value::String(format_duration(seconds, nanos)))
+            let ttl = duration::parse(text).map_err(|problem| ConfigError::at(path, problem))?;
+            Ok(Value::String(duration::format(ttl)))
         }
         Type::Enum(enumeration) => {
             let name = match value {
@@ -197,7 +168,7 @@ fn read_value(ty: Type, value: &Value, path: &str) -> Result<Value, Invalid> {
                 _ => return Err(wrong()),
             };
             let Some(name) = name else {
-                return Err(Invalid::at(
+                return Err(ConfigError::at(
                     path,
                     format!(
                         "{value} is not a {}; use one of {}",
@@ -217,62 +188,6 @@ fn is_zero(ty: Type, value: &Value) -> bool {
         Type::String | Type::Bytes => value.as_str() == Some(""),
         Type::Enum(enumeration) => value.as_str() == enumeration.values.first().copied(),
         Type::Message(_) | Type::Struct | Type::Duration => false,
-    }
-}
-
-/// The largest `google.protobuf.Duration`, in seconds (10,000 years).
-const MAX_DURATION_SECONDS: u64 = 315_576_000_000;
-
-/// Parses a protojson `google.protobuf.Duration` (`"60s"`, `"1.5s"`) that is not negative.
-///
-/// # Errors
-/// What is wrong with `text`, and how to write it.
-pub(crate) fn parse_duration(text: &str) -> Result<(u64, u32), String> {
-    let malformed =
-        || format!("{text:?} is not a duration; write seconds like \"60s\" or \"1.5s\"");
-    let (negative, unsigned) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text),
-    };
-    let number = unsigned.strip_suffix('s').ok_or_else(malformed)?;
-    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    let all_digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || !all_digits(whole) || !all_digits(fraction) || fraction.len() > 9 {
-        return Err(malformed());
-    }
-    if number.ends_with('.') {
-        return Err(malformed());
-    }
-    let seconds: u64 = whole.parse().map_err(|_| malformed())?;
-    let nanos: u32 = if fraction.is_empty() {
-        0
-    } else {
-        let padded = format!("{fraction:0<9}");
-        padded.parse().map_err(|_| malformed())?
-    };
-    if seconds > MAX_DURATION_SECONDS {
-        return Err(format!(
-            "{text:?} is longer than protobuf's 10,000-year limit"
-        ));
-    }
-    if negative && (seconds, nanos) != (0, 0) {
-        return Err(format!(
-            "{text:?} is negative; a time to live must be zero or more"
-        ));
-    }
-    Ok((seconds, nanos))
-}
-
-/// Writes a duration as protojson does: 0, 3, 6 or 9 fractional digits.
-pub(crate) fn format_duration(seconds: u64, nanos: u32) -> String {
-    if nanos == 0 {
-        format!("{seconds}s")
-    } else if nanos.is_multiple_of(1_000_000) {
-        format!("{seconds}.{:03}s", nanos / 1_000_000)
-    } else if nanos.is_multiple_of(1_000) {
-        format!("{seconds}.{:06}s", nanos / 1_000)
-    } else {
-        format!("{seconds}.{nanos:09}s")
     }
 }
 
@@ -300,18 +215,6 @@ fn type_name(ty: Type) -> String {
             "a {} name such as {}",
             enumeration.name, enumeration.values[1]
         ),
-    }
-}
-
-/// How a JSON value reads in a message: "a number", "an object"...
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
     }
 }
 
@@ -394,11 +297,11 @@ mod tests {
             ),
             (
                 json!({"meta": {"ttl": "1m"}}),
-                "config.response.meta.ttl: \"1m\" is not a duration; write seconds like \"60s\" or \"1.5s\"",
+                "config.response.meta.ttl: \"1m\" is not a duration; write it in seconds like \"60s\" or \"1.5s\"",
             ),
             (
                 json!({"meta": {"ttl": "-2s"}}),
-                "config.response.meta.ttl: \"-2s\" is negative; a time to live must be zero or more",
+                "config.response.meta.ttl: \"-2s\" is negative; a ttl must be zero or more",
             ),
             (
                 json!({"meta": {"tag": 5}}),
@@ -410,26 +313,11 @@ mod tests {
             ),
             (
                 json!([]),
-                "config.response: must be an object (a RunFunctionResponse), got a list",
+                "config.response: must be an object (a RunFunctionResponse), got an array",
             ),
         ];
         for (overlay, message) in cases {
             assert_eq!(read(overlay).unwrap_err(), message);
         }
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("60s"), Ok((60, 0)));
-        assert_eq!(parse_duration("0.000000001s"), Ok((0, 1)));
-        assert_eq!(parse_duration("-0s"), Ok((0, 0)));
-        assert!(parse_duration("1.s").is_err());
-        assert!(parse_duration(".5s").is_err());
-        assert!(parse_duration("1.0000000001s").is_err());
-        assert!(parse_duration("315576000001s").is_err());
-        assert_eq!(format_duration(60, 0), "60s");
-        assert_eq!(format_duration(1, 500_000_000), "1.500s");
-        assert_eq!(format_duration(0, 1_000), "0.000001s");
-        assert_eq!(format_duration(0, 1), "0.000000001s");
     }
 }

@@ -73,14 +73,15 @@
 //! `cargo new` to a Composition.
 
 pub mod base64;
+pub mod duration;
 pub mod jsonpath;
 pub mod log;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 mod abi;
+mod config;
 mod de;
-mod duration;
 mod enums;
 mod lazy;
 #[cfg(feature = "k8s")]
@@ -93,10 +94,11 @@ mod response;
 mod run;
 mod state;
 
+pub use config::ConfigError;
 pub use enums::{Capability, Ready, Severity, Status, Target};
 pub use lazy::Lazy;
 pub use path::{FieldPath, PathError, Segment, get_path, set_path};
-pub use read::ReadError;
+pub use read::{ReadError, json_kind};
 pub use request::{CredentialData, Credentials, Request, RequestMeta, Resources, Schema};
 pub use requirements::{MatchLabels, Requirements, ResourceSelector, SchemaSelector};
 pub use response::{Condition, FunctionResult, Response, ResponseMeta};

@@ -10,6 +10,8 @@ use std::str::FromStr;
 
 use serde_json::{Map, Value};
 
+use crate::json_kind;
+
 /// One step of a [`FieldPath`].
 ///
 /// # Examples
@@ -252,7 +254,7 @@ impl FieldPath {
                             Segment::Field(_) => "an object",
                             Segment::Index(_) => "an array",
                         },
-                        found: type_name(other),
+                        found: json_kind(other),
                     });
                 }
             };
@@ -357,17 +359,6 @@ fn bracket_segment(inner: &str) -> Option<Segment> {
 
 fn needs_brackets(name: &str) -> bool {
     name.is_empty() || name.contains(['.', '[', ']']) || name.bytes().all(|b| b.is_ascii_digit())
-}
-
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,24 @@ use serde_json::Value;
 
 use crate::path::FieldPath;
 
+/// How a JSON value is named in a message: `"null"`, `"a boolean"`, `"a number"`, `"a string"`,
+/// `"an array"` or `"an object"`.
+///
+/// # Examples
+/// ```
+/// assert_eq!(xfn_sdk::json_kind(&serde_json::json!([1])), "an array");
+/// ```
+pub fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// A value could not be read into the type asked for.
 ///
 /// The message names what was read (`observed composite resource`, `config`...), the field path

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::de::message_fields;
 use crate::path::{FieldPath, PathError};
-use crate::read::{ReadError, read_object_or_empty, read_path, read_value};
+use crate::read::{ReadError, json_kind, read_object_or_empty, read_path, read_value};
 use crate::{Lazy, Ready, Status, base64};
 
 /// A composite or composed resource (`Resource`).
@@ -117,14 +117,7 @@ impl Resource {
         match value {
             Value::Object(resource) => Ok(Resource::new(resource)),
             other => Err(NotAnObject {
-                found: match other {
-                    Value::Null => "null",
-                    Value::Bool(_) => "a boolean",
-                    Value::Number(_) => "a number",
-                    Value::String(_) => "a string",
-                    Value::Array(_) => "an array",
-                    Value::Object(_) => "an object",
-                },
+                found: json_kind(&other),
             }),
         }
     }

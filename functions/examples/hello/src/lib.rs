@@ -52,7 +52,7 @@ fn compose(req: Request) -> Response {
     let who = match xr.and_then(|xr| xr.get_path("spec.who")) {
         Some(Value::String(who)) => who.clone(),
         Some(other) => {
-            let found = kind_of(other);
+            let found = xfn_sdk::json_kind(other);
             let mut rsp = req.into_response();
             rsp.fatal(format!(
                 "hello: spec.who is {found}, not a string; set spec.who to the name to greet"
@@ -86,18 +86,6 @@ fn compose(req: Request) -> Response {
     rsp.normal(format!("composed ConfigMap \"{RESOURCE_NAME}\" for {who}"));
     xfn_sdk::log::info!("hello: composed ConfigMap \"{RESOURCE_NAME}\" greeting {who}");
     rsp
-}
-
-/// How a JSON value reads in a message: "a number", "an object"...
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 xfn_sdk::export!(compose);

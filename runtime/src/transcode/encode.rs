@@ -153,37 +153,38 @@ impl<'de> Visitor<'de> for FieldSeed<'_, '_> {
     }
 
     fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        let element = ValueSeed::element(self.schema, self.field.kind, self.field.number, self.out);
         match self.field.cardinality {
             Cardinality::Single { has_presence } => ValueSeed {
+                schema: self.schema,
+                kind: self.field.kind,
+                number: self.field.number,
                 keep_default: has_presence,
-                ..element
+                out: self.out,
             }
             .deserialize(deserializer),
-            Cardinality::Repeated => deserializer.deserialize_seq(Elements(element)),
-            Cardinality::Map => deserializer.deserialize_map(Entries(element)),
+            Cardinality::Repeated => deserializer.deserialize_seq(Repeated(self)),
+            Cardinality::Map => deserializer.deserialize_map(Repeated(self)),
         }
     }
 }
 
-/// The elements of a repeated field, each written like `0`'s value.
-struct Elements<'s, 'o>(ValueSeed<'s, 'o>);
+/// Every element of a repeated field (a JSON array) or every entry of a map field (a JSON
+/// object, each entry a message with the key as field 1 and the value as field 2).
+struct Repeated<'s, 'o>(FieldSeed<'s, 'o>);
 
-impl<'de> Visitor<'de> for Elements<'_, '_> {
+impl<'de> Visitor<'de> for Repeated<'_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array")
+        match self.0.field.cardinality {
+            Cardinality::Map => f.write_str("an object"),
+            _ => f.write_str("an array"),
+        }
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let ValueSeed {
-            schema,
-            kind,
-            number,
-            out,
-            ..
-        } = self.0;
+        let FieldSeed { schema, field, out } = self.0;
+        let (kind, number) = (field.kind, field.number);
         if let Kind::Enum(_) = kind {
             // Packed, as proto3 encoders write repeated scalars.
             return put_delimited(out, number, |out| {
@@ -199,31 +200,14 @@ impl<'de> Visitor<'de> for Elements<'_, '_> {
         {}
         Ok(())
     }
-}
-
-/// The entries of a map field: each an entry message with the key as field 1, the value as 2.
-struct Entries<'s, 'o>(ValueSeed<'s, 'o>);
-
-impl<'de> Visitor<'de> for Entries<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object")
-    }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let ValueSeed {
-            schema,
-            kind,
-            number,
-            out,
-            ..
-        } = self.0;
-        put_delimited_each(out, number, |out| {
+        let FieldSeed { schema, field, out } = self.0;
+        put_delimited_each(out, field.number, |out| {
             if map.next_key_seed(KeyField(&mut *out))?.is_none() {
                 return Ok(false);
             }
-            map.next_value_seed(ValueSeed::element(schema, kind, 2, out))?;
+            map.next_value_seed(ValueSeed::element(schema, field.kind, 2, out))?;
             Ok(true)
         })
     }
@@ -240,8 +224,7 @@ struct ValueSeed<'s, 'o> {
 }
 
 impl<'s, 'o> ValueSeed<'s, 'o> {
-    /// A value that is written even when it is the default: a list or map element, or the
-    /// value of a field that is not repeated (whose presence rule [`FieldSeed`] then applies).
+    /// A value that is written even when it is the default: a list element or a map value.
     fn element(schema: &'s Schema, kind: Kind, number: u32, out: &'o mut Vec<u8>) -> Self {
         ValueSeed {
             schema,

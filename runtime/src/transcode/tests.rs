@@ -92,57 +92,45 @@ fn resources() -> impl Strategy<Value = Resources> {
     vec(resource(), 0..3).prop_map(|items| Resources { items })
 }
 
-fn request() -> impl Strategy<Value = RunFunctionRequest> {
-    (
-        proptest::option::of(
+prop_compose! {
+    fn request()(
+        meta in proptest::option::of(
             (text(), vec(0..6i32, 0..4))
                 .prop_map(|(tag, capabilities)| RequestMeta { tag, capabilities }),
         ),
-        proptest::option::of(state()),
-        proptest::option::of(state()),
-        proptest::option::of(structure()),
-        proptest::option::of(structure()),
-        hash_map(text(), resources(), 0..2),
-        hash_map(text(), proptest::option::of(bytes_map()), 0..2),
-        hash_map(text(), resources(), 0..2),
-        hash_map(text(), proptest::option::of(structure()), 0..2),
-    )
-        .prop_map(
-            |(
-                meta,
-                observed,
-                desired,
-                input,
-                context,
-                extra_resources,
-                credentials,
-                required_resources,
-                required_schemas,
-            )| {
-                RunFunctionRequest {
-                    meta,
-                    observed,
-                    desired,
-                    input,
-                    context,
-                    extra_resources,
-                    credentials: credentials
-                        .into_iter()
-                        .map(|(name, data)| {
-                            let source = data.map(|data| {
-                                credentials::Source::CredentialData(CredentialData { data })
-                            });
-                            (name, Credentials { source })
-                        })
-                        .collect(),
-                    required_resources,
-                    required_schemas: required_schemas
-                        .into_iter()
-                        .map(|(name, openapi_v3)| (name, Schema { openapi_v3 }))
-                        .collect(),
-                }
-            },
-        )
+        observed in proptest::option::of(state()),
+        desired in proptest::option::of(state()),
+        input in proptest::option::of(structure()),
+        context in proptest::option::of(structure()),
+        extra_resources in hash_map(text(), resources(), 0..2),
+        credentials in hash_map(text(), proptest::option::of(bytes_map()), 0..2),
+        required_resources in hash_map(text(), resources(), 0..2),
+        required_schemas in hash_map(text(), proptest::option::of(structure()), 0..2),
+    ) -> RunFunctionRequest {
+        let credentials = credentials
+            .into_iter()
+            .map(|(name, data)| {
+                let source =
+                    data.map(|data| credentials::Source::CredentialData(CredentialData { data }));
+                (name, Credentials { source })
+            })
+            .collect();
+        let required_schemas = required_schemas
+            .into_iter()
+            .map(|(name, openapi_v3)| (name, Schema { openapi_v3 }))
+            .collect();
+        RunFunctionRequest {
+            meta,
+            observed,
+            desired,
+            input,
+            context,
+            extra_resources,
+            credentials,
+            required_resources,
+            required_schemas,
+        }
+    }
 }
 
 fn selector() -> impl Strategy<Value = ResourceSelector> {

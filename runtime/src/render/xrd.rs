@@ -309,34 +309,29 @@ mod tests {
 
     #[test]
     fn a_mismatched_xrd_names_what_differs() {
-        let mut xr = json!({"apiVersion": "example.org/v2", "kind": "XBucket"});
+        let error = |definition: Value, mut xr: Value| {
+            apply(&xrd(definition), &mut xr).unwrap_err().to_string()
+        };
+        let v2 = || bucket_xrd("apiextensions.crossplane.io/v2", None);
         assert_eq!(
-            apply(
-                &xrd(bucket_xrd("apiextensions.crossplane.io/v2", None)),
-                &mut xr
-            )
-            .unwrap_err()
-            .to_string(),
+            error(
+                v2(),
+                json!({"apiVersion": "example.org/v2", "kind": "XBucket"})
+            ),
             "xrd.yaml: document 1 (CompositeResourceDefinition \"xbuckets.example.org\"): the XR's apiVersion example.org/v2 is not among the XRD's versions; add it to spec.versions or render an XR of a version it defines"
         );
-        let mut xr = json!({"apiVersion": "example.org/v1", "kind": "XQueue"});
         assert_eq!(
-            apply(
-                &xrd(bucket_xrd("apiextensions.crossplane.io/v2", None)),
-                &mut xr
-            )
-            .unwrap_err()
-            .to_string(),
+            error(
+                v2(),
+                json!({"apiVersion": "example.org/v1", "kind": "XQueue"})
+            ),
             "xrd.yaml: document 1 (CompositeResourceDefinition \"xbuckets.example.org\"): CompositeResourceDefinition \"xbuckets.example.org\" defines group example.org kind XBucket, but the XR is group example.org kind XQueue; pass the XRD of the XR's type"
         );
-        let mut xr = json!({"apiVersion": "example.org/v1", "kind": "XBucket"});
         assert_eq!(
-            apply(
-                &xrd(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}})),
-                &mut xr
-            )
-            .unwrap_err()
-            .to_string(),
+            error(
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}),
+                json!({"apiVersion": "example.org/v1", "kind": "XBucket"})
+            ),
             "xrd.yaml: document 1 (ConfigMap \"c\"): expected a CompositeResourceDefinition (apiextensions.crossplane.io/v1 or /v2), found v1 ConfigMap"
         );
     }

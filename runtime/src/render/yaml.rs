@@ -153,13 +153,20 @@ impl Writer {
         }
     }
 
+    /// Whether the space at `chars[i]` may become a line break: folding is allowed, the line
+    /// is past the best width, the space follows no other, and it is neither first nor last
+    /// (a plain scalar has no space there; a quoted one keeps them).
+    fn folds_space(&self, chars: &[char], i: usize, can_fold: bool, after_space: bool) -> bool {
+        can_fold && !after_space && self.column > BEST_WIDTH && i != 0 && i != chars.len() - 1
+    }
+
     fn plain(&mut self, text: &str, indent: usize, can_fold: bool) {
         let chars: Vec<char> = text.chars().collect();
         let mut after_space = false;
         for (i, &ch) in chars.iter().enumerate() {
             if ch == ' ' {
                 let next_is_space = chars.get(i + 1) == Some(&' ');
-                if can_fold && !after_space && self.column > BEST_WIDTH && !next_is_space {
+                if self.folds_space(&chars, i, can_fold, after_space) && !next_is_space {
                     self.indent(indent);
                 } else {
                     self.put_char(' ');
@@ -179,13 +186,7 @@ impl Writer {
         for (i, &ch) in chars.iter().enumerate() {
             if ch == ' ' {
                 let next_is_space = chars.get(i + 1) == Some(&' ');
-                if can_fold
-                    && !after_space
-                    && self.column > BEST_WIDTH
-                    && i != 0
-                    && i != chars.len() - 1
-                    && !next_is_space
-                {
+                if self.folds_space(&chars, i, can_fold, after_space) && !next_is_space {
                     self.indent(indent);
                 } else {
                     self.put_char(' ');
@@ -232,12 +233,7 @@ impl Writer {
                 self.put(&escape);
                 after_space = false;
             } else if ch == ' ' {
-                if can_fold
-                    && !after_space
-                    && self.column > BEST_WIDTH
-                    && i != 0
-                    && i != chars.len() - 1
-                {
+                if self.folds_space(&chars, i, can_fold, after_space) {
                     self.indent(indent);
                     if chars.get(i + 1) == Some(&' ') {
                         self.put_char('\\');

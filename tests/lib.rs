@@ -292,13 +292,7 @@ pub fn module_input(module: &str, extra: Value) -> Value {
 
 /// A reactor, in WAT, that answers `{}`: a pass-through step that returns the request's desired
 /// state and context unchanged.
-pub const PASS_THROUGH: &str = r#"(module
-  (import "xfn" "set_output" (func $set_output (param i32 i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 0) "{}")
-  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024)
-  (func (export "xfn_run_v1") (param i32 i32) (result i32)
-    (call $set_output (i32.const 0) (i32.const 2)) i32.const 0))"#;
+pub const PASS_THROUGH: &str = include_str!("fixtures/wat/pass-through.wat");
 
 /// The step Input carrying the module written in WAT `source` inline, with extra fields merged in.
 pub fn inline_input(source: &str, extra: Value) -> Value {

@@ -11,13 +11,7 @@ use super::limits::MemoryLimiter;
 use super::{Compiled, Failure, Host, HostConfig, Limits, ModuleId, Prepared};
 
 /// A reactor that answers `{}`.
-const PASS_THROUGH: &str = r#"(module
-  (import "xfn" "set_output" (func $set_output (param i32 i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 0) "{}")
-  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 1024)
-  (func (export "xfn_run_v1") (param i32 i32) (result i32)
-    (call $set_output (i32.const 0) (i32.const 2)) i32.const 0))"#;
+const PASS_THROUGH: &str = include_str!("../../tests/fixtures/wat/pass-through.wat");
 
 fn host(max_concurrency: usize) -> Host {
     Host::new(HostConfig {

@@ -37,7 +37,8 @@ impl WasiView for ComponentState {
     }
 }
 
-/// `wasmtime:function/log.level`, in the order the WIT declares it.
+/// `wasmtime:function/log.level`, in the order the WIT declares it, which is also the core ABI's
+/// numbering of `xfn.log` levels (0 error … 4 trace): `level as i32` is that number.
 #[derive(ComponentType, Lift, Clone, Copy, Debug)]
 #[expect(
     dead_code,
@@ -56,19 +57,6 @@ enum Level {
     Debug,
     #[component(name = "trace")]
     Trace,
-}
-
-impl Level {
-    /// The level number of the core ABI's `xfn.log`.
-    fn number(self) -> i32 {
-        match self {
-            Level::Error => 0,
-            Level::Warn => 1,
-            Level::Info => 2,
-            Level::Debug => 3,
-            Level::Trace => 4,
-        }
-    }
 }
 
 /// The linker every component is prepared with: all of WASI 0.2 (what the context grants decides
@@ -91,7 +79,7 @@ pub(crate) fn new(engine: &Engine) -> wasmtime::Result<Linker<ComponentState>> {
             let text = message.to_str(&store)?;
             let head = text.as_bytes()[..text.len().min(MAX_LOG_MESSAGE_BYTES)].to_vec();
             let len = text.len();
-            store.data_mut().log.emit_head(level.number(), &head, len);
+            store.data_mut().log.emit_head(level as i32, &head, len);
             Ok(())
         },
     )?;

@@ -167,13 +167,7 @@ fn secret_ref(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn object(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(map) => map,
-            _ => panic!("test values are objects"),
-        }
-    }
+    use crate::tests::object;
 
     #[test]
     fn extracts_each_type_and_skips_missing_sources() {

@@ -400,13 +400,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn object(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(map) => map,
-            _ => panic!("test values are objects"),
-        }
-    }
+    use crate::tests::object;
 
     fn f(s: &str) -> Segment {
         Segment::Field(s.to_owned())

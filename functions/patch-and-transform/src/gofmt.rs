@@ -31,6 +31,13 @@ struct Spec {
     precision: Option<usize>,
 }
 
+impl Spec {
+    /// This spec with the `0` flag set to `zero`.
+    fn with_zero(self, zero: bool) -> Spec {
+        Spec { zero, ..self }
+    }
+}
+
 /// `fmt.Sprintf(format, args...)`.
 pub fn sprintf(format: &str, args: &[Piped]) -> String {
     let mut printer = Printer {
@@ -318,15 +325,7 @@ fn format_non_finite(out: &mut String, f: f64, verb: char, spec: Spec) {
             if f.is_nan() && !spec.space && !spec.plus {
                 text.remove(0);
             }
-            pad(
-                out,
-                &text,
-                Spec {
-                    zero: false,
-                    ..spec
-                },
-                false,
-            );
+            pad(out, &text, spec.with_zero(false), false);
         }
         _ => {
             let _ = write!(out, "%!{verb}(float64=");
@@ -520,15 +519,7 @@ fn format_int(out: &mut String, i: i64, verb: char, spec: Spec, value: &Value) {
                 let _ = write!(text, " '{c}'");
             }
             // Go never pads %U with zeros.
-            pad(
-                out,
-                &text,
-                Spec {
-                    zero: false,
-                    ..spec
-                },
-                false,
-            );
+            pad(out, &text, spec.with_zero(false), false);
             return;
         }
         _ => return bad_verb(out, value, verb, spec, false),
@@ -549,10 +540,7 @@ fn format_int(out: &mut String, i: i64, verb: char, spec: Spec, value: &Value) {
     };
     let text = format!("{sign}{prefix}{digits}");
     // Go ignores the zero flag when a precision is given.
-    let spec = Spec {
-        zero: spec.zero && spec.precision.is_none() && !spec.minus,
-        ..spec
-    };
+    let spec = spec.with_zero(spec.zero && spec.precision.is_none() && !spec.minus);
     pad(out, &text, spec, true);
 }
 
@@ -591,15 +579,7 @@ fn format_float_verb(
     } else {
         text
     };
-    pad(
-        out,
-        &text,
-        Spec {
-            zero: spec.zero && !spec.minus,
-            ..spec
-        },
-        true,
-    );
+    pad(out, &text, spec.with_zero(spec.zero && !spec.minus), true);
 }
 
 /// Go's `#` flag on a float: always a point, and for `%g`, `%v` and `%x` trailing zeros up to

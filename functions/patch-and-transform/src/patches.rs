@@ -222,13 +222,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn object(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(map) => map,
-            _ => panic!("test values are objects"),
-        }
-    }
+    use crate::tests::object;
 
     fn patch(value: Value) -> Patch {
         serde_json::from_value(value).unwrap()

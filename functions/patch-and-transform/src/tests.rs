@@ -1,9 +1,17 @@
 //! Whole requests in, whole responses out, mirroring upstream's `fn_test.go` cases.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use xfn_sdk::{STATUS_OK, run_json};
 
 use crate::compose;
+
+/// `value`'s object, for unit tests that write their objects with `json!`.
+pub(crate) fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => panic!("test values are objects"),
+    }
+}
 
 fn run(request: Value) -> Value {
     let outcome = run_json(&serde_json::to_vec(&request).unwrap(), compose);

@@ -96,14 +96,12 @@ xfn_sdk::export!(auto_ready);
 #[cfg(test)]
 mod tests {
     use serde_json::{Value, json};
-    use xfn_sdk::{STATUS_OK, run_json};
+    use xfn_sdk::testing::run_value;
 
     use super::auto_ready;
 
     fn run(request: Value) -> Value {
-        let outcome = run_json(&serde_json::to_vec(&request).unwrap(), auto_ready);
-        assert_eq!(outcome.status, STATUS_OK);
-        serde_json::from_slice(&outcome.output).unwrap()
+        run_value(auto_ready, &request)
     }
 
     fn conditioned(kind: &str, ready: &str) -> Value {

@@ -2,19 +2,12 @@
 //! end-to-end manifests, and invalid configs.
 
 use serde_json::{Value, json};
-use xfn_sdk::{STATUS_OK, run_json};
+use xfn_sdk::testing::run_value;
 
 use super::dummy;
 
 fn run(request: Value) -> Value {
-    let outcome = run_json(&serde_json::to_vec(&request).unwrap(), dummy);
-    assert_eq!(
-        outcome.status,
-        STATUS_OK,
-        "{}",
-        String::from_utf8_lossy(&outcome.output)
-    );
-    serde_json::from_slice(&outcome.output).unwrap()
+    run_value(dummy, &request)
 }
 
 /// function-dummy's fn_test.go "ResponseIsReturned": the overlay's composite fields join the

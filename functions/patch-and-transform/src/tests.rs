@@ -1,7 +1,7 @@
 //! Whole requests in, whole responses out, mirroring upstream's `fn_test.go` cases.
 
 use serde_json::{Map, Value, json};
-use xfn_sdk::{STATUS_OK, run_json};
+use xfn_sdk::testing::run_value;
 
 use crate::compose;
 
@@ -14,9 +14,7 @@ pub(crate) fn object(value: Value) -> Map<String, Value> {
 }
 
 fn run(request: Value) -> Value {
-    let outcome = run_json(&serde_json::to_vec(&request).unwrap(), compose);
-    assert_eq!(outcome.status, STATUS_OK);
-    serde_json::from_slice(&outcome.output).unwrap()
+    run_value(compose, &request)
 }
 
 /// The context upstream returns when there was no environment.

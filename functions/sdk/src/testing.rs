@@ -83,6 +83,35 @@ pub fn run_yaml<R: HandlerOutput>(
     })
 }
 
+/// Runs `handler` on `request`, a protojson `RunFunctionRequest` as a JSON value (`json!`), as
+/// the module's `xfn_run_v1` would, and returns the response as the JSON the host receives.
+///
+/// # Panics
+/// When the call fails (a handler `Err`, or a request that is not a `RunFunctionRequest`): the
+/// message has the status and the module's error text.
+///
+/// # Examples
+/// ```
+/// use serde_json::json;
+/// use xfn_sdk::testing::run_value;
+/// use xfn_sdk::{Request, Response};
+///
+/// let rsp = run_value(|req: Request| Response::from_request(&req), &json!({"meta": {"tag": "abc"}}));
+/// assert_eq!(rsp, json!({"meta": {"tag": "abc"}, "desired": {}}));
+/// ```
+pub fn run_value<R: HandlerOutput>(handler: impl FnOnce(Request) -> R, request: &Value) -> Value {
+    let bytes = serde_json::to_vec(request).expect("a JSON value serialises");
+    let outcome = run_json(&bytes, handler);
+    let output = String::from_utf8_lossy(&outcome.output);
+    assert_eq!(
+        outcome.status, STATUS_OK,
+        "the handler failed with status {}: {output}",
+        outcome.status
+    );
+    serde_json::from_str(&output)
+        .unwrap_or_else(|error| panic!("the handler's output is not JSON: {error}\n{output}"))
+}
+
 /// Runs `handler` on the request in `request_yaml` and returns the status and output the module
 /// would hand the host; the way to test a handler that returns `Err`.
 ///

@@ -268,6 +268,10 @@ crate-type = ["cdylib"]
 xfn-sdk = {{ {sdk} }}
 serde_json = "1"
 
+# The test harness for `cargo test --target <host triple>` (xfn_sdk::testing).
+[dev-dependencies]
+xfn-sdk = {{ {sdk}, features = ["testing"] }}
+
 # Small, fast modules. panic = "abort": a panic traps the module and the host reports it.
 [profile.release]
 opt-level = 3

@@ -90,14 +90,12 @@ xfn_sdk::export!(compose);
 #[cfg(test)]
 mod tests {
     use serde_json::{Value, json};
-    use xfn_sdk::{STATUS_OK, run_json};
+    use xfn_sdk::testing::run_value;
 
     use super::compose;
 
     fn run(request: Value) -> Value {
-        let outcome = run_json(&serde_json::to_vec(&request).unwrap(), compose);
-        assert_eq!(outcome.status, STATUS_OK);
-        serde_json::from_slice(&outcome.output).unwrap()
+        run_value(compose, &request)
     }
 
     fn deployment(ready: u32, available: &str) -> Value {

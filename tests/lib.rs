@@ -290,6 +290,25 @@ pub fn module_input(module: &str, extra: Value) -> Value {
     input
 }
 
+/// The desired Deployment every deployment-status example composes for the XR `shop` (image
+/// `shop:v2`, 3 replicas, namespace `team-a`, label `team: a`).
+pub fn shop_deployment() -> Value {
+    let labels = json!({"team": "a", "app.kubernetes.io/name": "shop"});
+    json!({"resource": {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"labels": labels, "namespace": "team-a"},
+        "spec": {
+            "replicas": 3,
+            "selector": {"matchLabels": {"app.kubernetes.io/name": "shop"}},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "app", "image": "shop:v2"}]},
+            },
+        },
+    }})
+}
+
 /// A reactor, in WAT, that answers `{}`: a pass-through step that returns the request's desired
 /// state and context unchanged.
 pub const PASS_THROUGH: &str = include_str!("fixtures/wat/pass-through.wat");

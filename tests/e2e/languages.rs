@@ -10,7 +10,9 @@ use function_wasmtime::host::Limits;
 use function_wasmtime::step::StepRunner;
 use serde_json::{Value, json};
 use xfn_proto::v1::RunFunctionRequest;
-use xfn_tests::{TestServer, guest_target_dir, module_input, runner_with, to_json};
+use xfn_tests::{
+    TestServer, guest_target_dir, module_input, runner_with, shop_deployment, to_json,
+};
 
 /// The modules `scripts/build-examples` builds from the Go, Python and JavaScript examples.
 const MODULES: [&str; 4] = [
@@ -97,7 +99,6 @@ fn shop_request(tag: &str, module: &str, spec: Value) -> RunFunctionRequest {
 async fn every_language_composes_the_deployment_and_rolls_up_the_status() {
     let (_dir, runner) = languages_runner();
     let server = TestServer::start(runner, None).await;
-    let labels = json!({"team": "a", "app.kubernetes.io/name": "shop"});
     for module in MODULES {
         let response = server
             .client()
@@ -121,19 +122,7 @@ async fn every_language_composes_the_deployment_and_rolls_up_the_status() {
                         "status": {"phase": "x", "readyReplicas": 4, "availableDeployments": 1},
                     }},
                     "resources": {
-                        "app": {"resource": {
-                            "apiVersion": "apps/v1",
-                            "kind": "Deployment",
-                            "metadata": {"labels": labels, "namespace": "team-a"},
-                            "spec": {
-                                "replicas": 3,
-                                "selector": {"matchLabels": {"app.kubernetes.io/name": "shop"}},
-                                "template": {
-                                    "metadata": {"labels": labels},
-                                    "spec": {"containers": [{"name": "app", "image": "shop:v2"}]},
-                                },
-                            },
-                        }},
+                        "app": shop_deployment(),
                         "other": {"resource": {"apiVersion": "v1", "kind": "Secret"}},
                     },
                 },

@@ -11,7 +11,9 @@ use super::languages::as_doubles;
 use function_wasmtime::host::Limits;
 use serde_json::{Value, json};
 use xfn_proto::v1::RunFunctionRequest;
-use xfn_tests::{TestServer, build_binary, module_input, root, runner_with, to_json};
+use xfn_tests::{
+    TestServer, build_binary, module_input, root, runner_with, shop_deployment, to_json,
+};
 
 /// The toolchains `scripts/build-examples` installs.
 fn toolchains() -> PathBuf {
@@ -88,7 +90,6 @@ fn sample_request(project: &Path, module: &str) -> RunFunctionRequest {
 
 /// What the deployment-status transform answers to the sample request.
 fn deployment_status_response() -> Value {
-    let labels = json!({"team": "a", "app.kubernetes.io/name": "shop"});
     json!({
         "meta": {"tag": "sample", "ttl": "60s"},
         "desired": {
@@ -98,19 +99,7 @@ fn deployment_status_response() -> Value {
                 "status": {"readyReplicas": 3, "availableDeployments": 1},
             }},
             "resources": {
-                "app": {"resource": {
-                    "apiVersion": "apps/v1",
-                    "kind": "Deployment",
-                    "metadata": {"labels": labels, "namespace": "team-a"},
-                    "spec": {
-                        "replicas": 3,
-                        "selector": {"matchLabels": {"app.kubernetes.io/name": "shop"}},
-                        "template": {
-                            "metadata": {"labels": labels},
-                            "spec": {"containers": [{"name": "app", "image": "shop:v2"}]},
-                        },
-                    },
-                }},
+                "app": shop_deployment(),
                 "other": {"resource": {"apiVersion": "v1", "kind": "Secret"}},
             },
         },

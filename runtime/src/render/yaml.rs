@@ -161,27 +161,19 @@ impl Writer {
     }
 
     fn plain(&mut self, text: &str, indent: usize, can_fold: bool) {
-        let chars: Vec<char> = text.chars().collect();
-        let mut after_space = false;
-        for (i, &ch) in chars.iter().enumerate() {
-            if ch == ' ' {
-                let next_is_space = chars.get(i + 1) == Some(&' ');
-                if self.folds_space(&chars, i, can_fold, after_space) && !next_is_space {
-                    self.indent(indent);
-                } else {
-                    self.put_char(' ');
-                }
-                after_space = true;
-            } else {
-                self.put_char(ch);
-                after_space = false;
-            }
-        }
+        self.folded(text, indent, can_fold, false);
     }
 
     fn single_quoted(&mut self, text: &str, indent: usize, can_fold: bool) {
-        let chars: Vec<char> = text.chars().collect();
         self.put_char('\'');
+        self.folded(text, indent, can_fold, true);
+        self.put_char('\'');
+    }
+
+    /// Writes `text` with its spaces folded where [`Self::folds_space`] allows, but never one
+    /// of two spaces in a row; inside single quotes (`quoted`) a `'` is written twice.
+    fn folded(&mut self, text: &str, indent: usize, can_fold: bool, quoted: bool) {
+        let chars: Vec<char> = text.chars().collect();
         let mut after_space = false;
         for (i, &ch) in chars.iter().enumerate() {
             if ch == ' ' {
@@ -193,14 +185,13 @@ impl Writer {
                 }
                 after_space = true;
             } else {
-                if ch == '\'' {
+                if quoted && ch == '\'' {
                     self.put_char('\'');
                 }
                 self.put_char(ch);
                 after_space = false;
             }
         }
-        self.put_char('\'');
     }
 
     fn double_quoted(&mut self, text: &str, indent: usize, can_fold: bool) {

@@ -94,10 +94,6 @@ mod tests {
 
     use super::compose;
 
-    fn run(request: Value) -> Value {
-        run_value(compose, &request)
-    }
-
     fn deployment(ready: u32, available: &str) -> Value {
         json!({"resource": {
             "apiVersion": "apps/v1",
@@ -108,27 +104,30 @@ mod tests {
 
     #[test]
     fn composes_the_deployment_and_rolls_up_observed_deployments() {
-        let rsp = run(json!({
-            "meta": {"tag": "t"},
-            "observed": {
-                "composite": {"resource": {
-                    "apiVersion": "example.org/v1",
-                    "kind": "XApp",
-                    "metadata": {"name": "shop", "namespace": "team-a", "labels": {"team": "a"}},
-                    "spec": {"image": "shop:v2", "replicas": 3},
-                }},
-                "resources": {
-                    "blue": deployment(3, "True"),
-                    "green": deployment(1, "False"),
-                    "cache": {"resource": {"kind": "ConfigMap", "status": {"readyReplicas": 9}}},
+        let rsp = run_value(
+            compose,
+            &json!({
+                "meta": {"tag": "t"},
+                "observed": {
+                    "composite": {"resource": {
+                        "apiVersion": "example.org/v1",
+                        "kind": "XApp",
+                        "metadata": {"name": "shop", "namespace": "team-a", "labels": {"team": "a"}},
+                        "spec": {"image": "shop:v2", "replicas": 3},
+                    }},
+                    "resources": {
+                        "blue": deployment(3, "True"),
+                        "green": deployment(1, "False"),
+                        "cache": {"resource": {"kind": "ConfigMap", "status": {"readyReplicas": 9}}},
+                    },
                 },
-            },
-            "desired": {
-                "composite": {"resource": {"apiVersion": "example.org/v1", "kind": "XApp", "status": {"phase": "x"}}},
-                "resources": {"other": {"resource": {"kind": "Other"}}},
-            },
-            "context": {"k": "v"},
-        }));
+                "desired": {
+                    "composite": {"resource": {"apiVersion": "example.org/v1", "kind": "XApp", "status": {"phase": "x"}}},
+                    "resources": {"other": {"resource": {"kind": "Other"}}},
+                },
+                "context": {"k": "v"},
+            }),
+        );
         let labels = json!({"team": "a", "app.kubernetes.io/name": "shop"});
         assert_eq!(
             rsp,
@@ -164,7 +163,10 @@ mod tests {
 
     #[test]
     fn defaults_to_one_replica_and_no_namespace() {
-        let rsp = run(json!({"observed": {"composite": {"resource": {"spec": {"image": "i"}}}}}));
+        let rsp = run_value(
+            compose,
+            &json!({"observed": {"composite": {"resource": {"spec": {"image": "i"}}}}}),
+        );
         let app = &rsp["desired"]["resources"]["app"]["resource"];
         assert_eq!(app["spec"]["replicas"], 1);
         assert_eq!(
@@ -179,10 +181,13 @@ mod tests {
 
     #[test]
     fn a_desired_status_that_is_not_an_object_is_fatal() {
-        let rsp = run(json!({
-            "observed": {"composite": {"resource": {"spec": {"image": "i"}}}},
-            "desired": {"composite": {"resource": {"status": "done"}}},
-        }));
+        let rsp = run_value(
+            compose,
+            &json!({
+                "observed": {"composite": {"resource": {"spec": {"image": "i"}}}},
+                "desired": {"composite": {"resource": {"status": "done"}}},
+            }),
+        );
         assert_eq!(
             rsp["results"],
             json!([{
@@ -195,10 +200,13 @@ mod tests {
     #[test]
     fn missing_image_is_fatal_and_changes_nothing() {
         let desired = json!({"resources": {"other": {"resource": {"kind": "Other"}}}});
-        let rsp = run(json!({
-            "observed": {"composite": {"resource": {"spec": {"replicas": 2}}}},
-            "desired": desired,
-        }));
+        let rsp = run_value(
+            compose,
+            &json!({
+                "observed": {"composite": {"resource": {"spec": {"replicas": 2}}}},
+                "desired": desired,
+            }),
+        );
         assert_eq!(
             rsp,
             json!({

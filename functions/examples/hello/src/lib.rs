@@ -97,10 +97,6 @@ mod tests {
 
     use super::compose;
 
-    fn run(request: Value) -> Value {
-        run_value(compose, &request)
-    }
-
     fn request(xr: Value) -> Value {
         json!({
             "meta": {"tag": "t"},
@@ -115,12 +111,15 @@ mod tests {
 
     #[test]
     fn composes_a_greeting_and_keeps_the_rest() {
-        let rsp = run(request(json!({
-            "apiVersion": "example.org/v1",
-            "kind": "XHello",
-            "metadata": {"name": "x", "namespace": "team-a"},
-            "spec": {"who": "world"},
-        })));
+        let rsp = run_value(
+            compose,
+            &request(json!({
+                "apiVersion": "example.org/v1",
+                "kind": "XHello",
+                "metadata": {"name": "x", "namespace": "team-a"},
+                "spec": {"who": "world"},
+            })),
+        );
         assert_eq!(
             rsp,
             json!({
@@ -150,7 +149,7 @@ mod tests {
     fn config_replaces_the_greeting_and_cluster_scoped_xrs_get_no_namespace() {
         let mut req = request(json!({"spec": {"who": "Ada"}}));
         req["input"] = json!({"greeting": "Hi"});
-        let rsp = run(req);
+        let rsp = run_value(compose, &req);
         assert_eq!(
             rsp["desired"]["resources"]["hello"]["resource"],
             json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"greeting": "Hi, Ada!"}})
@@ -160,7 +159,7 @@ mod tests {
     #[test]
     fn missing_who_is_fatal_and_changes_nothing() {
         let req = request(json!({"spec": {}}));
-        let rsp = run(req.clone());
+        let rsp = run_value(compose, &req.clone());
         assert_eq!(
             rsp,
             json!({
@@ -177,7 +176,7 @@ mod tests {
 
     #[test]
     fn who_of_the_wrong_type_is_fatal() {
-        let rsp = run(request(json!({"spec": {"who": 7}})));
+        let rsp = run_value(compose, &request(json!({"spec": {"who": 7}})));
         assert_eq!(
             rsp["results"][0]["message"],
             "hello: spec.who is a number, not a string; set spec.who to the name to greet"
@@ -188,7 +187,7 @@ mod tests {
     fn invalid_config_is_fatal() {
         let mut req = request(json!({"spec": {"who": "Ada"}}));
         req["input"] = json!({"greting": "Hi"});
-        let rsp = run(req);
+        let rsp = run_value(compose, &req);
         assert_eq!(
             rsp["results"][0]["message"],
             "hello: config is invalid: unknown field `greting`, expected `greeting`; the only field is greeting, a string"

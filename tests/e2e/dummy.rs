@@ -69,28 +69,12 @@ async fn dummy_runs_crossplanes_basic_namespaced_composition() {
 /// then auto-ready (the second step there) marks the nested XR ready once it is observed.
 #[tokio::test]
 async fn dummy_then_auto_ready_run_crossplanes_legacy_composition() {
-    let config = json!({
-        "apiVersion": "dummy.fn.crossplane.io/v1beta1",
-        "kind": "Response",
-        "response": {
-            "desired": {
-                "composite": {
-                    "resource": {"status": {"coolerField": "I'M COOLER!"}},
-                    "connectionDetails": {"super": "c2VjcmV0Cg=="},
-                },
-                "resources": {
-                    "nested-xr": {"resource": {
-                        "apiVersion": "nop.example.org/v1alpha1",
-                        "kind": "XNopResource",
-                        "spec": {"compositionRef": {"name": "child"}, "coolField": "I'm cool!"},
-                    }},
-                },
-            },
-            "results": [{"severity": "SEVERITY_NORMAL", "message": "I am doing a compose!"}],
-        },
-    });
+    let config: Value = serde_json::from_str(include_str!(
+        "../../functions/dummy/testdata/legacy-composition-input.json"
+    ))
+    .expect("the fixture is JSON");
     let xr = json!({"apiVersion": "nop.example.org/v1alpha1", "kind": "XNopResource", "metadata": {"name": "parent"}});
-    let nested = json!({"apiVersion": "nop.example.org/v1alpha1", "kind": "XNopResource", "spec": {"compositionRef": {"name": "child"}, "coolField": "I'm cool!"}});
+    let nested = config["response"]["desired"]["resources"]["nested-xr"]["resource"].clone();
     let first = runner()
         .run(request("legacy-1", xr.clone(), json!({}), config))
         .await;

@@ -6,6 +6,10 @@ use xfn_sdk::testing::run_value;
 
 use super::dummy;
 
+/// The step Input of Crossplane's end-to-end legacy composition (test/e2e/manifests/
+/// apiextensions/composition/legacy/setup/composition.yaml), which tests/e2e/dummy.rs runs too.
+const LEGACY_COMPOSITION_INPUT: &str = include_str!("../testdata/legacy-composition-input.json");
+
 fn run(request: Value) -> Value {
     run_value(dummy, &request)
 }
@@ -42,30 +46,12 @@ fn upstream_response_is_returned() {
 /// a composite status field and connection detail, a nested XR, a result.
 #[test]
 fn crossplane_e2e_legacy_composition() {
+    let input: Value = serde_json::from_str(LEGACY_COMPOSITION_INPUT).unwrap();
     let request = json!({
         "meta": {"tag": "legacy"},
         "observed": {"composite": {"resource": {"apiVersion": "nop.example.org/v1alpha1", "kind": "XNopResource", "metadata": {"name": "parent"}}}},
         "desired": {"composite": {"resource": {"apiVersion": "nop.example.org/v1alpha1", "kind": "XNopResource", "status": {"fromEarlier": true}}}},
-        "input": {
-            "apiVersion": "dummy.fn.crossplane.io/v1beta1",
-            "kind": "Response",
-            "response": {
-                "desired": {
-                    "composite": {
-                        "resource": {"status": {"coolerField": "I'M COOLER!"}},
-                        "connectionDetails": {"super": "c2VjcmV0Cg=="},
-                    },
-                    "resources": {
-                        "nested-xr": {"resource": {
-                            "apiVersion": "nop.example.org/v1alpha1",
-                            "kind": "XNopResource",
-                            "spec": {"compositionRef": {"name": "child"}, "coolField": "I'm cool!"},
-                        }},
-                    },
-                },
-                "results": [{"severity": "SEVERITY_NORMAL", "message": "I am doing a compose!"}],
-            },
-        },
+        "input": input,
     });
     assert_eq!(
         run(request),
@@ -77,15 +63,9 @@ fn crossplane_e2e_legacy_composition() {
                     "resource": {"apiVersion": "nop.example.org/v1alpha1", "kind": "XNopResource", "status": {"coolerField": "I'M COOLER!"}},
                     "connectionDetails": {"super": "c2VjcmV0Cg=="},
                 },
-                "resources": {
-                    "nested-xr": {"resource": {
-                        "apiVersion": "nop.example.org/v1alpha1",
-                        "kind": "XNopResource",
-                        "spec": {"compositionRef": {"name": "child"}, "coolField": "I'm cool!"},
-                    }},
-                },
+                "resources": input["response"]["desired"]["resources"],
             },
-            "results": [{"severity": "SEVERITY_NORMAL", "message": "I am doing a compose!"}],
+            "results": input["response"]["results"],
         })
     );
 }

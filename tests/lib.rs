@@ -12,6 +12,7 @@ pub mod upstream;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
+use std::time::Duration;
 
 use base64::Engine as _;
 use function_wasmtime::host::{Host, HostConfig, Limits};
@@ -290,23 +291,19 @@ pub fn module_input(module: &str, extra: Value) -> Value {
     input
 }
 
-/// The desired Deployment every deployment-status example composes for the XR `shop` (image
-/// `shop:v2`, 3 replicas, namespace `team-a`, label `team: a`).
-pub fn shop_deployment() -> Value {
-    let labels = json!({"team": "a", "app.kubernetes.io/name": "shop"});
-    json!({"resource": {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"labels": labels, "namespace": "team-a"},
-        "spec": {
-            "replicas": 3,
-            "selector": {"matchLabels": {"app.kubernetes.io/name": "shop"}},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "app", "image": "shop:v2"}]},
-            },
-        },
-    }})
+/// The deployment-status example's sample request and its exact response as the module writes
+/// it (`functions/examples/deployment-status/{request,response}.json`), which every language's
+/// deployment-status and every `module new` project answer alike.
+pub fn deployment_status_sample() -> (Value, Value) {
+    let read = |file: &str| -> Value {
+        let path = root()
+            .join("functions/examples/deployment-status")
+            .join(file);
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+        serde_json::from_str(&text).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+    };
+    (read("request.json"), read("response.json"))
 }
 
 /// A reactor, in WAT, that answers `{}`: a pass-through step that returns the request's desired
@@ -428,4 +425,52 @@ pub fn build_binary(profile: &str) -> PathBuf {
     target
         .join(if profile == "dev" { "debug" } else { profile })
         .join("function-wasmtime")
+}
+
+/// Calls the inline modules `sleepers`, each of which sleeps far past the 100 ms timeout it is
+/// given, all at once on `server` with `hello` among them, and asserts that each fails with its
+/// deadline and that hello answers. A host that let sleeps outlive deadlines would hang: 20 s
+/// bound the whole.
+pub async fn assert_sleepers_end_at_their_deadline(server: &TestServer, sleepers: &[&str]) {
+    let mut calls = Vec::new();
+    for (index, source) in sleepers.iter().enumerate() {
+        let request = request(
+            &format!("sleeper-{index}"),
+            greeting_xr("World"),
+            inline_input(source, json!({"limits": {"timeout": "100ms"}})),
+        );
+        let deadline = format!(
+            "{}: exceeded its 100ms deadline; raise input.limits.timeout (server maximum 30s)",
+            inline_id(source)
+        );
+        let mut client = server.client().await;
+        let call = request.clone();
+        let answer = tokio::spawn(async move { client.run_function(call).await });
+        calls.push((request, deadline, answer));
+    }
+    let mut client = server.client().await;
+    let hello_request = request(
+        "hello",
+        greeting_xr("World"),
+        module_input("hello", json!({})),
+    );
+    let hello = tokio::spawn(async move { client.run_function(hello_request).await });
+    let answered = tokio::time::timeout(Duration::from_secs(20), async {
+        for (request, deadline, call) in calls {
+            let response = call
+                .await
+                .expect("no panic")
+                .expect("answered")
+                .into_inner();
+            assert_fatal(&request, &response, &deadline);
+        }
+        hello
+            .await
+            .expect("no panic")
+            .expect("answered")
+            .into_inner()
+    })
+    .await
+    .expect("sleeping modules end at their deadline");
+    assert_eq!(to_json(&answered), hello_response("hello"));
 }

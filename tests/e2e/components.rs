@@ -2,12 +2,10 @@
 //! one, with one of another world or importing more than WASI 0.2, with malformed results, and
 //! with one that sleeps past its deadline. The real component (Python) is in `languages.rs`.
 
-use std::time::Duration;
-
-use serde_json::json;
+use serde_json::{Value, json};
 use xfn_tests::{
-    TestServer, assert_fatal, greeting_xr, hello_response, inline_id, inline_input, module_input,
-    registry, request, runner, runner_on, to_json,
+    TestServer, assert_fatal, assert_sleepers_end_at_their_deadline, greeting_xr, inline_id,
+    inline_input, registry, request, runner, runner_on, to_json,
 };
 
 /// A component exporting `wasmtime:function/handler@1.0.0` whose core module has `extra` (data,
@@ -114,6 +112,16 @@ fn greeter() -> String {
     )
 }
 
+/// Runs the inline component `source` with the step Input's other fields `input`, and asserts a
+/// FATAL result whose message is the module's name followed by `after_name`, with the request's
+/// desired state and context kept.
+async fn assert_inline_fatal(tag: &str, source: &str, input: Value, after_name: &str) {
+    let request = request(tag, greeting_xr("World"), inline_input(source, input));
+    let response = runner().run(request.clone()).await;
+    let message = format!("{}{after_name}", inline_id(source));
+    assert_fatal(&request, &response, &message);
+}
+
 #[tokio::test]
 async fn a_component_answers_through_the_server_with_desired_and_context_kept() {
     let source = greeter();
@@ -151,20 +159,13 @@ async fn a_component_returning_err_is_fatal_with_its_message() {
         r#"(data (i32.const 1024) "cannot compose: spec.region is missing")"#,
         &err(1024, 38),
     );
-    let request = request(
+    assert_inline_fatal(
         "c-2",
-        greeting_xr("World"),
-        inline_input(&source, json!({})),
-    );
-    let response = runner().run(request.clone()).await;
-    assert_fatal(
-        &request,
-        &response,
-        &format!(
-            "{}: returned an error: cannot compose: spec.region is missing",
-            inline_id(&source)
-        ),
-    );
+        &source,
+        json!({}),
+        ": returned an error: cannot compose: spec.region is missing",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -175,16 +176,7 @@ async fn a_component_of_another_world_is_refused_naming_what_it_exports() {
   (func $run (result (result)) (canon lift (core func $i "run")))
   (instance $cli (export "run" (func $run)))
   (export "wasi:cli/run@0.2.0" (instance $cli)))"#;
-    let request = request("c-3", greeting_xr("World"), inline_input(source, json!({})));
-    let response = runner().run(request.clone()).await;
-    assert_fatal(
-        &request,
-        &response,
-        &format!(
-            "{} is a component but does not export wasmtime:function/handler@1.x (it exports wasi:cli/run@0.2.0); build it for the world `function` of wit/function.wit",
-            inline_id(source)
-        ),
-    );
+    assert_inline_fatal("c-3", source, json!({}), " is a component but does not export wasmtime:function/handler@1.x (it exports wasi:cli/run@0.2.0); build it for the world `function` of wit/function.wit").await;
 }
 
 #[tokio::test]
@@ -200,16 +192,7 @@ async fn a_run_of_another_type_is_refused_naming_both_types() {
       (realloc (core func $i "realloc"))))
   (instance $handler (export "run" (func $run)))
   (export "wasmtime:function/handler@1.0.0" (instance $handler)))"#;
-    let request = request("c-4", greeting_xr("World"), inline_input(source, json!({})));
-    let response = runner().run(request.clone()).await;
-    assert_fatal(
-        &request,
-        &response,
-        &format!(
-            "{} exports run as func(request: string) -> string, the ABI needs func(request: list<u8>) -> result<list<u8>, string>",
-            inline_id(source)
-        ),
-    );
+    assert_inline_fatal("c-4", source, json!({}), " exports run as func(request: string) -> string, the ABI needs func(request: list<u8>) -> result<list<u8>, string>").await;
 }
 
 #[tokio::test]
@@ -220,39 +203,19 @@ async fn a_component_importing_beyond_wasi_and_the_world_is_refused_naming_the_i
         "",
         &ok(0, 0),
     );
-    let request = request(
-        "c-5",
-        greeting_xr("World"),
-        inline_input(&source, json!({})),
-    );
-    let response = runner().run(request.clone()).await;
-    assert_fatal(
-        &request,
-        &response,
-        &format!(
-            "{}: cannot be linked: component imports instance `example:net/socket@1.0.0`, but a matching implementation was not found in the linker: instance export `connect` has the wrong type: function implementation is missing; components may import only WASI 0.2 and wasmtime:function/log@1.x (wit/function.wit)",
-            inline_id(&source)
-        ),
-    );
+    assert_inline_fatal("c-5", &source, json!({}), ": cannot be linked: component imports instance `example:net/socket@1.0.0`, but a matching implementation was not found in the linker: instance export `connect` has the wrong type: function implementation is missing; components may import only WASI 0.2 and wasmtime:function/log@1.x (wit/function.wit)").await;
 }
 
 #[tokio::test]
 async fn malformed_results_are_fatal_naming_the_problem() {
     let outside = component("", "", "", &ok(65_000, 1_000));
-    let request_outside = request(
+    assert_inline_fatal(
         "c-6",
-        greeting_xr("World"),
-        inline_input(&outside, json!({})),
-    );
-    let response = runner().run(request_outside.clone()).await;
-    assert_fatal(
-        &request_outside,
-        &response,
-        &format!(
-            "{}: trapped: list pointer/length out of bounds of memory",
-            inline_id(&outside)
-        ),
-    );
+        &outside,
+        json!({}),
+        ": trapped: list pointer/length out of bounds of memory",
+    )
+    .await;
 
     let garbage = component(
         "",
@@ -260,20 +223,7 @@ async fn malformed_results_are_fatal_naming_the_problem() {
         r#"(data (i32.const 1024) "{\"results\": 7}")"#,
         &ok(1024, 14),
     );
-    let request_garbage = request(
-        "c-7",
-        greeting_xr("World"),
-        inline_input(&garbage, json!({})),
-    );
-    let response = runner().run(request_garbage.clone()).await;
-    assert_fatal(
-        &request_garbage,
-        &response,
-        &format!(
-            "{}: its output is not a RunFunctionResponse: invalid type: integer `7`, expected an array at line 1 column 13; see docs/ABI.md",
-            inline_id(&garbage)
-        ),
-    );
+    assert_inline_fatal("c-7", &garbage, json!({}), ": its output is not a RunFunctionResponse: invalid type: integer `7`, expected an array at line 1 column 13; see docs/ABI.md").await;
 }
 
 #[tokio::test]
@@ -285,20 +235,13 @@ async fn a_response_over_the_output_cap_is_fatal() {
         "",
         &format!("(drop (memory.grow (i32.const 288))) {}", ok(0, 17 << 20)),
     );
-    let request = request(
+    assert_inline_fatal(
         "c-8",
-        greeting_xr("World"),
-        inline_input(&source, json!({})),
-    );
-    let response = runner().run(request.clone()).await;
-    assert_fatal(
-        &request,
-        &response,
-        &format!(
-            "{}: its output of 17825792 bytes is over the 16777216-byte limit; return a smaller response",
-            inline_id(&source)
-        ),
-    );
+        &source,
+        json!({}),
+        ": its output of 17825792 bytes is over the 16777216-byte limit; return a smaller response",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -309,20 +252,13 @@ async fn a_component_growing_past_its_memory_limit_is_fatal() {
         "",
         "(drop (memory.grow (i32.const 1024))) (i32.const 0)",
     );
-    let request = request(
+    assert_inline_fatal(
         "c-9",
-        greeting_xr("World"),
-        inline_input(&source, json!({"limits": {"memory": "32Mi"}})),
-    );
-    let response = runner().run(request.clone()).await;
-    assert_fatal(
-        &request,
-        &response,
-        &format!(
-            "{}: exceeded its memory limit of 32Mi; raise input.limits.memory (server maximum 512Mi)",
-            inline_id(&source)
-        ),
-    );
+        &source,
+        json!({"limits": {"memory": "32Mi"}}),
+        ": exceeded its memory limit of 32Mi; raise input.limits.memory (server maximum 512Mi)",
+    )
+    .await;
 }
 
 /// The imports of a component that waits on the monotonic clock: `wasi:io/poll` and
@@ -358,64 +294,13 @@ fn sleeper(wait: &str) -> String {
     )
 }
 
-/// Bounds a test that would hang on a host that lets sleeps outlive deadlines; never reached otherwise.
-const HANG_GUARD: Duration = Duration::from_secs(20);
-
 #[tokio::test]
 async fn components_sleeping_past_their_deadline_fail_with_the_deadline_and_hello_still_answers() {
     let server = TestServer::start(runner_on(registry(2)), None).await;
     let blocking = sleeper("(call $block (i32.load (i32.const 128)))");
     let polling = sleeper("(call $poll (i32.const 128) (i32.const 1) (i32.const 256))");
-    let mut calls = Vec::new();
-    for (index, source) in [&blocking, &polling, &blocking, &polling]
-        .into_iter()
-        .enumerate()
-    {
-        let request = request(
-            &format!("sleeper-{index}"),
-            greeting_xr("World"),
-            inline_input(source, json!({"limits": {"timeout": "100ms"}})),
-        );
-        let deadline = format!(
-            "{}: exceeded its 100ms deadline; raise input.limits.timeout (server maximum 30s)",
-            inline_id(source)
-        );
-        let mut client = server.client().await;
-        let call = request.clone();
-        calls.push((
-            request,
-            deadline,
-            tokio::spawn(async move { client.run_function(call).await }),
-        ));
-    }
-    let mut client = server.client().await;
-    let hello = tokio::spawn(async move {
-        client
-            .run_function(request(
-                "hello",
-                greeting_xr("World"),
-                module_input("hello", json!({})),
-            ))
-            .await
-    });
-
-    let answered = tokio::time::timeout(HANG_GUARD, async {
-        for (request, deadline, call) in calls {
-            let response = call
-                .await
-                .expect("no panic")
-                .expect("answered")
-                .into_inner();
-            assert_fatal(&request, &response, &deadline);
-        }
-        hello
-            .await
-            .expect("no panic")
-            .expect("answered")
-            .into_inner()
-    })
-    .await
-    .expect("sleeping components end at their deadline");
-    assert_eq!(to_json(&answered), hello_response("hello"));
+    // Twice as many sleepers as the two calls that run at once, and hello among them.
+    assert_sleepers_end_at_their_deadline(&server, &[&blocking, &polling, &blocking, &polling])
+        .await;
     server.stop().await;
 }

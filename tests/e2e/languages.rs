@@ -11,7 +11,7 @@ use function_wasmtime::step::StepRunner;
 use serde_json::{Value, json};
 use xfn_proto::v1::RunFunctionRequest;
 use xfn_tests::{
-    TestServer, guest_target_dir, module_input, runner_with, shop_deployment, to_json,
+    TestServer, deployment_status_sample, guest_target_dir, module_input, runner_with, to_json,
 };
 
 /// The modules `scripts/build-examples` builds from the Go, Python and JavaScript examples.
@@ -59,40 +59,17 @@ fn languages_runner() -> (tempfile::TempDir, Arc<StepRunner>) {
 }
 
 /// An observed Deployment with `ready` ready replicas whose Available condition is `available`.
-fn deployment(ready: u32, available: &str) -> Value {
-    json!({"resource": {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "status": {"readyReplicas": ready, "conditions": [{"type": "Available", "status": available}]},
-    }})
-}
-
-/// A request running `module` for the XR `shop` (image `shop:v2`, 3 replicas, in `team-a`) with
-/// two observed Deployments and a ConfigMap, and an earlier step's desired state.
-fn shop_request(tag: &str, module: &str, spec: Value) -> RunFunctionRequest {
-    serde_json::from_value(json!({
-        "meta": {"tag": tag},
-        "observed": {
-            "composite": {"resource": {
-                "apiVersion": "example.org/v1",
-                "kind": "XApp",
-                "metadata": {"name": "shop", "namespace": "team-a", "labels": {"team": "a"}},
-                "spec": spec,
-            }},
-            "resources": {
-                "blue": deployment(3, "True"),
-                "green": deployment(1, "False"),
-                "cache": {"resource": {"apiVersion": "v1", "kind": "ConfigMap", "status": {"readyReplicas": 9}}},
-            },
-        },
-        "desired": {
-            "composite": {"resource": {"apiVersion": "example.org/v1", "kind": "XApp", "status": {"phase": "x"}}},
-            "resources": {"other": {"resource": {"apiVersion": "v1", "kind": "Secret"}}},
-        },
-        "input": module_input(module, json!({})),
-        "context": {"k": "v"},
-    }))
-    .expect("the test request is valid protojson")
+/// The deployment-status sample request (the XR `shop`: image `shop:v2`, 3 replicas, in
+/// `team-a`; two observed Deployments and a ConfigMap; an earlier step's desired state), tagged
+/// and run with `module`, with the XR's spec replaced by `spec` when given.
+fn shop_request(module: &str, spec: Option<Value>) -> RunFunctionRequest {
+    let (mut request, _) = deployment_status_sample();
+    request["meta"]["tag"] = json!(module);
+    request["input"] = module_input(module, json!({}));
+    if let Some(spec) = spec {
+        request["observed"]["composite"]["resource"]["spec"] = spec;
+    }
+    serde_json::from_value(request).expect("the sample request is valid protojson")
 }
 
 #[tokio::test]
@@ -103,31 +80,15 @@ async fn every_language_composes_the_deployment_and_rolls_up_the_status() {
         let response = server
             .client()
             .await
-            .run_function(shop_request(
-                module,
-                module,
-                json!({"image": "shop:v2", "replicas": 3}),
-            ))
+            .run_function(shop_request(module, None))
             .await
             .unwrap_or_else(|status| panic!("{module}: {status}"))
             .into_inner();
+        let (_, mut expected) = deployment_status_sample();
+        expected["meta"] = json!({"tag": module, "ttl": "60s"});
         assert_eq!(
             as_doubles(to_json(&response)),
-            as_doubles(json!({
-                "meta": {"tag": module, "ttl": "60s"},
-                "desired": {
-                    "composite": {"resource": {
-                        "apiVersion": "example.org/v1",
-                        "kind": "XApp",
-                        "status": {"phase": "x", "readyReplicas": 4, "availableDeployments": 1},
-                    }},
-                    "resources": {
-                        "app": shop_deployment(),
-                        "other": {"resource": {"apiVersion": "v1", "kind": "Secret"}},
-                    },
-                },
-                "context": {"k": "v"},
-            })),
+            as_doubles(expected),
             "{module}"
         );
     }
@@ -138,7 +99,7 @@ async fn every_language_composes_the_deployment_and_rolls_up_the_status() {
 async fn every_language_answers_a_missing_image_with_its_own_fatal_result() {
     let (_dir, runner) = languages_runner();
     for module in MODULES {
-        let request = shop_request(module, module, json!({"replicas": 2}));
+        let request = shop_request(module, Some(json!({"replicas": 2})));
         let response = runner.run(request.clone()).await;
         let (desired, context) = xfn_tests::desired_and_context(&request);
         assert_eq!(
@@ -175,7 +136,7 @@ async fn per_call_time_and_module_size() {
     .expect("the Rust example is built");
     println!("| module | size | per call (median of {TIMED_CALLS}) |\n| --- | --- | --- |");
     for module in ["rust-deployment-status"].into_iter().chain(MODULES) {
-        let request = shop_request(module, module, json!({"image": "shop:v2", "replicas": 3}));
+        let request = shop_request(module, None);
         // The first call compiles the module (or loads it from the cache); it is not timed.
         runner.run(request.clone()).await;
         let mut times = Vec::new();

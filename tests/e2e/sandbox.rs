@@ -1,8 +1,6 @@
 //! What a module cannot do to the server: sleep past its deadline, keep running without a slot
 //! after its caller left, or make the host copy what it logs.
 
-use std::time::Duration;
-
 use function_wasmtime::host::Limits;
 use function_wasmtime::modules::{ModuleRequest, ModuleSource};
 use serde_json::json;
@@ -10,8 +8,8 @@ use tracing::Level;
 use xfn_tests::faults::SLEEPER;
 use xfn_tests::logs::{self, LogLine};
 use xfn_tests::{
-    TestServer, assert_fatal, desired_and_context, greeting_xr, hello_response, inline_id,
-    inline_input, module_input, registry, request, runner_on, to_json,
+    TestServer, assert_sleepers_end_at_their_deadline, desired_and_context, greeting_xr,
+    hello_response, inline_input, module_input, registry, request, runner_on, to_json,
 };
 
 /// A reactor that counts down from 2^29 (a fraction of a second) and answers `{}`. It ends by
@@ -30,61 +28,11 @@ const COUNTER: &str = r#"(module
     (call $set_output (i32.const 512) (i32.const 2))
     i32.const 0))"#;
 
-/// Bounds a test that would hang on a host that lets sleeps outlive deadlines; never reached otherwise.
-const HANG_GUARD: Duration = Duration::from_secs(20);
-
 #[tokio::test]
 async fn a_module_sleeping_past_its_deadline_fails_with_the_deadline_and_hello_still_answers() {
     let server = TestServer::start(runner_on(registry(2)), None).await;
-    let sleeper = inline_input(SLEEPER, json!({"limits": {"timeout": "100ms"}}));
-    let deadline = format!(
-        "{}: exceeded its 100ms deadline; raise input.limits.timeout (server maximum 30s)",
-        inline_id(SLEEPER)
-    );
     // Three times as many sleepers as the two calls that run at once, and hello among them.
-    let mut sleepers = Vec::new();
-    for index in 0..6 {
-        let request = request(
-            &format!("sleeper-{index}"),
-            greeting_xr("World"),
-            sleeper.clone(),
-        );
-        let mut client = server.client().await;
-        let call = request.clone();
-        sleepers.push((
-            request,
-            tokio::spawn(async move { client.run_function(call).await }),
-        ));
-    }
-    let mut client = server.client().await;
-    let hello = tokio::spawn(async move {
-        client
-            .run_function(request(
-                "hello",
-                greeting_xr("World"),
-                module_input("hello", json!({})),
-            ))
-            .await
-    });
-
-    let answered = tokio::time::timeout(HANG_GUARD, async {
-        for (request, call) in sleepers {
-            let response = call
-                .await
-                .expect("no panic")
-                .expect("answered")
-                .into_inner();
-            assert_fatal(&request, &response, &deadline);
-        }
-        hello
-            .await
-            .expect("no panic")
-            .expect("answered")
-            .into_inner()
-    })
-    .await
-    .expect("sleeping modules end at their deadline");
-    assert_eq!(to_json(&answered), hello_response("hello"));
+    assert_sleepers_end_at_their_deadline(&server, &[SLEEPER; 6]).await;
     server.stop().await;
 }
 

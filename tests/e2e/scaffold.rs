@@ -12,7 +12,7 @@ use function_wasmtime::host::Limits;
 use serde_json::{Value, json};
 use xfn_proto::v1::RunFunctionRequest;
 use xfn_tests::{
-    TestServer, build_binary, module_input, root, runner_with, shop_deployment, to_json,
+    TestServer, build_binary, deployment_status_sample, module_input, root, runner_with, to_json,
 };
 
 /// The toolchains `scripts/build-examples` installs.
@@ -88,22 +88,12 @@ fn sample_request(project: &Path, module: &str) -> RunFunctionRequest {
     serde_json::from_value(request).expect("request.json is a RunFunctionRequest")
 }
 
-/// What the deployment-status transform answers to the sample request.
+/// What the deployment-status transform answers to the sample request through the server: the
+/// example's response with the step's TTL.
 fn deployment_status_response() -> Value {
-    json!({
-        "meta": {"tag": "sample", "ttl": "60s"},
-        "desired": {
-            "composite": {"resource": {
-                "apiVersion": "example.org/v1",
-                "kind": "XApp",
-                "status": {"readyReplicas": 3, "availableDeployments": 1},
-            }},
-            "resources": {
-                "app": shop_deployment(),
-                "other": {"resource": {"apiVersion": "v1", "kind": "Secret"}},
-            },
-        },
-    })
+    let (_, mut response) = deployment_status_sample();
+    response["meta"]["ttl"] = json!("60s");
+    response
 }
 
 #[tokio::test]
@@ -133,10 +123,11 @@ async fn a_project_of_every_language_builds_and_answers_through_the_server() {
             json!({
                 "meta": {"tag": "sample", "ttl": "60s"},
                 "desired": {
-                    "composite": {"resource": {"apiVersion": "example.org/v1", "kind": "XApp"}},
+                    "composite": {"resource": {"apiVersion": "example.org/v1", "kind": "XApp", "status": {"phase": "Deploying"}}},
                     "resources": {"other": {"resource": {"apiVersion": "v1", "kind": "Secret", "metadata": {"labels": {"example.org/composite": "shop"}}}}},
                 },
                 "results": [{"severity": "SEVERITY_NORMAL", "message": "c-hello: labelled 1 composed resource with example.org/composite=shop"}],
+                "context": {"example.org/team": "a"},
             }),
         ),
         (
@@ -146,7 +137,7 @@ async fn a_project_of_every_language_builds_and_answers_through_the_server() {
             json!({
                 "meta": {"tag": "sample", "ttl": "60s"},
                 "desired": {
-                    "composite": {"resource": {"apiVersion": "example.org/v1", "kind": "XApp"}},
+                    "composite": {"resource": {"apiVersion": "example.org/v1", "kind": "XApp", "status": {"phase": "Deploying"}}},
                     "resources": {
                         "other": {"resource": {"apiVersion": "v1", "kind": "Secret"}},
                         "greeting": {
@@ -160,6 +151,7 @@ async fn a_project_of_every_language_builds_and_answers_through_the_server() {
                     },
                 },
                 "results": [{"severity": "SEVERITY_NORMAL", "message": "composed ConfigMap \"greeting\" for shop"}],
+                "context": {"example.org/team": "a"},
             }),
         ),
     ];

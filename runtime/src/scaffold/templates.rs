@@ -15,26 +15,12 @@ macro_rules! repo {
 
 /// The world every component is built for.
 const WIT: &str = repo!("wit/function.wit");
-/// The sample request every project has, for its native test and to try the module by hand.
-const REQUEST: &str = r#"{
-  "meta": {"tag": "sample"},
-  "observed": {
-    "composite": {"resource": {
-      "apiVersion": "example.org/v1",
-      "kind": "XApp",
-      "metadata": {"name": "shop", "namespace": "team-a", "labels": {"team": "a"}},
-      "spec": {"image": "shop:v2", "replicas": 3, "who": "shop"}
-    }},
-    "resources": {
-      "blue": {"resource": {"apiVersion": "apps/v1", "kind": "Deployment", "status": {"readyReplicas": 3, "conditions": [{"type": "Available", "status": "True"}]}}}
-    }
-  },
-  "desired": {
-    "composite": {"resource": {"apiVersion": "example.org/v1", "kind": "XApp"}},
-    "resources": {"other": {"resource": {"apiVersion": "v1", "kind": "Secret"}}}
-  }
-}
-"#;
+/// The sample request every project has, for its native test and to try the module by hand: the
+/// deployment-status example's, which its own test answers with `RESPONSE`.
+const REQUEST: &str = repo!("functions/examples/deployment-status/request.json");
+/// What the deployment-status example answers to [`REQUEST`], exactly; a Rust project's test
+/// (the example's own) compares with it.
+const RESPONSE: &str = repo!("functions/examples/deployment-status/response.json");
 
 /// The files of a `language` project for the module `name`, by path relative to the project:
 /// the language's own, then the build script, the sample request and the README. `checkout` is
@@ -65,6 +51,7 @@ pub(super) fn files(
 fn rust_files(name: &str, checkout: Option<&Path>) -> Vec<(&'static str, String)> {
     vec![
         ("Cargo.toml", rust_manifest(name, checkout)),
+        ("response.json", RESPONSE.to_owned()),
         (
             "src/lib.rs",
             renamed(
@@ -331,8 +318,8 @@ func TestSampleRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	status := xfn.Get(rsp, "desired.composite.resource.status").(map[string]any)
-	if status["readyReplicas"] != 3.0 || status["availableDeployments"] != 1.0 {
-		t.Fatalf("deployment-status: status %v, want readyReplicas 3 and availableDeployments 1", status)
+	if status["readyReplicas"] != 4.0 || status["availableDeployments"] != 1.0 {
+		t.Fatalf("deployment-status: status %v, want readyReplicas 4 and availableDeployments 1", status)
 	}
 }
 "#;
@@ -354,7 +341,7 @@ class SampleRequest(unittest.TestCase):
         rsp = json.loads(xfn.run_json(app.compose, request))
         self.assertEqual(
             rsp["desired"]["composite"]["resource"]["status"],
-            {"readyReplicas": 3, "availableDeployments": 1},
+            {"phase": "Deploying", "readyReplicas": 4, "availableDeployments": 1},
             "deployment-status",
         )
 
@@ -377,7 +364,7 @@ test('rolls up the observed deployments', () => {
   const rsp = JSON.parse(new TextDecoder().decode(xfn.runJson(compose, request)));
   assert.deepEqual(
     rsp.desired.composite.resource.status,
-    { readyReplicas: 3, availableDeployments: 1 },
+    { phase: 'Deploying', readyReplicas: 4, availableDeployments: 1 },
     'deployment-status',
   );
 });

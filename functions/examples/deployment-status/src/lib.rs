@@ -94,71 +94,14 @@ mod tests {
 
     use super::compose;
 
-    fn deployment(ready: u32, available: &str) -> Value {
-        json!({"resource": {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "status": {"readyReplicas": ready, "conditions": [{"type": "Available", "status": available}]},
-        }})
-    }
-
+    /// The sample request (the one `function-wasmtime module new` projects start from) and the
+    /// exact response: the Deployment composed from the XR's spec, and the observed Deployments
+    /// rolled up (3 + 1 ready replicas, one available; the ConfigMap is not a Deployment).
     #[test]
-    fn composes_the_deployment_and_rolls_up_observed_deployments() {
-        let rsp = run_value(
-            compose,
-            &json!({
-                "meta": {"tag": "t"},
-                "observed": {
-                    "composite": {"resource": {
-                        "apiVersion": "example.org/v1",
-                        "kind": "XApp",
-                        "metadata": {"name": "shop", "namespace": "team-a", "labels": {"team": "a"}},
-                        "spec": {"image": "shop:v2", "replicas": 3},
-                    }},
-                    "resources": {
-                        "blue": deployment(3, "True"),
-                        "green": deployment(1, "False"),
-                        "cache": {"resource": {"kind": "ConfigMap", "status": {"readyReplicas": 9}}},
-                    },
-                },
-                "desired": {
-                    "composite": {"resource": {"apiVersion": "example.org/v1", "kind": "XApp", "status": {"phase": "x"}}},
-                    "resources": {"other": {"resource": {"kind": "Other"}}},
-                },
-                "context": {"k": "v"},
-            }),
-        );
-        let labels = json!({"team": "a", "app.kubernetes.io/name": "shop"});
-        assert_eq!(
-            rsp,
-            json!({
-                "meta": {"tag": "t"},
-                "desired": {
-                    "composite": {"resource": {
-                        "apiVersion": "example.org/v1",
-                        "kind": "XApp",
-                        "status": {"phase": "x", "readyReplicas": 4, "availableDeployments": 1},
-                    }},
-                    "resources": {
-                        "app": {"resource": {
-                            "apiVersion": "apps/v1",
-                            "kind": "Deployment",
-                            "metadata": {"labels": labels, "namespace": "team-a"},
-                            "spec": {
-                                "replicas": 3,
-                                "selector": {"matchLabels": {"app.kubernetes.io/name": "shop"}},
-                                "template": {
-                                    "metadata": {"labels": labels},
-                                    "spec": {"containers": [{"name": "app", "image": "shop:v2"}]},
-                                },
-                            },
-                        }},
-                        "other": {"resource": {"kind": "Other"}},
-                    },
-                },
-                "context": {"k": "v"},
-            })
-        );
+    fn answers_the_sample_request() {
+        let request: Value = serde_json::from_str(include_str!("../request.json")).unwrap();
+        let expected: Value = serde_json::from_str(include_str!("../response.json")).unwrap();
+        assert_eq!(run_value(compose, &request), expected);
     }
 
     #[test]

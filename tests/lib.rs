@@ -474,3 +474,26 @@ pub async fn assert_sleepers_end_at_their_deadline(server: &TestServer, sleepers
     .expect("sleeping modules end at their deadline");
     assert_eq!(to_json(&answered), hello_response("hello"));
 }
+
+/// A runner whose `--modules-dir` holds the example modules `names`, as `scripts/build-examples`
+/// builds them; the directory lives as long as the returned handle.
+///
+/// # Panics
+/// When one is not built, saying how to build it.
+pub fn runner_with_examples(names: &[&str]) -> (tempfile::TempDir, Arc<StepRunner>) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    for name in names {
+        let built = guest_target_dir()
+            .join("examples")
+            .join(format!("{name}.wasm"));
+        assert!(
+            built.exists(),
+            "{} is missing: run scripts/build-examples to build the example modules (scripts/test does)",
+            built.display()
+        );
+        std::fs::copy(&built, dir.path().join(format!("{name}.wasm")))
+            .expect("the built example can be copied");
+    }
+    let runner = runner_with(Some(dir.path().to_owned()), Limits::DEFAULT_MAXIMA);
+    (dir, runner)
+}

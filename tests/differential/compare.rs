@@ -9,6 +9,7 @@ use xfn_proto::pbjson_types::{self, Struct, value::Kind};
 use xfn_proto::v1::function_runner_service_client::FunctionRunnerServiceClient;
 use xfn_proto::v1::{RunFunctionRequest, RunFunctionResponse};
 
+use super::upstream::UpstreamFunction;
 use crate::to_json;
 
 /// The request our server gets for `request`, whose `input` is an upstream function's input:
@@ -49,6 +50,19 @@ pub struct Answers {
 }
 
 impl Pair {
+    /// Starts both sides for `module`: the upstream function of the same name, built by
+    /// `scripts/upstream`, and our server running the bundled module. The caller stops both.
+    pub async fn start(module: &'static str) -> (UpstreamFunction, crate::TestServer, Pair) {
+        let upstream = UpstreamFunction::start(module).await;
+        let ours = crate::TestServer::start(crate::runner(), None).await;
+        let pair = Pair {
+            upstream: upstream.client().await,
+            ours: ours.client().await,
+            module,
+        };
+        (upstream, ours, pair)
+    }
+
     /// Sends `request` (protojson, its `input` the upstream function's input) to both sides at
     /// once and returns both responses. A gRPC error becomes `{"grpcError": {code, message}}`, so
     /// a side that errors where the other answers shows up as a difference.

@@ -5,27 +5,13 @@
 use serde_json::json;
 use xfn_tests::differential::compare::{Pair, differences, report};
 use xfn_tests::differential::run::assert_generated_cases_agree;
-use xfn_tests::differential::upstream::UpstreamFunction;
 use xfn_tests::differential::{Settings, auto_ready_gen};
-use xfn_tests::{TestServer, runner};
 
 use super::auto_ready::{mixed_resources, request_json};
 
-/// Starts both sides: the real function and our server running the `auto-ready` module.
-async fn start() -> (UpstreamFunction, TestServer, Pair) {
-    let upstream = UpstreamFunction::start("auto-ready").await;
-    let ours = TestServer::start(runner(), None).await;
-    let pair = Pair {
-        upstream: upstream.client().await,
-        ours: ours.client().await,
-        module: "auto-ready",
-    };
-    (upstream, ours, pair)
-}
-
 #[tokio::test]
 async fn auto_ready_answers_the_end_to_end_inputs_as_upstream_does() {
-    let (upstream, ours, pair) = start().await;
+    let (upstream, ours, pair) = Pair::start("auto-ready").await;
     let (observed, desired) = mixed_resources();
     let inputs = [
         json!(null),
@@ -56,7 +42,7 @@ async fn auto_ready_answers_the_end_to_end_inputs_as_upstream_does() {
 #[tokio::test]
 async fn auto_ready_answers_generated_inputs_as_upstream_does() {
     let settings = Settings::from_env(2000);
-    let (mut upstream, ours, pair) = start().await;
+    let (mut upstream, ours, pair) = Pair::start("auto-ready").await;
     assert_generated_cases_agree(&pair, &mut upstream, &settings, auto_ready_gen::request).await;
     upstream.stop();
     ours.stop().await;
@@ -66,7 +52,7 @@ async fn auto_ready_answers_generated_inputs_as_upstream_does() {
 /// input has no such field and its decoder rejects it. docs/compatibility.md lists this.
 #[tokio::test]
 async fn auto_ready_rules_are_an_extension_upstream_rejects() {
-    let (upstream, ours, pair) = start().await;
+    let (upstream, ours, pair) = Pair::start("auto-ready").await;
     let observed = json!({"queue": {"resource": {"apiVersion": "sqs.example.org/v1", "kind": "Queue",
         "status": {"atProvider": {"state": "available"}}}}});
     let desired =

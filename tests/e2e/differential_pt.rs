@@ -17,13 +17,7 @@ use xfn_tests::{TestServer, runner, to_json};
 /// code; this checks it against upstream itself).
 #[tokio::test]
 async fn patch_and_transform_answers_every_fixture_as_upstream_does() {
-    let upstream = UpstreamFunction::start("patch-and-transform").await;
-    let ours = TestServer::start(runner(), None).await;
-    let pair = Pair {
-        upstream: upstream.client().await,
-        ours: ours.client().await,
-        module: "patch-and-transform",
-    };
+    let (upstream, ours, pair) = Pair::start("patch-and-transform").await;
     let mut cases = load_cases(&fixtures_dir());
     cases.extend(load_cases(&fixtures_dir().join("pending")));
     let mut failures = Vec::new();
@@ -61,13 +55,7 @@ async fn patch_and_transform_answers_every_fixture_as_upstream_does() {
 #[tokio::test]
 async fn patch_and_transform_answers_generated_inputs_as_upstream_does() {
     let settings = Settings::from_env(2000);
-    let mut upstream = UpstreamFunction::start("patch-and-transform").await;
-    let ours = TestServer::start(runner(), None).await;
-    let pair = Pair {
-        upstream: upstream.client().await,
-        ours: ours.client().await,
-        module: "patch-and-transform",
-    };
+    let (mut upstream, ours, pair) = Pair::start("patch-and-transform").await;
     assert_generated_cases_agree(&pair, &mut upstream, &settings, pt_gen::request).await;
     upstream.stop();
     ours.stop().await;
@@ -198,13 +186,7 @@ async fn patch_and_transform_answers_where_upstream_cannot_encode_its_answer() {
             }]}],
         },
     });
-    let upstream = UpstreamFunction::start("patch-and-transform").await;
-    let ours = TestServer::start(runner(), None).await;
-    let pair = Pair {
-        upstream: upstream.client().await,
-        ours: ours.client().await,
-        module: "patch-and-transform",
-    };
+    let (upstream, ours, pair) = Pair::start("patch-and-transform").await;
     let answers = pair.call(&request).await.expect("protojson");
     upstream.stop();
     ours.stop().await;

@@ -1,40 +1,11 @@
 //! The example modules in C and AssemblyScript (`functions/examples`), built by
 //! `scripts/build-examples`: their whole responses through the real host, from --modules-dir.
 
-use std::path::PathBuf;
-use std::sync::Arc;
-
-use function_wasmtime::host::Limits;
-use function_wasmtime::step::StepRunner;
 use serde_json::json;
-use xfn_tests::{greeting_xr, guest_target_dir, module_input, request, runner_with, to_json};
+use xfn_tests::{greeting_xr, module_input, request, runner_with_examples, to_json};
 
 /// The examples `scripts/build-examples` builds, by module name.
 const EXAMPLES: [&str; 2] = ["c-hello", "assemblyscript-hello"];
-
-/// Where `scripts/build-examples` writes the example `name`.
-fn built_example(name: &str) -> PathBuf {
-    guest_target_dir()
-        .join("examples")
-        .join(format!("{name}.wasm"))
-}
-
-/// A runner whose --modules-dir holds every example; the directory lives as long as the test.
-fn examples_runner() -> (tempfile::TempDir, Arc<StepRunner>) {
-    let dir = tempfile::tempdir().expect("a temp dir");
-    for name in EXAMPLES {
-        let built = built_example(name);
-        assert!(
-            built.exists(),
-            "{} is missing: run scripts/build-examples to build the example modules (scripts/test does)",
-            built.display()
-        );
-        std::fs::copy(&built, dir.path().join(format!("{name}.wasm")))
-            .expect("the built example can be copied");
-    }
-    let runner = runner_with(Some(dir.path().to_owned()), Limits::DEFAULT_MAXIMA);
-    (dir, runner)
-}
 
 /// The desired composite resource `xfn_tests::request` puts in every request.
 fn desired_composite() -> serde_json::Value {
@@ -48,7 +19,7 @@ fn context() -> serde_json::Value {
 
 #[tokio::test]
 async fn c_hello_labels_every_desired_resource_with_the_xr_name() {
-    let (_dir, runner) = examples_runner();
+    let (_dir, runner) = runner_with_examples(&EXAMPLES);
     let response = runner
         .run(request(
             "c-1",
@@ -75,7 +46,7 @@ async fn c_hello_labels_every_desired_resource_with_the_xr_name() {
 
 #[tokio::test]
 async fn c_hello_takes_the_label_key_from_its_config_and_keeps_other_labels() {
-    let (_dir, runner) = examples_runner();
+    let (_dir, runner) = runner_with_examples(&EXAMPLES);
     let mut request = request(
         "c-2",
         greeting_xr("World"),
@@ -116,7 +87,7 @@ async fn c_hello_takes_the_label_key_from_its_config_and_keeps_other_labels() {
 
 #[tokio::test]
 async fn c_hello_without_an_xr_name_is_fatal_and_keeps_the_desired_state() {
-    let (_dir, runner) = examples_runner();
+    let (_dir, runner) = runner_with_examples(&EXAMPLES);
     let xr = json!({"apiVersion": "example.crossplane.io/v1", "kind": "XGreeting", "spec": {"who": "World"}});
     let request = request("c-3", xr, module_input("c-hello", json!({})));
     let desired = serde_json::to_value(&request.desired).unwrap();
@@ -137,7 +108,7 @@ async fn c_hello_without_an_xr_name_is_fatal_and_keeps_the_desired_state() {
 
 #[tokio::test]
 async fn assemblyscript_hello_composes_a_ready_configmap_next_to_earlier_resources() {
-    let (_dir, runner) = examples_runner();
+    let (_dir, runner) = runner_with_examples(&EXAMPLES);
     let response = runner
         .run(request(
             "as-1",
@@ -171,7 +142,7 @@ async fn assemblyscript_hello_composes_a_ready_configmap_next_to_earlier_resourc
 
 #[tokio::test]
 async fn assemblyscript_hello_keeps_unicode_and_escapes_intact() {
-    let (_dir, runner) = examples_runner();
+    let (_dir, runner) = runner_with_examples(&EXAMPLES);
     let response = runner
         .run(request(
             "as-2",
@@ -192,7 +163,7 @@ async fn assemblyscript_hello_keeps_unicode_and_escapes_intact() {
 
 #[tokio::test]
 async fn assemblyscript_hello_without_spec_who_is_fatal_and_keeps_the_desired_state() {
-    let (_dir, runner) = examples_runner();
+    let (_dir, runner) = runner_with_examples(&EXAMPLES);
     let xr = json!({"apiVersion": "example.crossplane.io/v1", "kind": "XGreeting", "metadata": {"name": "x"}, "spec": {}});
     let request = request("as-3", xr, module_input("assemblyscript-hello", json!({})));
     let desired = serde_json::to_value(&request.desired).unwrap();

@@ -3,15 +3,10 @@
 //! `scripts/build-examples` builds them from `functions/examples`: each through the real server,
 //! answering exactly what the Rust `deployment-status` answers.
 
-use std::path::PathBuf;
-use std::sync::Arc;
-
-use function_wasmtime::host::Limits;
-use function_wasmtime::step::StepRunner;
 use serde_json::{Value, json};
 use xfn_proto::v1::RunFunctionRequest;
 use xfn_tests::{
-    TestServer, deployment_status_sample, guest_target_dir, module_input, runner_with, to_json,
+    TestServer, deployment_status_sample, module_input, runner_with_examples, to_json,
 };
 
 /// The modules `scripts/build-examples` builds from the Go, Python and JavaScript examples.
@@ -38,26 +33,6 @@ pub(super) fn as_doubles(value: Value) -> Value {
     }
 }
 
-/// A runner whose --modules-dir holds every module of [`MODULES`]; the directory lives as long
-/// as the test.
-fn languages_runner() -> (tempfile::TempDir, Arc<StepRunner>) {
-    let dir = tempfile::tempdir().expect("a temp dir");
-    for name in MODULES {
-        let built: PathBuf = guest_target_dir()
-            .join("examples")
-            .join(format!("{name}.wasm"));
-        assert!(
-            built.exists(),
-            "{} is missing: run scripts/build-examples to build the example modules (scripts/test does)",
-            built.display()
-        );
-        std::fs::copy(&built, dir.path().join(format!("{name}.wasm")))
-            .expect("the built example can be copied");
-    }
-    let runner = runner_with(Some(dir.path().to_owned()), Limits::DEFAULT_MAXIMA);
-    (dir, runner)
-}
-
 /// An observed Deployment with `ready` ready replicas whose Available condition is `available`.
 /// The deployment-status sample request (the XR `shop`: image `shop:v2`, 3 replicas, in
 /// `team-a`; two observed Deployments and a ConfigMap; an earlier step's desired state), tagged
@@ -74,7 +49,7 @@ fn shop_request(module: &str, spec: Option<Value>) -> RunFunctionRequest {
 
 #[tokio::test]
 async fn every_language_composes_the_deployment_and_rolls_up_the_status() {
-    let (_dir, runner) = languages_runner();
+    let (_dir, runner) = runner_with_examples(&MODULES);
     let server = TestServer::start(runner, None).await;
     for module in MODULES {
         let response = server
@@ -97,7 +72,7 @@ async fn every_language_composes_the_deployment_and_rolls_up_the_status() {
 
 #[tokio::test]
 async fn every_language_answers_a_missing_image_with_its_own_fatal_result() {
-    let (_dir, runner) = languages_runner();
+    let (_dir, runner) = runner_with_examples(&MODULES);
     for module in MODULES {
         let request = shop_request(module, Some(json!({"replicas": 2})));
         let response = runner.run(request.clone()).await;
@@ -128,7 +103,7 @@ const TIMED_CALLS: u32 = 50;
 #[tokio::test]
 #[ignore = "a measurement, not a check: run by hand for docs/authoring.md"]
 async fn per_call_time_and_module_size() {
-    let (dir, runner) = languages_runner();
+    let (dir, runner) = runner_with_examples(&MODULES);
     std::fs::copy(
         xfn_tests::built_module("deployment_status"),
         dir.path().join("rust-deployment-status.wasm"),

@@ -107,6 +107,13 @@ impl CompileCache {
         &self.dir
     }
 
+    /// Where modules pulled from registries are kept (`oci/` in this directory), so that what
+    /// shares the compiled code (a cache volume across replicas, renders on one machine) shares
+    /// the pulled manifests and layers too.
+    pub fn pulled_dir(&self) -> PathBuf {
+        self.dir.join("oci")
+    }
+
     /// The cached compilation of the module with `digest`, or `None` when it is absent, or
     /// truncated or corrupted (then the caller compiles again and [`CompileCache::store`] replaces it).
     pub(crate) fn load(&self, engine: &Engine, digest: &str) -> Option<Compiled> {

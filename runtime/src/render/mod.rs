@@ -162,8 +162,7 @@ pub fn run(config: &Config) -> Result<()> {
         let pulls = PullConfig {
             access: config.registry.clone(),
             is_unpinned_allowed: config.is_unpinned_allowed,
-            // Pulled modules are kept beside their compiled code, as `serve` keeps them.
-            store: cache.as_ref().map(|cache| cache.dir().join("oci")),
+            store: cache.as_ref().map(CompileCache::pulled_dir),
             ..PullConfig::default()
         };
         let registry = ModuleRegistry::new(Arc::new(host), config.modules_dir.clone(), cache)

@@ -83,9 +83,7 @@ fn runner(config: &Config) -> anyhow::Result<(Arc<ModuleRegistry>, Arc<StepRunne
         is_unpinned_allowed: config.allow_unpinned_modules,
         refresh: config.module_refresh,
         max_module_bytes: config.max_module_size,
-        // Pulled manifests and layers live beside the compiled code, so replicas sharing the
-        // cache volume share them too.
-        store: config.cache_dir.as_ref().map(|dir| dir.join("oci")),
+        store: cache.as_ref().map(CompileCache::pulled_dir),
     };
     let host = Arc::new(Host::new(HostConfig {
         maxima: config.maxima,

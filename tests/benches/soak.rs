@@ -118,11 +118,17 @@ async fn soak(binary: &std::path::Path, duration: Duration, clients: usize) -> (
             number, channel, until, trap, tallies,
         )));
     }
-    let mut peak_rss = idle_rss;
+    let started = Instant::now();
+    let mut rss_samples = Vec::new();
     while tasks.iter().any(|task| !task.is_finished()) {
-        peak_rss = peak_rss.max(server.status_kib("VmRSS"));
+        rss_samples.push((started.elapsed(), server.status_kib("VmRSS")));
         tokio::time::sleep(RSS_EVERY).await;
     }
+    let peak_rss = rss_samples
+        .iter()
+        .map(|(_, kib)| *kib)
+        .max()
+        .unwrap_or(idle_rss);
     for task in tasks {
         task.await.expect("a client loop does not panic");
     }
@@ -153,6 +159,11 @@ async fn soak(binary: &std::path::Path, duration: Duration, clients: usize) -> (
         peak_rss >> 10,
         end_rss >> 10,
         high_water >> 10
+    );
+    let _ = writeln!(
+        text,
+        "| server RSS in each tenth of the run, median (max) MiB | {} |",
+        rss_by_tenth(&rss_samples, duration)
     );
     let _ = writeln!(
         text,
@@ -261,4 +272,26 @@ fn record(
         }
         tally.first_difference.get_or_insert(difference);
     }
+}
+
+/// The RSS samples (time since the load began, KiB) of each tenth of `duration`, as the median
+/// and the largest in MiB: `120 (310), 131 (402), ...`. A leak shows as medians that keep rising;
+/// memory-bombing calls show as maxima.
+fn rss_by_tenth(samples: &[(Duration, u64)], duration: Duration) -> String {
+    let mut tenths: Vec<Vec<u64>> = vec![Vec::new(); 10];
+    for (at, kib) in samples {
+        let tenth = ((at.as_secs_f64() / duration.as_secs_f64()) * 10.0) as usize;
+        tenths[tenth.min(9)].push(*kib);
+    }
+    tenths
+        .into_iter()
+        .filter(|tenth| !tenth.is_empty())
+        .map(|mut tenth| {
+            tenth.sort_unstable();
+            let median = tenth[tenth.len() / 2] >> 10;
+            let max = tenth[tenth.len() - 1] >> 10;
+            format!("{median} ({max})")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

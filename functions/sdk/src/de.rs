@@ -60,7 +60,7 @@ pub(crate) trait Message: Default {
 /// under its protojson names (lowerCamelCase, then the proto name where it differs), `null` as
 /// its default, and every other field kept in the message's `unknown_fields`.
 ///
-/// ```ignore
+/// ```text
 /// message_fields!(State, "a State", {
 ///     "composite" => composite,
 ///     "resources" => resources,

@@ -4,7 +4,8 @@
 //! the server's resident set. It exits non-zero when any call was lost or wrong.
 //!
 //! `scripts/soak [DURATION]` runs it and writes the report into docs/reliability.md;
-//! `cargo bench -p xfn-tests --bench soak -- --duration 60s --clients 16` runs it alone.
+//! `cargo bench -p xfn-tests --bench soak -- --duration 60s --clients 16` runs it alone, and
+//! `--only Flood,Bomb` limits the calls to those kinds (to see which one a figure comes from).
 
 #[path = "loopback/process.rs"]
 #[allow(
@@ -58,13 +59,25 @@ fn main() {
     });
     let clients: usize =
         flag("--clients").map_or(16, |text| text.parse().expect("--clients is a number"));
+    let kinds: Vec<Fault> = match flag("--only") {
+        None => Fault::ALL.to_vec(),
+        Some(names) => names
+            .split(',')
+            .map(|name| {
+                *Fault::ALL
+                    .iter()
+                    .find(|fault| format!("{fault:?}").eq_ignore_ascii_case(name))
+                    .unwrap_or_else(|| panic!("--only {name:?}: the kinds are {:?}", Fault::ALL))
+            })
+            .collect(),
+    };
     eprintln!("soak: building the release binary");
     let binary = xfn_tests::build_binary("release");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("a runtime");
-    let report = runtime.block_on(soak(&binary, duration, clients));
+    let report = runtime.block_on(soak(&binary, duration, clients, kinds));
     print!("{}", report.0);
     if !report.1 {
         eprintln!("soak: calls were lost or wrong; see the report");
@@ -72,7 +85,12 @@ fn main() {
     }
 }
 
-async fn soak(binary: &std::path::Path, duration: Duration, clients: usize) -> (String, bool) {
+async fn soak(
+    binary: &std::path::Path,
+    duration: Duration,
+    clients: usize,
+    kinds: Vec<Fault>,
+) -> (String, bool) {
     let cache = tempfile::tempdir().expect("a temporary cache directory");
     let address = free_address();
     let mut command = std::process::Command::new(binary);
@@ -113,9 +131,9 @@ async fn soak(binary: &std::path::Path, duration: Duration, clients: usize) -> (
             .connect()
             .await
             .expect("the server accepts");
-        let (tallies, trap) = (tallies.clone(), trap.clone());
+        let (tallies, trap, kinds) = (tallies.clone(), trap.clone(), kinds.clone());
         tasks.push(tokio::spawn(client_loop(
-            number, channel, until, trap, tallies,
+            number, channel, until, trap, kinds, tallies,
         )));
     }
     let started = Instant::now();
@@ -200,6 +218,7 @@ async fn client_loop(
     channel: Channel,
     until: Instant,
     trap: String,
+    kinds: Vec<Fault>,
     tallies: Arc<Mutex<BTreeMap<String, Tally>>>,
 ) {
     let mut client = FunctionRunnerServiceClient::new(channel);
@@ -232,7 +251,7 @@ async fn client_loop(
             );
             continue;
         }
-        let fault = Fault::ALL[(number + call) % Fault::ALL.len()];
+        let fault = kinds[(number + call) % kinds.len()];
         let request = fault.request(&format!("client-{number}-call-{call}"));
         let started = Instant::now();
         let answer = client.run_function(request.clone()).await;

@@ -71,10 +71,14 @@ fn merge_duration(dst: Option<&str>, src: &str) -> String {
         .unwrap_or_default();
     // The reader wrote `src` canonically, so it parses.
     let src = duration::parse(src).unwrap_or_default();
-    let pick = |src: u64, dst: u64| if src != 0 { src } else { dst };
-    let seconds = pick(src.as_secs(), dst.as_secs());
-    // Below a billion, so the casts are exact.
-    let nanos = pick(u64::from(src.subsec_nanos()), u64::from(dst.subsec_nanos())) as u32;
+    let seconds = match src.as_secs() {
+        0 => dst.as_secs(),
+        seconds => seconds,
+    };
+    let nanos = match src.subsec_nanos() {
+        0 => dst.subsec_nanos(),
+        nanos => nanos,
+    };
     duration::format(Duration::new(seconds, nanos))
 }
 

@@ -71,13 +71,7 @@ pub fn run_yaml<R: HandlerOutput>(
     request_yaml: &str,
 ) -> Response {
     let outcome = run_yaml_outcome(handler, request_yaml);
-    let output = String::from_utf8_lossy(&outcome.output);
-    if outcome.status != STATUS_OK {
-        panic!(
-            "the handler failed with status {}: {output}\n(use run_yaml_outcome to test failures)",
-            outcome.status
-        );
-    }
+    let output = succeeded(&outcome, "\n(use run_yaml_outcome to test failures)");
     serde_json::from_str(&output).unwrap_or_else(|error| {
         panic!("the handler's output is not a RunFunctionResponse: {error}\n{output}")
     })
@@ -102,14 +96,24 @@ pub fn run_yaml<R: HandlerOutput>(
 pub fn run_value<R: HandlerOutput>(handler: impl FnOnce(Request) -> R, request: &Value) -> Value {
     let bytes = serde_json::to_vec(request).expect("a JSON value serialises");
     let outcome = run_json(&bytes, handler);
-    let output = String::from_utf8_lossy(&outcome.output);
-    assert_eq!(
-        outcome.status, STATUS_OK,
-        "the handler failed with status {}: {output}",
-        outcome.status
-    );
+    let output = succeeded(&outcome, "");
     serde_json::from_str(&output)
         .unwrap_or_else(|error| panic!("the handler's output is not JSON: {error}\n{output}"))
+}
+
+/// The output of a call that succeeded, as text.
+///
+/// # Panics
+/// When the call failed: the message has the status, the module's error text and `hint`.
+fn succeeded<'o>(outcome: &'o Outcome, hint: &str) -> std::borrow::Cow<'o, str> {
+    let output = String::from_utf8_lossy(&outcome.output);
+    if outcome.status != STATUS_OK {
+        panic!(
+            "the handler failed with status {}: {output}{hint}",
+            outcome.status
+        );
+    }
+    output
 }
 
 /// Runs `handler` on the request in `request_yaml` and returns the status and output the module

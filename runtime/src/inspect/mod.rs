@@ -35,7 +35,7 @@ pub enum Error {
     },
     /// A file or directory cannot be read or written.
     #[error(transparent)]
-    File(#[from] crate::FileError),
+    File(#[from] FileError),
     /// The reference could not be pulled.
     #[error(transparent)]
     Pull(Arc<oci::Error>),
